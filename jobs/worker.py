@@ -1,0 +1,41 @@
+"""Worker bootstrap: build the app once per worker process, then run RQ on the portal's queues.
+
+`python -m jobs.worker [--burst]`. RQ forks a work horse per job; the child drops the database connections it
+inherited (engine.dispose(close=False)) so parent and child never share a socket.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+
+from rq import Worker
+
+from portal import create_app
+from portal.extensions import db, queue_name, queues
+
+QUEUES = ("sync",)
+
+
+def build_worker(app, name: str | None = None) -> Worker:
+    return Worker(
+        [queue_name(app.config, q) for q in QUEUES],
+        connection=queues.redis,
+        name=name,
+    )
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--burst", action="store_true", help="exit when the queues are empty")
+    parser.add_argument("--name", default=None)
+    args = parser.parse_args(argv)
+
+    app = create_app()
+    with app.app_context():
+        os.register_at_fork(after_in_child=lambda: db.engine.dispose(close=False))
+        build_worker(app, args.name).work(burst=args.burst, with_scheduler=True)
+
+
+if __name__ == "__main__":
+    main()

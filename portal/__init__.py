@@ -1,0 +1,64 @@
+"""The portal's application factory: configuration, extensions, blueprints, security and CLI."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from .config import load_config
+from .extensions import csrf, db, login_manager, oauth, queues
+
+
+def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
+    app = Flask(__name__, template_folder="../templates", static_folder="../static")
+    app.config.update(load_config(overrides=overrides))
+    _configure_sessions(app)
+
+    from .logs import configure_logging
+
+    configure_logging(app)
+
+    db.init_app(app)
+    queues.init_app(app)
+    csrf.init_app(app)
+    oauth.init_app(app)
+    login_manager.init_app(app)
+
+    from . import access, errors, security
+
+    access.init_app(app)
+    security.init_app(app)
+    errors.init_app(app)
+
+    _register_blueprints(app)
+
+    from .cli import register_commands
+
+    register_commands(app)
+
+    if app.config["PROXY_FIX_HOPS"]:
+        hops = app.config["PROXY_FIX_HOPS"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_prefix=hops)
+    return app
+
+
+def _configure_sessions(app: Flask) -> None:
+    app.config.update(
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        REMEMBER_COOKIE_HTTPONLY=True,
+        REMEMBER_COOKIE_SAMESITE="Lax",
+        REMEMBER_COOKIE_SECURE=app.config["SESSION_COOKIE_SECURE"],
+        WTF_CSRF_TIME_LIMIT=None,  # tied to the session instead of a clock
+    )
+
+
+def _register_blueprints(app: Flask) -> None:
+    from .health import bp as health_bp
+    from .home import bp as home_bp
+
+    for blueprint in (health_bp, home_bp):
+        app.register_blueprint(blueprint)

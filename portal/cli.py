@@ -1,0 +1,58 @@
+"""Operator commands: team plan, staff flag, key rotation, demo data."""
+
+from __future__ import annotations
+
+import click
+from flask import Flask
+from sqlalchemy import select
+
+from .extensions import db
+from .models import Plan, Team, User
+
+
+def register_commands(app: Flask) -> None:
+    app.cli.add_command(set_plan)
+    app.cli.add_command(set_staff)
+    app.cli.add_command(seed_demo)
+
+
+@click.command("set-plan")
+@click.argument("team_id", type=int)
+@click.argument("plan", type=click.Choice([p.value for p in Plan]))
+def set_plan(team_id: int, plan: str) -> None:
+    """Set a team's plan (free, standard or premium)."""
+    from .audit import record
+
+    team = db.session.get(Team, team_id)
+    if team is None:
+        raise click.ClickException(f"No team with id {team_id}")
+    previous = team.plan
+    team.plan = Plan(plan)
+    record("team.plan_changed", team_id=team.id, target=team, previous=previous.value, plan=plan, via="cli")
+    db.session.commit()
+    click.echo(f"Team {team.id} ({team.name}) is now on the {plan} plan.")
+
+
+@click.command("set-staff")
+@click.argument("email")
+@click.argument("flag", type=click.Choice(["on", "off"]))
+def set_staff(email: str, flag: str) -> None:
+    """Grant or remove the support-staff flag for a user."""
+    from .audit import record
+
+    user = db.session.scalar(select(User).where(User.email == email.strip().lower()))
+    if user is None:
+        raise click.ClickException(f"No user with e-mail {email}")
+    user.is_staff = flag == "on"
+    record("user.staff_changed", team_id=None, target=user, is_staff=user.is_staff, via="cli")
+    db.session.commit()
+    click.echo(f"{user.email} staff flag is {flag}.")
+
+
+@click.command("seed-demo")
+def seed_demo() -> None:
+    """Create the demo team, its members and a calendar (idempotent)."""
+    from .demo_data import seed
+
+    for line in seed():
+        click.echo(line)

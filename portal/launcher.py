@@ -1,0 +1,160 @@
+"""The demo launcher: services (embedded unless DATABASE_URL / REDIS_URL say otherwise), migrations, demo data,
+both emulators, an RQ worker and the web server, with the URLs and demo accounts printed. Ctrl-C stops it all.
+
+`python -m portal.launcher [--port 5000]` (scripts/demo runs it after setting up).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import secrets
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+from cryptography.fernet import Fernet
+
+from .local_services import INSTANCE, ROOT, ensure_environment
+
+PYTHON = sys.executable
+
+
+def _persistent_secret(name: str, make) -> str:
+    """Demo secrets live in instance/ so restarts keep sessions and stored tokens readable."""
+    path = INSTANCE / name
+    if not path.exists():
+        INSTANCE.mkdir(parents=True, exist_ok=True)
+        path.write_text(make())
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def demo_environment(port: int, identity_port: int, salesforce_port: int) -> dict[str, str]:
+    ensure_environment("portal")
+    identity = f"http://127.0.0.1:{identity_port}"
+    return {
+        **os.environ,
+        "PORTAL_ENV": "demo",
+        "AUTHLIB_INSECURE_TRANSPORT": "1",  # the emulators speak plain HTTP on localhost (design §6)
+        "SECRET_KEY": _persistent_secret("secret_key", lambda: secrets.token_hex(32)),
+        "TOKEN_ENCRYPTION_KEYS": _persistent_secret("token_key", lambda: Fernet.generate_key().decode()),
+        "PUBLIC_BASE_URL": f"http://127.0.0.1:{port}",
+        "GOOGLE_CLIENT_ID": "google-client-id",
+        "GOOGLE_CLIENT_SECRET": "google-client-secret",
+        "GOOGLE_DISCOVERY_URL": f"{identity}/google/.well-known/openid-configuration",
+        "MICROSOFT_CLIENT_ID": "microsoft-client-id",
+        "MICROSOFT_CLIENT_SECRET": "microsoft-client-secret",
+        "MICROSOFT_DISCOVERY_URL": f"{identity}/microsoft/common/v2.0/.well-known/openid-configuration",
+        "SALESFORCE_CLIENT_ID": "emulator-client-id",
+        "SALESFORCE_CLIENT_SECRET": "emulator-client-secret",
+        "SALESFORCE_PRODUCTION_URL": f"http://127.0.0.1:{salesforce_port}",
+        "SALESFORCE_SANDBOX_URL": f"http://127.0.0.1:{salesforce_port + 1}",
+        "SALESFORCE_EXTRA_LOGIN_HOSTS": f"127.0.0.1:{salesforce_port + 2}",
+        "SMTP_HOST": os.environ.get("SMTP_HOST", "127.0.0.1"),
+        "SMTP_PORT": os.environ.get("SMTP_PORT", "1025"),
+    }
+
+
+def _wait_for(url: str, seconds: float = 30) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            urllib.request.urlopen(url, timeout=1)
+            return
+        except Exception:
+            time.sleep(0.2)
+    raise SystemExit(f"{url} did not come up within {seconds:.0f}s")
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", 5000)))
+    parser.add_argument("--identity-port", type=int, default=5001)
+    parser.add_argument("--salesforce-port", type=int, default=5101, help="first of four consecutive ports")
+    args = parser.parse_args(argv)
+
+    env = demo_environment(args.port, args.identity_port, args.salesforce_port)
+    log_dir = INSTANCE / "logs"
+    log_dir.mkdir(parents=True, exist_ok=True)
+    children: list[subprocess.Popen] = []
+
+    def start(name: str, *command: str) -> None:
+        log = open(log_dir / f"{name}.log", "ab")  # noqa: SIM115 - the child process keeps it open
+        children.append(subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT))
+
+    def stop(*_):
+        for child in children:
+            child.terminate()
+        for child in children:
+            try:
+                child.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                child.kill()
+        sys.exit(0)
+
+    signal.signal(signal.SIGTERM, stop)
+    subprocess.run([PYTHON, "-m", "alembic", "upgrade", "head"], cwd=ROOT, env=env, check=True)
+    seeded = subprocess.run(
+        [PYTHON, "-m", "flask", "--app", "wsgi", "seed-demo"],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+
+    start("identity", PYTHON, "-m", "emulators.identity", "--port", str(args.identity_port))
+    start("salesforce", PYTHON, "-m", "emulators.salesforce", "--port", str(args.salesforce_port))
+    start("worker", PYTHON, "-m", "jobs.worker")
+    start(
+        "web",
+        PYTHON,
+        "-m",
+        "gunicorn",
+        "--workers",
+        "2",
+        "--threads",
+        "4",
+        "--bind",
+        f"127.0.0.1:{args.port}",
+        "wsgi:app",
+    )
+    try:
+        _wait_for(f"http://127.0.0.1:{args.identity_port}/google/.well-known/openid-configuration")
+        _wait_for(f"http://127.0.0.1:{args.port}/healthz")
+    except SystemExit:
+        stop()
+        raise
+
+    print(_banner(args, seeded.stdout), flush=True)
+    try:
+        while all(child.poll() is None for child in children):
+            time.sleep(1)
+        print(f"A demo process stopped; see {log_dir}", file=sys.stderr)
+    except KeyboardInterrupt:
+        pass
+    stop()
+
+
+def _banner(args, seeded: str) -> str:
+    return "\n".join(
+        [
+            "",
+            f"Portal:              http://127.0.0.1:{args.port}/",
+            f"Identity emulator:   http://127.0.0.1:{args.identity_port}/  (log in as any e-mail; demo accounts below)",
+            f"Salesforce emulator: http://127.0.0.1:{args.salesforce_port}/  (login admin@example-org.test / emulator)",
+            f"  records:           http://127.0.0.1:{args.salesforce_port + 3}/__emulator__/records",
+            "",
+            seeded.strip(),
+            "",
+            f"Logs: {Path(INSTANCE / 'logs')}   Stop with Ctrl-C.",
+        ]
+    )
+
+
+if __name__ == "__main__":
+    main()

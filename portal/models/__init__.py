@@ -1,0 +1,62 @@
+"""Domain models, one module per domain; import them from here."""
+
+from .accounts import Identity, Invitation, Membership, Plan, Role, Team, User
+from .audit import AuditEvent, NotificationLog
+from .base import Base, utcnow
+from .calendars import (
+    AvailabilityRange,
+    Booking,
+    BookingStatus,
+    Calendar,
+    CalendarHost,
+    NameFormat,
+    Question,
+    QuestionKind,
+)
+from .salesforce import (
+    ConnectionStatus,
+    DescribeCache,
+    FieldMapping,
+    OnCancel,
+    SalesforceConnection,
+    SalesforceIntegration,
+    SalesforceObject,
+    SourceKind,
+)
+from .sync import OPEN_STATUSES, SalesforceLink, SyncAttempt, SyncEvent, SyncJob, SyncStatus
+
+__all__ = [
+    "AuditEvent",
+    "AvailabilityRange",
+    "Base",
+    "Booking",
+    "BookingStatus",
+    "Calendar",
+    "CalendarHost",
+    "ConnectionStatus",
+    "DescribeCache",
+    "FieldMapping",
+    "Identity",
+    "Invitation",
+    "Membership",
+    "NameFormat",
+    "NotificationLog",
+    "OPEN_STATUSES",
+    "OnCancel",
+    "Plan",
+    "Question",
+    "QuestionKind",
+    "Role",
+    "SalesforceConnection",
+    "SalesforceIntegration",
+    "SalesforceLink",
+    "SalesforceObject",
+    "SourceKind",
+    "SyncAttempt",
+    "SyncEvent",
+    "SyncJob",
+    "SyncStatus",
+    "Team",
+    "User",
+    "utcnow",
+]
