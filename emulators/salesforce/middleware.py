@@ -1,0 +1,92 @@
+"""WSGI layer in front of every listener: request log, latency and transport-level faults.
+
+Control API requests pass straight through so tests can always observe and repair the emulator.
+"""
+
+import io
+import json
+import socket
+import struct
+import time
+
+from emulators.salesforce import faults
+from emulators.salesforce.org import Org
+
+CONTROL_PREFIX = "/__emulator__"
+
+
+class EmulatorMiddleware:
+    def __init__(self, app, org: Org, listener: str) -> None:
+        self.app = app
+        self.org = org
+        self.listener = listener
+
+    def __call__(self, environ: dict, start_response):
+        path = environ.get("PATH_INFO", "")
+        if path.startswith(CONTROL_PREFIX):
+            return self.app(environ, start_response)
+        body = _read_body(environ)
+        entry = self.org.start_log_entry(
+            environ["REQUEST_METHOD"],
+            path,
+            environ.get("QUERY_STRING", ""),
+            self.listener,
+            environ.get("HTTP_HOST", ""),
+            body.decode("utf-8", errors="replace"),
+        )
+        latency = self.org.settings["latency_ms"]
+        if latency:
+            time.sleep(latency / 1000)
+        with self.org.lock:
+            fault = faults.take(self.org.faults, faults.TRANSPORT_FAULTS, environ["REQUEST_METHOD"], [path])
+        entry.fault = fault
+        if fault == faults.DROP_CONNECTION:
+            _drop(environ)
+        if fault == faults.SERVICE_UNAVAILABLE:
+            return _respond(
+                start_response, entry, 503, "text/html;charset=UTF-8", faults.SERVICE_UNAVAILABLE_PAGE.encode()
+            )
+        if fault == faults.UNKNOWN_EXCEPTION:
+            payload = json.dumps(faults.UNKNOWN_EXCEPTION_BODY).encode()
+            return _respond(start_response, entry, 500, "application/json;charset=UTF-8", payload)
+        return self._serve(environ, start_response, entry, drop_after=fault == faults.DROP_AFTER_COMMIT)
+
+    def _serve(self, environ: dict, start_response, entry, drop_after: bool):
+        captured: dict = {}
+
+        def capture(status: str, headers: list, exc_info=None):
+            captured["status"], captured["headers"] = status, headers
+            if not drop_after:
+                return start_response(status, headers, exc_info)
+            return lambda data: None
+
+        chunks = list(self.app(environ, capture))  # run to completion: the work is committed here
+        entry.status = int(captured["status"].split()[0])
+        entry.api_call = bool(environ.get("emulator.api_call"))
+        if drop_after:
+            _drop(environ)
+        return chunks
+
+
+def _read_body(environ: dict) -> bytes:
+    """Read the body once and put it back, so the log and the app both see it."""
+    length = environ.get("CONTENT_LENGTH") or "0"
+    body = environ["wsgi.input"].read(int(length)) if length.isdigit() else b""
+    environ["wsgi.input"] = io.BytesIO(body)
+    return body
+
+
+def _respond(start_response, entry, status: int, content_type: str, payload: bytes):
+    entry.status = status
+    reason = {500: "Server Error", 503: "Service Unavailable"}[status]
+    start_response(f"{status} {reason}", [("Content-Type", content_type), ("Content-Length", str(len(payload)))])
+    return [payload]
+
+
+def _drop(environ: dict) -> None:
+    """Close the client's connection without an HTTP response (a reset, as a failing proxy would)."""
+    connection = environ.get("werkzeug.socket")
+    if connection is not None:
+        connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        connection.close()
+    raise ConnectionAbortedError("connection dropped by fault injection")
