@@ -22,6 +22,9 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     configure_logging(app)
 
     db.init_app(app)
+    from .sync import outbox
+
+    outbox.install(db.session_factory)
     queues.init_app(app)
     csrf.init_app(app)
     oauth.init_app(app)

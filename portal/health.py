@@ -1,27 +1,36 @@
-"""/healthz: is the database reachable, is Redis reachable (later: workers and the sync backlog)."""
+"""/healthz: the database and Redis (503 when either is down), RQ worker heartbeats and the sync backlog.
+
+A missing worker or an old backlog makes the status "degraded" but keeps 200: web nodes stay in rotation
+while the operator is told that bookings are not reaching Salesforce.
+"""
 
 from __future__ import annotations
 
-from flask import Blueprint, jsonify
-from sqlalchemy import text
+from datetime import timedelta
 
-from .extensions import db, queues
+from flask import Blueprint, current_app, jsonify
+from rq import Worker
+from sqlalchemy import func, select, text
+
+from .extensions import db, queue_name, queues
+from .models import SyncJob, SyncStatus, utcnow
 
 bp = Blueprint("health", __name__)
 
-# Other packages add checks here (name -> callable returning (ok, detail)).
-EXTRA_CHECKS: dict = {}
+HEARTBEAT_GRACE = timedelta(minutes=2)
+BACKLOG_WARNING = timedelta(minutes=10)
 
 
-def _check_database() -> tuple[bool, str]:
+def _database() -> tuple[bool, str]:
     try:
         db.session.execute(text("SELECT 1"))
         return True, "ok"
-    except Exception as error:  # the point of a health check is to report, not raise
+    except Exception as error:  # a health check reports failures, it does not raise them
+        db.session.rollback()
         return False, type(error).__name__
 
 
-def _check_redis() -> tuple[bool, str]:
+def _redis() -> tuple[bool, str]:
     try:
         queues.redis.ping()
         return True, "ok"
@@ -29,13 +38,36 @@ def _check_redis() -> tuple[bool, str]:
         return False, type(error).__name__
 
 
+def _workers() -> dict:
+    sync_queue = queue_name(current_app.config, "sync")
+    now = utcnow()
+    alive = [
+        worker
+        for worker in Worker.all(connection=queues.redis)
+        if sync_queue in worker.queue_names()
+        and worker.last_heartbeat is not None
+        and now - worker.last_heartbeat.replace(tzinfo=now.tzinfo) < HEARTBEAT_GRACE
+    ]
+    return {"alive": len(alive)}
+
+
+def _oldest_pending_seconds() -> float | None:
+    oldest = db.session.scalar(select(func.min(SyncJob.created_at)).where(SyncJob.status == SyncStatus.PENDING))
+    return None if oldest is None else round((utcnow() - oldest).total_seconds(), 1)
+
+
 @bp.get("/healthz")
 def healthz():
-    checks = {"database": _check_database(), "redis": _check_redis()}
-    checks.update({name: check() for name, check in EXTRA_CHECKS.items()})
-    healthy = all(ok for ok, _ in checks.values())
-    body = {
-        "status": "ok" if healthy else "unhealthy",
-        "checks": {name: detail for name, (ok, detail) in checks.items()},
-    }
-    return jsonify(body), 200 if healthy else 503
+    database_ok, database_detail = _database()
+    redis_ok, redis_detail = _redis()
+    body: dict = {"checks": {"database": database_detail, "redis": redis_detail}}
+    if not (database_ok and redis_ok):
+        body["status"] = "unhealthy"
+        return jsonify(body), 503
+    workers = _workers()
+    oldest = _oldest_pending_seconds()
+    body["workers"] = workers
+    body["sync"] = {"oldest_pending_seconds": oldest}
+    degraded = workers["alive"] == 0 or (oldest is not None and oldest > BACKLOG_WARNING.total_seconds())
+    body["status"] = "degraded" if degraded else "ok"
+    return jsonify(body), 200

@@ -110,6 +110,7 @@ def main(argv: list[str] | None = None) -> None:
     start("identity", PYTHON, "-m", "emulators.identity", "--port", str(args.identity_port))
     start("salesforce", PYTHON, "-m", "emulators.salesforce", "--port", str(args.salesforce_port))
     start("worker", PYTHON, "-m", "jobs.worker")
+    start("sweep", PYTHON, "-m", "jobs.sweep")
     start(
         "web",
         PYTHON,

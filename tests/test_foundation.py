@@ -93,6 +93,8 @@ def test_healthz_reports_database_and_redis(client):
     assert response.status_code == 200
     assert response.json["checks"]["database"] == "ok"
     assert response.json["checks"]["redis"] == "ok"
+    assert "alive" in response.json["workers"]
+    assert "oldest_pending_seconds" in response.json["sync"]
 
 
 def test_alembic_migrations_match_the_models(database_factory):

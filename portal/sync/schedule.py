@@ -1,0 +1,245 @@
+"""The database is the schedule: claiming a SyncJob with a lease, recording outcomes, retries with backoff,
+and the sweep that re-enqueues due rows whose RQ job is missing, reclaims expired leases and releases waiting rows.
+
+RQ job ids are `sync-<id>-<attempt>`; a row is only ever worked on by whoever claims it, so an extra RQ job for
+the same attempt (after a sweep, say) is harmless: its claim finds nothing to do.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from flask import current_app
+from rq.exceptions import NoSuchJobError
+from rq.job import Job, JobStatus
+from sqlalchemy import and_, exists, or_, select, update
+from sqlalchemy.orm import Session, aliased
+
+from ..extensions import queues
+from ..models import ConnectionStatus, Plan, SalesforceConnection, SyncJob, SyncStatus, Team, utcnow
+
+log = logging.getLogger("portal.sync.schedule")
+
+RUN_SYNC_JOB = "jobs.sync.run_sync_job"
+BLOCKING = (SyncStatus.PENDING, SyncStatus.RUNNING, SyncStatus.WAITING)
+LIVE_RQ_STATES = {JobStatus.QUEUED, JobStatus.SCHEDULED, JobStatus.STARTED, JobStatus.DEFERRED}
+
+
+def rq_job_id(job_id: int, attempt: int) -> str:
+    return f"sync-{job_id}-{attempt}"
+
+
+def retry_delay(attempts_made: int, backoff: list[int]) -> int | None:
+    """Seconds before the next try after `attempts_made` failed tries; None when the retries are used up."""
+    if attempts_made < 1 or attempts_made > len(backoff):
+        return None
+    return backoff[attempts_made - 1]
+
+
+def enqueue_attempt(job_id: int, attempt: int, at: datetime | None = None) -> None:
+    """Enqueue one attempt, now or at a time (RQ's scheduler, run by the workers, moves it to the queue)."""
+    queue = queues.queue("sync")
+    key = rq_job_id(job_id, attempt)
+    options = dict(job_id=key, result_ttl=3600, failure_ttl=7 * 86400, job_timeout=current_app.config["SYNC_LEASE_SECONDS"])
+    if at is not None and at > utcnow():
+        queue.enqueue_at(at, RUN_SYNC_JOB, job_id, **options)
+    else:
+        queue.enqueue(RUN_SYNC_JOB, job_id, **options)
+
+
+def _try_enqueue(job_id: int, attempt: int, at: datetime | None = None) -> None:
+    try:
+        enqueue_attempt(job_id, attempt, at)
+    except Exception:
+        log.warning("could not enqueue sync job; the sweep will", extra={"sync_job_id": job_id}, exc_info=True)
+
+
+# --- claiming -------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Claim:
+    job_id: int
+    attempt: int
+
+
+def claim(session: Session, job_id: int, now: datetime | None = None) -> Claim | None:
+    """Take the row for one attempt (status running, with a lease); None when it is not ours to run now.
+
+    A job waits for earlier jobs of the same booking, so a cancel never overtakes its create.
+    """
+    now = now or utcnow()
+    job = session.scalar(
+        select(SyncJob)
+        .where(SyncJob.id == job_id, SyncJob.status == SyncStatus.PENDING)
+        .where(or_(SyncJob.next_attempt_at.is_(None), SyncJob.next_attempt_at <= now))
+        .with_for_update(skip_locked=True)
+    )
+    if job is None:
+        session.rollback()
+        return None
+    earlier = _earliest_open_job_before(session, job)
+    if earlier is not None:
+        _follow(job, earlier, now)  # the earlier job kicks this one when it finishes
+        session.commit()
+        return None
+    job.status = SyncStatus.RUNNING
+    job.attempts += 1
+    job.lease_expires_at = now + timedelta(seconds=current_app.config["SYNC_LEASE_SECONDS"])
+    session.commit()
+    return Claim(job.id, job.attempts)
+
+
+def _earliest_open_job_before(session: Session, job: SyncJob) -> SyncJob | None:
+    return session.scalar(
+        select(SyncJob)
+        .where(SyncJob.booking_id == job.booking_id, SyncJob.id < job.id, SyncJob.status.in_(BLOCKING))
+        .order_by(SyncJob.id)
+        .limit(1)
+    )
+
+
+def _follow(job: SyncJob, earlier: SyncJob, now: datetime) -> None:
+    """Queue this job behind an earlier one of the same booking."""
+    if earlier.status == SyncStatus.WAITING:
+        job.status, job.reason, job.next_attempt_at = SyncStatus.WAITING, earlier.reason, None
+    else:
+        job.next_attempt_at = max(earlier.next_attempt_at or now, now) + timedelta(seconds=2)
+
+
+def defer(session: Session, job: SyncJob, until: datetime, reason: str) -> None:
+    """Put a claimed job back without counting the attempt (e.g. the org is near its daily API limit).
+
+    Its RQ job id is the one running now, so the sweep enqueues it once it is due.
+    """
+    job.status, job.reason = SyncStatus.PENDING, reason
+    job.attempts -= 1
+    job.next_attempt_at, job.lease_expires_at = until, None
+    session.commit()
+
+
+# --- outcomes -------------------------------------------------------------------------------------------------
+
+
+def finish(session: Session, job: SyncJob, status: SyncStatus, reason: str = "") -> None:
+    """Record a final (or waiting) state and start the booking's next job, if one was queued behind this."""
+    job.status, job.reason = status, reason
+    job.lease_expires_at = None
+    job.next_attempt_at = None
+    job.finished_at = utcnow() if status in (SyncStatus.SYNCED, SyncStatus.SKIPPED, SyncStatus.FAILED) else None
+    follower = _next_job_of_booking(session, job) if status != SyncStatus.WAITING else None
+    if follower is not None and follower.status == SyncStatus.PENDING:
+        follower.next_attempt_at = utcnow()
+    else:
+        follower = None  # a waiting follower is released with its team by the sweep
+    session.commit()
+    if follower is not None:
+        _try_enqueue(follower.id, follower.attempts + 1)
+
+
+def _next_job_of_booking(session: Session, job: SyncJob) -> SyncJob | None:
+    return session.scalar(
+        select(SyncJob)
+        .where(SyncJob.booking_id == job.booking_id, SyncJob.id > job.id, SyncJob.status.in_(BLOCKING))
+        .order_by(SyncJob.id)
+        .limit(1)
+    )
+
+
+def retry_later(session: Session, job: SyncJob, now: datetime | None = None) -> bool:
+    """Schedule the next attempt after a transient failure; False when the retries are used up."""
+    now = now or utcnow()
+    delay = retry_delay(job.attempts, current_app.config["SYNC_RETRY_BACKOFF_SECONDS"])
+    if delay is None:
+        return False
+    job.status, job.reason = SyncStatus.PENDING, ""
+    job.lease_expires_at = None
+    job.next_attempt_at = now + timedelta(seconds=delay)
+    session.commit()
+    _try_enqueue(job.id, job.attempts + 1, job.next_attempt_at)
+    return True
+
+
+def requeue(session: Session, jobs: list[SyncJob], now: datetime | None = None) -> None:
+    """Make jobs pending again now (retry from the errors page, release after reconnect), in booking order."""
+    now = now or utcnow()
+    for job in sorted(jobs, key=lambda j: j.id):
+        job.status, job.reason = SyncStatus.PENDING, ""
+        job.next_attempt_at, job.lease_expires_at, job.finished_at = now, None, None
+    session.commit()
+    for job in sorted(jobs, key=lambda j: j.id):
+        _try_enqueue(job.id, job.attempts + 1)
+
+
+# --- the sweep ------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SweepResult:
+    reclaimed: int
+    released: int
+    enqueued: int
+
+
+def sweep(session: Session, now: datetime | None = None, batch: int = 500) -> SweepResult:
+    now = now or utcnow()
+    reclaimed = _reclaim_expired_leases(session, now)
+    released = _release_waiting(session, now)
+    enqueued = _enqueue_missing(session, now, batch)
+    return SweepResult(reclaimed, released, enqueued)
+
+
+def _reclaim_expired_leases(session: Session, now: datetime) -> int:
+    """A worker died mid-job: its attempt counts, and the row goes back to pending."""
+    result = session.execute(
+        update(SyncJob)
+        .where(SyncJob.status == SyncStatus.RUNNING, SyncJob.lease_expires_at < now)
+        .values(status=SyncStatus.PENDING, lease_expires_at=None, next_attempt_at=now)
+    )
+    session.commit()
+    return result.rowcount or 0
+
+
+def _release_waiting(session: Session, now: datetime) -> int:
+    """Waiting rows whose team is premium again and whose connection is connected go back to pending."""
+    connected = exists().where(
+        SalesforceConnection.team_id == SyncJob.team_id, SalesforceConnection.status == ConnectionStatus.CONNECTED
+    )
+    premium = exists().where(Team.id == SyncJob.team_id, Team.plan == Plan.PREMIUM)
+    result = session.execute(
+        update(SyncJob)
+        .where(SyncJob.status == SyncStatus.WAITING, connected, premium)
+        .values(status=SyncStatus.PENDING, reason="", next_attempt_at=now)
+    )
+    session.commit()
+    return result.rowcount or 0
+
+
+def _enqueue_missing(session: Session, now: datetime, batch: int) -> int:
+    """Due pending rows whose next attempt is not in RQ (Redis was flushed or down) are enqueued again."""
+    earlier = aliased(SyncJob)
+    blocked = exists().where(
+        and_(earlier.booking_id == SyncJob.booking_id, earlier.id < SyncJob.id, earlier.status.in_(BLOCKING))
+    )
+    due = session.execute(
+        select(SyncJob.id, SyncJob.attempts)
+        .where(SyncJob.status == SyncStatus.PENDING, SyncJob.next_attempt_at <= now, ~blocked)
+        .order_by(SyncJob.next_attempt_at)
+        .limit(batch)
+    ).all()
+    session.rollback()
+    enqueued = 0
+    for job_id, attempts in due:
+        if not _rq_job_alive(rq_job_id(job_id, attempts + 1)):
+            _try_enqueue(job_id, attempts + 1)
+            enqueued += 1
+    return enqueued
+
+
+def _rq_job_alive(key: str) -> bool:
+    try:
+        return Job.fetch(key, connection=queues.redis).get_status(refresh=False) in LIVE_RQ_STATES
+    except NoSuchJobError:
+        return False
