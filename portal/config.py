@@ -112,3 +112,19 @@ def _require_https(config: dict) -> None:
             raise ConfigError(f"{name} must be an https:// URL in production")
     if config["SALESFORCE_EXTRA_LOGIN_HOSTS"]:
         raise ConfigError("SALESFORCE_EXTRA_LOGIN_HOSTS is for the emulator; production allows only Salesforce hosts")
+
+
+def to_environ(config: Mapping[str, Any]) -> dict[str, str]:
+    """The environment that reproduces these settings in another process (workers, gunicorn in tests)."""
+    environ = {}
+    for name in SETTINGS:
+        if name not in config or config[name] is None:
+            continue
+        value = config[name]
+        if isinstance(value, bool):
+            environ[name] = "true" if value else "false"
+        elif isinstance(value, list | tuple):
+            environ[name] = ",".join(str(item) for item in value)
+        else:
+            environ[name] = str(value)
+    return environ
