@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import argparse
 
+from .google import GoogleDialect
+from .microsoft import MicrosoftDialect
+from .provider import IdentityProvider
 from .server import bind
 from .settings import IdentitySettings
 
@@ -32,13 +35,16 @@ def parse_settings(argv: list[str] | None = None) -> IdentitySettings:
     return IdentitySettings(**args)
 
 
-def describe(base_url: str, settings: IdentitySettings) -> str:
+def describe(provider: IdentityProvider) -> str:
+    settings, base_url = provider.settings, provider.base_url
+    google = GoogleDialect(base_url)
+    microsoft = MicrosoftDialect(base_url, "common", settings.default_tenant_id)
     return "\n".join(
         [
-            f"Identity emulator on {base_url}",
-            f"  Google discovery:    {base_url}/google/.well-known/openid-configuration",
+            f"Identity emulator on {base_url}/",
+            f"  Google discovery:    {google.discovery_url}",
             f"    client id/secret:  {settings.google_client_id} / {settings.google_client_secret}",
-            f"  Microsoft discovery: {base_url}/microsoft/common/v2.0/.well-known/openid-configuration",
+            f"  Microsoft discovery: {microsoft.discovery_url}",
             f"    client id/secret:  {settings.microsoft_client_id} / {settings.microsoft_client_secret}",
             f"  Test controls:       {base_url}/__emulator__/",
         ]
@@ -48,7 +54,7 @@ def describe(base_url: str, settings: IdentitySettings) -> str:
 def main(argv: list[str] | None = None) -> None:
     settings = parse_settings(argv)
     server, provider = bind(settings)
-    print(describe(provider.base_url, settings), flush=True)
+    print(describe(provider), flush=True)
     try:
         server.serve_forever()
     except KeyboardInterrupt:

@@ -9,6 +9,8 @@ from dataclasses import replace
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
 from .app import create_app
+from .google import GoogleDialect
+from .microsoft import MicrosoftDialect
 from .provider import IdentityProvider
 from .settings import IdentitySettings
 
@@ -47,8 +49,9 @@ class RunningIdentity:
     def __init__(self, server: BaseWSGIServer, provider: IdentityProvider) -> None:
         self.provider = provider
         self.url = provider.base_url
-        self.google_discovery_url = f"{self.url}/google/.well-known/openid-configuration"
-        self.microsoft_discovery_url = f"{self.url}/microsoft/common/v2.0/.well-known/openid-configuration"
+        self.google_discovery_url = GoogleDialect(self.url).discovery_url
+        tenant = provider.settings.default_tenant_id
+        self.microsoft_discovery_url = MicrosoftDialect(self.url, "common", tenant).discovery_url
         self._server = server
         self._thread = threading.Thread(target=server.serve_forever, name="identity-emulator", daemon=True)
         self._thread.start()

@@ -53,6 +53,16 @@ def unknown_authority(problem: UnknownAuthority) -> Any:
     return json_response(microsoft().error_body(error), 400)
 
 
+@bp.get("/")
+def index() -> str:
+    providers = [
+        {"label": d.label, "discovery_url": d.discovery_url, "issuer": d.issuer, "client": provider().client(d.name)}
+        for d in (google(), microsoft())
+    ]
+    control_url = provider().base_url + "/__emulator__/"
+    return render_template("identity/index.html", providers=providers, control_url=control_url)
+
+
 @bp.get("/google/.well-known/openid-configuration")
 def google_discovery() -> Response:
     return json_response(google().discovery())
