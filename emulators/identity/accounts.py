@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 
 EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+$")
 MAX_FIELD_LENGTH = 256
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f]")
 
 
 @dataclass(frozen=True)
@@ -37,6 +38,8 @@ class AccountForm:
             self.errors[name] = f"Enter {label}."
         elif len(value) > MAX_FIELD_LENGTH:
             self.errors[name] = f"{label.capitalize()} is longer than {MAX_FIELD_LENGTH} characters."
+        elif CONTROL_CHARACTERS.search(value):
+            self.errors[name] = f"{label.capitalize()} cannot contain control characters."
         return value
 
     def email(self) -> str:

@@ -171,7 +171,6 @@ def complete_sign_in(
         endpoint=dialect.path_prefix,
         request=request,
         account=account,
-        auth_time=now,
         expires_at=now + provider.settings.code_lifetime,
     )
     params = dialect.callback_params(provider.issue_code(grant))

@@ -6,7 +6,6 @@ import secrets
 import threading
 import time
 from collections import deque
-from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from .accounts import Account
@@ -39,7 +38,6 @@ class CodeGrant:
     endpoint: str  # path prefix of the authorization endpoint; the code is redeemable there only
     request: AuthorizationRequest
     account: Account
-    auth_time: int
     expires_at: int
 
 
@@ -71,11 +69,10 @@ class CodeNotRedeemable(Exception):
 class IdentityProvider:
     """Shared by the request threads of one running emulator; every change happens under one lock."""
 
-    def __init__(self, settings: IdentitySettings, base_url: str, clock: Callable[[], float] = time.time) -> None:
+    def __init__(self, settings: IdentitySettings, base_url: str) -> None:
         self.settings = settings
         self.base_url = base_url
         self.keys = {name: SigningKey() for name in PROVIDER_NAMES}
-        self._clock = clock
         self._lock = threading.Lock()
         self._codes: dict[str, CodeGrant] = {}
         self._redeemed: dict[str, _RedeemedCode] = {}
@@ -83,7 +80,7 @@ class IdentityProvider:
         self._faults: dict[str, deque[Fault]] = {name: deque() for name in PROVIDER_NAMES}
 
     def now(self) -> int:
-        return int(self._clock())
+        return int(time.time())
 
     def client(self, provider_name: str) -> ClientRegistration:
         return self.settings.client(provider_name)

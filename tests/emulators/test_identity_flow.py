@@ -560,6 +560,7 @@ def test_cancel_on_the_account_page_returns_access_denied_with_state(google_clie
         ({"email": "not-an-address", "name": "A"}, "email", "Enter an e-mail address like name@example.com."),
         ({"email": "a@example.com", "name": " "}, "name", "Enter a name."),
         ({"email": "a@example.com", "name": "A" * 300}, "name", "longer than 256 characters"),
+        ({"email": "a\x00b@example.com", "name": "A"}, "email", "cannot contain control characters"),
     ],
 )
 def test_account_page_refuses_bad_input_with_a_message_next_to_the_field(google_client, fields, field, message):
