@@ -6,7 +6,6 @@ Control API requests pass straight through so tests can always observe and repai
 import io
 import json
 import socket
-import struct
 import time
 
 from emulators.salesforce import faults
@@ -84,9 +83,9 @@ def _respond(start_response, entry, status: int, content_type: str, payload: byt
 
 
 def _drop(environ: dict) -> None:
-    """Close the client's connection without an HTTP response (a reset, as a failing proxy would)."""
+    """End the client's connection without an HTTP response, as a failing proxy or network would."""
     connection = environ.get("werkzeug.socket")
     if connection is not None:
-        connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-        connection.close()
+        # shutdown() rather than close(): the handler's file objects keep the descriptor open otherwise.
+        connection.shutdown(socket.SHUT_RDWR)
     raise ConnectionAbortedError("connection dropped by fault injection")
