@@ -1,0 +1,77 @@
+"""SOQL literals and the sync's lookup queries: escaped string literals, UTC date-time literals, query URLs.
+
+E-mail matching relies on SOQL's `=` comparing text case-insensitively; the planner still compares again.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from urllib.parse import quote
+
+# The escape sequences SOQL defines for quoted strings (SOQL and SOSL Reference, "Quoted String Escape Sequences").
+_ESCAPES = str.maketrans(
+    {
+        "\\": "\\\\",
+        "'": "\\'",
+        '"': '\\"',
+        "\n": "\\n",
+        "\r": "\\r",
+        "\t": "\\t",
+        "\b": "\\b",
+        "\f": "\\f",
+    }
+)
+LOOKUP_LIMIT = 20  # more rows than one e-mail address plausibly has; the planner picks among them
+
+
+def escape_literal(text: str) -> str:
+    """The text with SOQL's reserved and control characters escaped, ready to sit between single quotes."""
+    return text.translate(_ESCAPES)
+
+
+def string_literal(text: str) -> str:
+    return f"'{escape_literal(text)}'"
+
+
+def datetime_literal(moment: datetime) -> str:
+    """A date-time literal in UTC (SOQL date-times are unquoted: 2025-03-04T09:00:00Z)."""
+    if moment.tzinfo is None:
+        raise ValueError("a SOQL date-time needs a time zone")
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def query_url(api_version: str, soql: str) -> str:
+    """The REST query resource for one SOQL statement; `q` is percent-encoded (a `+` in an e-mail is %2B)."""
+    return f"/services/data/v{api_version}/query?q={quote(soql, safe='')}"
+
+
+def lead_by_email(email: str) -> str:
+    """Leads with this e-mail, non-converted first, then the most recently modified."""
+    return (
+        "SELECT Id, Email, IsConverted, ConvertedContactId, LastModifiedDate FROM Lead "
+        f"WHERE Email = {string_literal(email)} ORDER BY IsConverted ASC, LastModifiedDate DESC LIMIT {LOOKUP_LIMIT}"
+    )
+
+
+def contact_by_email(email: str) -> str:
+    return (
+        "SELECT Id, Email, LastModifiedDate FROM Contact "
+        f"WHERE Email = {string_literal(email)} ORDER BY LastModifiedDate DESC LIMIT {LOOKUP_LIMIT}"
+    )
+
+
+def user_by_email(email: str) -> str:
+    """Active Salesforce Users with this e-mail (the booking's host, to own the Event and the record)."""
+    return (
+        "SELECT Id, Email FROM User "
+        f"WHERE Email = {string_literal(email)} AND IsActive = true ORDER BY LastModifiedDate DESC LIMIT {LOOKUP_LIMIT}"
+    )
+
+
+def event_by_start_and_subject(start: datetime, subject: str) -> str:
+    """Events at this start with this subject; the planner keeps the one whose WhoId is the guest's record."""
+    return (
+        "SELECT Id, WhoId, Subject, StartDateTime FROM Event "
+        f"WHERE StartDateTime = {datetime_literal(start)} AND Subject = {string_literal(subject)} "
+        f"ORDER BY CreatedDate ASC LIMIT {LOOKUP_LIMIT}"
+    )
