@@ -15,6 +15,8 @@ from urllib.parse import urlsplit, urlunsplit
 import psycopg
 import pytest
 from cryptography.fernet import Fernet
+from flask import g, has_app_context
+from flask.testing import FlaskClient
 
 from portal import create_app
 from portal.extensions import db
@@ -133,10 +135,22 @@ def _insecure_transport_for_emulators():
     os.environ["AUTHLIB_INSECURE_TRANSPORT"] = "1"
 
 
+class FreshGlobalsClient(FlaskClient):
+    """The `app` fixture keeps one app context pushed, so without this every request would share its `g`
+    (Flask-Login's cached current_user, Flask-WTF's CSRF token) with earlier requests and tests."""
+
+    def open(self, *args, **kwargs):
+        if has_app_context():
+            for name in list(g):
+                g.pop(name)
+        return super().open(*args, **kwargs)
+
+
 @pytest.fixture(scope="session")
 def app(base_config, database_factory):
     """The in-process app on the suite's shared database; each test's changes are rolled back."""
     application = create_app({**base_config, "DATABASE_URL": database_factory("app")})
+    application.test_client_class = FreshGlobalsClient
     with application.app_context():
         yield application
 

@@ -1,0 +1,32 @@
+"""Forms of the team pages (Flask-WTF, so each one carries its CSRF token)."""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import EmailField, SelectField, StringField
+from wtforms.validators import DataRequired, Email, Length
+
+from ..models import Role
+
+ROLE_CHOICES = [(role.value, role.label) for role in Role]
+
+
+class TeamNameForm(FlaskForm):
+    name = StringField("Team name", validators=[DataRequired(message="Enter a name for the team."), Length(max=120)])
+
+
+class AddMemberForm(FlaskForm):
+    # test_environment: reserved domains such as .test are harmless in an invitation and the demo uses them
+    email = EmailField(
+        "E-mail address",
+        validators=[
+            DataRequired(message="Enter the e-mail address of the person to add."),
+            Length(max=320),
+            Email(message="Enter an e-mail address like name@example.com.", test_environment=True),
+        ],
+    )
+    role = SelectField("Role", choices=ROLE_CHOICES, default=Role.MEMBER.value)
+
+
+class RoleForm(FlaskForm):
+    role = SelectField("Role", choices=ROLE_CHOICES)
