@@ -1,6 +1,6 @@
 """/healthz: the database and Redis (503 when either is down), RQ worker heartbeats and the sync backlog.
 
-A missing worker or an old backlog makes the status "degraded" but keeps 200: web nodes stay in rotation
+No registered worker or an old backlog makes the status "degraded" but keeps 200: web nodes stay in rotation
 while the operator is told that bookings are not reaching Salesforce.
 """
 
@@ -17,7 +17,6 @@ from .models import SyncJob, SyncStatus, utcnow
 
 bp = Blueprint("health", __name__)
 
-HEARTBEAT_GRACE = timedelta(minutes=2)
 BACKLOG_WARNING = timedelta(minutes=10)
 
 
@@ -39,16 +38,13 @@ def _redis() -> tuple[bool, str]:
 
 
 def _workers() -> dict:
+    """RQ drops a worker's registration when its heartbeat lapses (worker_ttl), so listed means alive."""
     sync_queue = queue_name(current_app.config, "sync")
-    now = utcnow()
-    alive = [
-        worker
-        for worker in Worker.all(connection=queues.redis)
-        if sync_queue in worker.queue_names()
-        and worker.last_heartbeat is not None
-        and now - worker.last_heartbeat.replace(tzinfo=now.tzinfo) < HEARTBEAT_GRACE
-    ]
-    return {"alive": len(alive)}
+    listening = [w for w in Worker.all(connection=queues.redis) if sync_queue in w.queue_names()]
+    beats = [w.last_heartbeat for w in listening if w.last_heartbeat is not None]
+    latest = max(beats, default=None)
+    age = None if latest is None else round((utcnow() - latest.replace(tzinfo=utcnow().tzinfo)).total_seconds(), 1)
+    return {"alive": len(listening), "last_heartbeat_seconds_ago": age}
 
 
 def _oldest_pending_seconds() -> float | None:
