@@ -61,9 +61,11 @@ def _configure_sessions(app: Flask) -> None:
 
 def _register_blueprints(app: Flask) -> None:
     from .auth import bp as auth_bp
+    from .calendars.public import bp as booking_bp
+    from .calendars.views import bp as calendars_bp
     from .health import bp as health_bp
     from .home import bp as home_bp
     from .teams import bp as teams_bp
 
-    for blueprint in (health_bp, home_bp, auth_bp, teams_bp):
+    for blueprint in (health_bp, home_bp, auth_bp, teams_bp, calendars_bp, booking_bp):
         app.register_blueprint(blueprint)

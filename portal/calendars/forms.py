@@ -1,0 +1,319 @@
+"""Forms: the calendar editor, and the guest's booking form built from a calendar's questions."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from datetime import UTC, datetime, time
+
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    EmailField,
+    FieldList,
+    Form,
+    FormField,
+    HiddenField,
+    IntegerField,
+    SelectField,
+    StringField,
+    TelField,
+    TextAreaField,
+    URLField,
+)
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import Email, InputRequired, Length, NumberRange, Optional, Regexp, ValidationError
+
+from ..models import Calendar, NameFormat, Question, QuestionKind
+from .slots import WeeklyRange, is_time_zone, time_zone_names
+
+WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+CUSTOM_KINDS = (
+    (QuestionKind.SHORT_TEXT.value, "Short text"),
+    (QuestionKind.LONG_TEXT.value, "Long text"),
+    (QuestionKind.SINGLE_SELECT.value, "Single select"),
+    (QuestionKind.CHECKBOX.value, "Checkbox"),
+)
+# The longest answer each kind may hold: the Booking column size for built-in questions.
+KIND_MAX_LENGTH = {
+    QuestionKind.FULL_NAME: 200,
+    QuestionKind.FAMILY_NAME: 100,
+    QuestionKind.GIVEN_NAME: 100,
+    QuestionKind.EMAIL: 320,
+    QuestionKind.COMPANY: 200,
+    QuestionKind.PHONE: 40,
+    QuestionKind.SHORT_TEXT: 500,
+    QuestionKind.LONG_TEXT: 10000,
+    QuestionKind.SINGLE_SELECT: 200,
+    QuestionKind.CHECKBOX: 3,
+}
+SLUG_PATTERN = r"^[a-z0-9](?:[a-z0-9-]{0,78}[a-z0-9])?$"
+PHONE_PATTERN = r"^[0-9+()./\- ]*$"
+RANGE_PATTERN = re.compile(r"^\s*(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*$")
+
+
+def no_control_characters(*, multiline: bool = False):
+    """Refuse control characters (NUL, escapes, …); a multi-line field may hold line breaks and tabs."""
+    allowed = {"\n", "\r", "\t"} if multiline else set()
+
+    def check(form, field) -> None:
+        value = field.data if isinstance(field.data, str) else ""
+        if any(unicodedata.category(char) == "Cc" and char not in allowed for char in value):
+            raise ValidationError("Remove the control characters (such as NUL) from this field.")
+
+    return check
+
+
+def _strip(value):
+    return value.strip() if isinstance(value, str) else value
+
+
+def choices(pairs) -> list[SelectChoice]:
+    return [SelectChoice(value, label) for value, label in pairs]
+
+
+def time_zone_choices() -> list[tuple[str, str]]:
+    return [(name, name.replace("_", " ")) for name in sorted(time_zone_names())]
+
+
+def valid_time_zone(form, field) -> None:
+    if not is_time_zone(field.data or ""):
+        raise ValidationError("Choose a time zone from the list.")
+
+
+# --- Calendar editor -------------------------------------------------------------------------------------------
+
+
+def parse_ranges(text: str, weekday: int) -> list[WeeklyRange]:
+    """'09:00-12:00, 13:00-17:30' -> ranges; ValueError with a message the editor can show."""
+    ranges = []
+    for part in filter(None, (piece.strip() for piece in text.split(","))):
+        match = RANGE_PATTERN.match(part)
+        if not match:
+            raise ValueError(f"“{part}” is not a range like 09:00-12:00.")
+        start_h, start_m, end_h, end_m = (int(number) for number in match.groups())
+        if start_h > 23 or end_h > 23 or start_m > 59 or end_m > 59:
+            raise ValueError(f"“{part}” has a time that does not exist (use 00:00 to 23:59).")
+        start, end = time(start_h, start_m), time(end_h, end_m)
+        if start >= end:
+            raise ValueError(f"In “{part}” the start must be before the end.")
+        ranges.append(WeeklyRange(weekday, start, end))
+    return ranges
+
+
+def format_ranges(ranges: list[WeeklyRange]) -> str:
+    return ", ".join(f"{r.start:%H:%M}-{r.end:%H:%M}" for r in ranges)
+
+
+class AvailabilityField(StringField):
+    """One weekday's open ranges as text; `.ranges` holds them parsed once validated."""
+
+    def __init__(self, label: str, weekday: int, **kwargs) -> None:
+        super().__init__(label, filters=[_strip], validators=[Length(max=400), no_control_characters()], **kwargs)
+        self.weekday = weekday
+        self.ranges: list[WeeklyRange] = []
+
+    def post_validate(self, form, validation_stopped: bool) -> None:
+        if validation_stopped:
+            return
+        try:
+            self.ranges = parse_ranges(self.data or "", self.weekday)
+        except ValueError as error:
+            self.errors.append(str(error))
+
+
+class HostRow(Form):
+    user_id = HiddenField()
+    selected = BooleanField("Participates")
+    order = IntegerField("Order", validators=[Optional(), NumberRange(min=1, max=999)])
+
+
+class QuestionRow(Form):
+    """A custom question; a row with an empty label and no id is an unused blank row."""
+
+    id = HiddenField()
+    kind = SelectField("Type", choices=choices(CUSTOM_KINDS))
+    label = StringField("Label", filters=[_strip], validators=[Length(max=200), no_control_characters()])
+    required = BooleanField("Required")
+    max_length = IntegerField("Maximum length", validators=[Optional(), NumberRange(min=1, max=10000)])
+    options = TextAreaField(
+        "Choices (one per line)",
+        filters=[_strip],
+        validators=[Length(max=4000), no_control_characters(multiline=True)],
+    )
+    remove = BooleanField("Remove this question")
+
+    @property
+    def is_blank(self) -> bool:
+        return not self.id.data and not self.label.data
+
+    def option_list(self) -> list[str]:
+        return [line.strip() for line in (self.options.data or "").splitlines() if line.strip()]
+
+    def validate(self, extra_validators=None) -> bool:
+        if self.is_blank:
+            return True
+        valid = super().validate(extra_validators)
+        if not self.remove.data and not self.label.data:
+            self.label.errors = [*self.label.errors, "Give the question a label."]
+            valid = False
+        if self.kind.data == QuestionKind.SINGLE_SELECT and not self.remove.data and not self.option_list():
+            self.options.errors = [*self.options.errors, "A single-select question needs at least one choice."]
+            valid = False
+        return valid
+
+
+OPTIONAL_FIELD_CHOICES = [("off", "Not asked"), ("optional", "Optional"), ("required", "Required")]
+
+
+class CalendarForm(FlaskForm):
+    name = StringField("Name", filters=[_strip], validators=[InputRequired(), Length(max=120), no_control_characters()])
+    private_name = StringField(
+        "Private name (only your team sees it)",
+        filters=[_strip],
+        validators=[Length(max=120), no_control_characters()],
+    )
+    slug = StringField(
+        "URL slug",
+        filters=[_strip, lambda v: v.lower() if isinstance(v, str) else v],
+        validators=[
+            InputRequired(),
+            Regexp(SLUG_PATTERN, message="Use 1–80 lower-case letters, digits and hyphens (not at the ends)."),
+        ],
+    )
+    duration_minutes = IntegerField(
+        "Duration (minutes)", default=30, validators=[InputRequired(), NumberRange(min=5, max=1440)]
+    )
+    time_zone = SelectField("Time zone", default="UTC", validators=[valid_time_zone], validate_choice=False)
+    buffer_minutes = IntegerField(
+        "Buffer between bookings (minutes)", default=0, validators=[InputRequired(), NumberRange(min=0, max=1440)]
+    )
+    min_notice_minutes = IntegerField(
+        "Minimum notice (minutes)", default=60, validators=[InputRequired(), NumberRange(min=0, max=525600)]
+    )
+    window_days = IntegerField(
+        "Booking window (days ahead)", default=30, validators=[InputRequired(), NumberRange(min=1, max=730)]
+    )
+    meeting_url = URLField(
+        "Web meeting URL",
+        filters=[_strip],
+        validators=[
+            Optional(),
+            Length(max=500),
+            Regexp(r"^https?://[^\s]+$", message="Enter a web address starting with https://."),
+        ],
+    )
+    monday = AvailabilityField("Monday", 0)
+    tuesday = AvailabilityField("Tuesday", 1)
+    wednesday = AvailabilityField("Wednesday", 2)
+    thursday = AvailabilityField("Thursday", 3)
+    friday = AvailabilityField("Friday", 4)
+    saturday = AvailabilityField("Saturday", 5)
+    sunday = AvailabilityField("Sunday", 6)
+    hosts = FieldList(FormField(HostRow))
+    name_format = SelectField(
+        "Name question",
+        choices=choices(
+            [
+                (NameFormat.FULL.value, "One full-name question"),
+                (NameFormat.FAMILY_GIVEN.value, "Family and given name"),
+            ]
+        ),
+    )
+    company = SelectField("Company question", choices=choices(OPTIONAL_FIELD_CHOICES))
+    phone = SelectField("Phone question", choices=choices(OPTIONAL_FIELD_CHOICES))
+    questions = FieldList(FormField(QuestionRow))
+
+    def __init__(self, *args, members: list[tuple[int, str]] = (), **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.time_zone.choices = choices(time_zone_choices())
+        self.member_names = dict(members)
+
+    @property
+    def availability_fields(self) -> list[AvailabilityField]:
+        return [self[day.lower()] for day in WEEKDAYS]
+
+    def weekly_ranges(self) -> list[WeeklyRange]:
+        return [weekly for field in self.availability_fields for weekly in field.ranges]
+
+    def chosen_hosts(self) -> list[int]:
+        """Selected team members in host order (by the order number, then as listed)."""
+        chosen = []
+        for index, row in enumerate(self.hosts):
+            if row.form.selected.data and str(row.form.user_id.data).isdigit():
+                user_id = int(row.form.user_id.data)
+                if user_id in self.member_names:
+                    chosen.append((row.form.order.data or 1000 + index, index, user_id))
+        return [user_id for _, _, user_id in sorted(chosen)]
+
+    def validate_hosts(self, field) -> None:
+        if not self.chosen_hosts():
+            raise ValidationError("Choose at least one participating member.")
+
+
+# --- Guest booking form ----------------------------------------------------------------------------------------
+
+
+def format_slot(start: datetime) -> str:
+    return start.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def parse_slot(value: str | None) -> datetime | None:
+    """A slot value from a form or link, or None when it is not one we could have offered."""
+    if not value or len(value) > 40 or not value.isascii() or not value.isprintable():
+        return None
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    if parsed.tzinfo is None:
+        return None
+    return parsed.astimezone(UTC)
+
+
+class GuestForm(FlaskForm):
+    """The fields every booking form has; the calendar's questions are added by booking_form_class."""
+
+    slot = SelectField("Time", validate_choice=False)
+    time_zone = HiddenField(validators=[valid_time_zone])
+
+
+def question_field_name(question: Question) -> str:
+    return f"q{question.id}"
+
+
+def booking_form_class(calendar: Calendar) -> type[GuestForm]:
+    fields = {question_field_name(question): _question_field(question) for question in calendar.questions}
+    return type("CalendarBookingForm", (GuestForm,), fields)
+
+
+def _question_field(question: Question):
+    cap = KIND_MAX_LENGTH[question.kind]
+    limit = min(question.max_length or cap, cap)
+    required = [InputRequired(message="This is required.")] if question.required else [Optional()]
+    text = [Length(max=limit, message=f"Use at most {limit} characters.")]
+    label = question.label
+    match question.kind:
+        case QuestionKind.EMAIL:
+            validators = [
+                InputRequired(message="Enter your e-mail address."),
+                *text,
+                no_control_characters(),
+                Email(message="Enter a valid e-mail address, like name@example.com."),
+            ]
+            return EmailField(label, filters=[_strip], validators=validators)
+        case QuestionKind.PHONE:
+            pattern = Regexp(PHONE_PATTERN, message="Use digits, spaces and + ( ) - . / only.")
+            return TelField(label, filters=[_strip], validators=[*required, *text, no_control_characters(), pattern])
+        case QuestionKind.LONG_TEXT:
+            return TextAreaField(
+                label, filters=[_strip], validators=[*required, *text, no_control_characters(multiline=True)]
+            )
+        case QuestionKind.SINGLE_SELECT:
+            options = [("", "Choose…")] + [(option, option) for option in question.options]
+            return SelectField(label, choices=choices(options), validators=required)
+        case QuestionKind.CHECKBOX:
+            validators = [InputRequired(message="Tick this box to continue.")] if question.required else []
+            return BooleanField(label, validators=validators)
+        case _:
+            return StringField(label, filters=[_strip], validators=[*required, *text, no_control_characters()])

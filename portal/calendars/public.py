@@ -1,0 +1,355 @@
+"""Guest pages: the public booking page (/book/<slug>) and the private manage link (/manage/<token>).
+
+No login here; booking and manage requests are rate-limited per client, and every input is validated.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from sqlalchemy import select
+
+from ..extensions import db
+from ..models import Booking, BookingStatus, Calendar, NameFormat, QuestionKind, utcnow
+from ..ratelimit import rate_limited
+from . import booking as service
+from . import forms
+from .forms import booking_form_class, format_slot, parse_slot, question_field_name, time_zone_choices
+from .mail import send_booking_mail
+from .slots import Refusal, Slot, SlotRefused, group_by_local_day, is_time_zone
+
+bp = Blueprint("booking", __name__)
+
+DAYS_SHOWN = 7
+REFUSALS = {
+    Refusal.PAST: "That time has already passed. Please pick another time.",
+    Refusal.TOO_SOON: "That time is too soon to book. Please pick a later time.",
+    Refusal.BEYOND_WINDOW: "That time is too far ahead to book yet. Please pick an earlier time.",
+    Refusal.OUTSIDE_AVAILABILITY: "That time is not offered by this calendar. Please pick a time from the list.",
+    Refusal.TAKEN: "That time was just taken. Please pick another time.",
+}
+NOT_A_SLOT = "That is not a time we offer. Please pick a time from the list."
+
+
+# --- Booking -------------------------------------------------------------------------------------------------
+
+
+@bp.get("/book/<slug>")
+def calendar_page(slug: str):
+    calendar = _calendar_by_slug(slug)
+    zone_name = _guest_zone(calendar)
+    first_day, days = _days_shown(zone_name)
+    slots = service.open_slots(calendar, utcnow(), between=_day_bounds(first_day, zone_name))
+    return render_template(
+        "booking/calendar.html",
+        calendar=calendar,
+        zone_name=zone_name,
+        zones=time_zone_choices(),
+        **_week_listing(calendar, slots, zone_name, first_day, days),
+        slot_url=lambda slot: url_for("booking.confirm", slug=slug, slot=format_slot(slot.start), tz=zone_name),
+        week_url=lambda day: url_for("booking.calendar_page", slug=slug, tz=zone_name, week=day.isoformat()),
+    )
+
+
+@bp.route("/book/<slug>/confirm", methods=["GET", "POST"])
+@rate_limited("booking", "RATE_LIMIT_BOOKING")
+def confirm(slug: str):
+    calendar = _calendar_by_slug(slug)
+    form = booking_form_class(calendar)()
+    if request.method == "GET":
+        form.slot.data = request.args.get("slot", "")
+        form.time_zone.data = _guest_zone(calendar)
+    zone_name = form.time_zone.data if is_time_zone(form.time_zone.data or "") else calendar.time_zone
+    start = parse_slot(form.slot.data)
+    status = 200
+    if request.method == "POST":
+        booked, status = _book_from_form(calendar, form, start)
+        if booked is not None:
+            return booked
+    elif start is None:
+        _add_error(form.slot, NOT_A_SLOT)
+    choices = [(format_slot(slot.start), label) for slot, label in _slot_choices(calendar, utcnow(), zone_name, start)]
+    form.slot.choices = forms.choices([("", "Choose a time…"), *choices])
+    if request.method == "GET" and start is not None and form.slot.data not in dict(choices):
+        _add_error(form.slot, "That time is no longer available. Please pick another time.")
+    return (
+        render_template(
+            "booking/confirm.html",
+            calendar=calendar,
+            form=form,
+            zone_name=zone_name,
+            question_fields=[form[question_field_name(q)] for q in calendar.questions],
+            change_url=url_for("booking.calendar_page", slug=slug, tz=zone_name),
+        ),
+        status,
+    )
+
+
+def _book_from_form(calendar: Calendar, form, start: datetime | None):
+    """(redirect to the new booking's page, 302) or (None, status) with the errors put on the form."""
+    valid = form.validate()
+    if start is None:
+        _add_error(form.slot, NOT_A_SLOT)
+        return None, 422
+    if not valid:
+        return None, 422
+    token = service.new_manage_token()
+    try:
+        booking = service.book(calendar, start, _guest_details(calendar, form), token, now=utcnow())
+    except SlotRefused as refused:
+        _add_error(form.slot, REFUSALS[refused.refusal])
+        return None, 409 if refused.refusal == Refusal.TAKEN else 422
+    _mail_guest(booking, token, "confirmed")
+    return redirect(url_for("booking.manage", token=token)), 302
+
+
+# --- Manage link ---------------------------------------------------------------------------------------------
+
+
+@bp.get("/manage/<token>")
+@rate_limited("manage", "RATE_LIMIT_MANAGE", methods=("GET", "POST"))
+def manage(token: str):
+    booking = _booking_by_token(token)
+    return render_template(
+        "booking/manage.html", booking=booking, token=token, when=_when(booking), is_open=_is_open(booking)
+    )
+
+
+@bp.get("/manage/<token>/reschedule")
+@rate_limited("manage", "RATE_LIMIT_MANAGE", methods=("GET", "POST"))
+def reschedule_slots(token: str):
+    booking = _open_booking_or_redirect(token)
+    if not isinstance(booking, Booking):
+        return booking
+    calendar = booking.calendar
+    zone_name = _guest_zone(calendar, default=booking.guest_time_zone)
+    first_day, days = _days_shown(zone_name)
+    slots = service.open_slots(
+        calendar, utcnow(), between=_day_bounds(first_day, zone_name), ignore_booking_id=booking.id
+    )
+    return render_template(
+        "booking/reschedule.html",
+        booking=booking,
+        calendar=calendar,
+        token=token,
+        zone_name=zone_name,
+        zones=time_zone_choices(),
+        when=_when(booking),
+        **_week_listing(calendar, slots, zone_name, first_day, days, ignore_booking_id=booking.id),
+        slot_url=lambda slot: url_for("booking.reschedule", token=token, slot=format_slot(slot.start), tz=zone_name),
+        week_url=lambda day: url_for("booking.reschedule_slots", token=token, tz=zone_name, week=day.isoformat()),
+    )
+
+
+@bp.route("/manage/<token>/reschedule/confirm", methods=["GET", "POST"])
+@rate_limited("manage", "RATE_LIMIT_MANAGE", methods=("GET", "POST"))
+def reschedule(token: str):
+    booking = _open_booking_or_redirect(token)
+    if not isinstance(booking, Booking):
+        return booking
+    calendar = booking.calendar
+    source = request.form if request.method == "POST" else request.args
+    zone_name = source.get("tz", "") if is_time_zone(source.get("tz", "")) else booking.guest_time_zone
+    start = parse_slot(source.get("slot"))
+    error, status = None, 200
+    if start is None:
+        error, status = NOT_A_SLOT, 422
+    elif request.method == "POST":
+        try:
+            service.reschedule(booking, start, now=utcnow())
+        except SlotRefused as refused:
+            error = REFUSALS[refused.refusal]
+            status = 409 if refused.refusal == Refusal.TAKEN else 422
+        except service.BookingClosed as closed:
+            error, status = str(closed), 409
+        else:
+            _mail_guest(booking, token, "rescheduled")
+            flash("Your booking has been moved.", "success")
+            return redirect(url_for("booking.manage", token=token))
+    return (
+        render_template(
+            "booking/reschedule_confirm.html",
+            booking=booking,
+            token=token,
+            zone_name=zone_name,
+            slot_value=format_slot(start) if start else "",
+            new_when=_local_range(start, start + timedelta(minutes=calendar.duration_minutes), zone_name)
+            if start
+            else "",
+            when=_when(booking),
+            error=error,
+            back_url=url_for("booking.reschedule_slots", token=token, tz=zone_name),
+        ),
+        status,
+    )
+
+
+@bp.route("/manage/<token>/cancel", methods=["GET", "POST"])
+@rate_limited("manage", "RATE_LIMIT_MANAGE", methods=("GET", "POST"))
+def cancel(token: str):
+    booking = _open_booking_or_redirect(token)
+    if not isinstance(booking, Booking):
+        return booking
+    if request.method == "POST":
+        try:
+            service.cancel(booking, now=utcnow())
+        except service.BookingClosed as closed:
+            flash(str(closed), "error")
+        else:
+            _mail_guest(booking, token, "cancelled")
+            flash("Your booking has been cancelled.", "success")
+        return redirect(url_for("booking.manage", token=token))
+    return render_template("booking/cancel.html", booking=booking, token=token, when=_when(booking))
+
+
+# --- Helpers -------------------------------------------------------------------------------------------------
+
+
+def _calendar_by_slug(slug: str) -> Calendar:
+    calendar = db.session.scalar(select(Calendar).where(Calendar.slug == slug)) if len(slug) <= 80 else None
+    if calendar is None:
+        abort(404, description="There is no booking page at this address. Check the link you were given.")
+    return calendar
+
+
+def _booking_by_token(token: str) -> Booking:
+    booking = service.booking_for_token(token) if len(token) <= 100 else None
+    if booking is None:
+        abort(404, description="This booking link is not valid. Check the link in your confirmation e-mail.")
+    return booking
+
+
+def _open_booking_or_redirect(token: str):
+    """The booking when it can still be changed, else a redirect to its page with the reason."""
+    booking = _booking_by_token(token)
+    if not _is_open(booking):
+        flash("This booking can no longer be changed.", "warning")
+        return redirect(url_for("booking.manage", token=token))
+    return booking
+
+
+def _add_error(field, message: str) -> None:
+    field.errors = [*field.errors, message]  # a field's errors are a tuple until it has been validated
+
+
+def _is_open(booking: Booking) -> bool:
+    return booking.status == BookingStatus.CONFIRMED and booking.start_at > utcnow()
+
+
+def _guest_zone(calendar: Calendar, default: str | None = None) -> str:
+    requested = request.args.get("tz", "")
+    return requested if is_time_zone(requested) else (default or calendar.time_zone)
+
+
+def _days_shown(zone_name: str) -> tuple[date, int]:
+    today = utcnow().astimezone(ZoneInfo(zone_name)).date()
+    try:
+        first = date.fromisoformat(request.args.get("week", ""))
+    except ValueError:
+        first = today
+    return max(first, today), DAYS_SHOWN
+
+
+def _day_bounds(first_day: date, zone_name: str, days: int = DAYS_SHOWN) -> tuple[datetime, datetime]:
+    zone = ZoneInfo(zone_name)
+    start = datetime.combine(first_day, time(), tzinfo=zone).astimezone(UTC)
+    end = datetime.combine(first_day + timedelta(days=days), time(), tzinfo=zone).astimezone(UTC)
+    return start, end
+
+
+def _week_listing(calendar, slots, zone_name, first_day, days, *, ignore_booking_id=None) -> dict:
+    """The slot list of the days shown, with links to the weeks around it and the next free day if empty."""
+    today = utcnow().astimezone(ZoneInfo(zone_name)).date()
+    last_day = (utcnow() + timedelta(days=calendar.window_days)).astimezone(ZoneInfo(zone_name)).date()
+    next_first = first_day + timedelta(days=days)
+    next_available = None
+    if not slots:
+        later = service.open_slots(
+            calendar,
+            utcnow(),
+            between=(_day_bounds(first_day, zone_name)[1], utcnow() + timedelta(days=800)),
+            ignore_booking_id=ignore_booking_id,
+        )
+        if later:
+            next_available = later[0].start.astimezone(ZoneInfo(zone_name)).date()
+    return {
+        "days": group_by_local_day(slots, zone_name),
+        "first_day": first_day,
+        "last_shown": next_first - timedelta(days=1),
+        "previous_week": max(first_day - timedelta(days=days), today) if first_day > today else None,
+        "next_week": next_first if next_first <= last_day else None,
+        "next_available": next_available,
+    }
+
+
+def _slot_choices(calendar: Calendar, now: datetime, zone_name: str, around: datetime | None):
+    """Fresh choices for the form's time select: the chosen day's free slots (guest's time zone), or the next."""
+    zone = ZoneInfo(zone_name)
+    if around is not None:
+        day = around.astimezone(zone).date()
+        slots = service.open_slots(calendar, now, between=_day_bounds(day, zone_name, days=1))
+    else:
+        slots = []
+    if not slots:
+        slots = service.open_slots(calendar, now, between=(now, now + timedelta(days=DAYS_SHOWN)))[:40]
+    return [(slot, _slot_label(slot, zone)) for slot in slots]
+
+
+def _slot_label(slot: Slot, zone: ZoneInfo) -> str:
+    start, end = slot.start.astimezone(zone), slot.end.astimezone(zone)
+    return f"{start:%a %d %b %Y, %H:%M}–{end:%H:%M}"
+
+
+def _local_range(start: datetime, end: datetime, zone_name: str) -> str:
+    zone = ZoneInfo(zone_name)
+    return f"{start.astimezone(zone):%A %d %B %Y, %H:%M}–{end.astimezone(zone):%H:%M} ({zone_name})"
+
+
+def _when(booking: Booking) -> str:
+    return _local_range(booking.start_at, booking.end_at, booking.guest_time_zone)
+
+
+def _guest_details(calendar: Calendar, form) -> service.GuestDetails:
+    answers: dict[str, str] = {}
+    by_kind: dict[QuestionKind, str] = {}
+    for question in calendar.questions:
+        data = form[question_field_name(question)].data
+        value = ("yes" if data else "no") if question.kind == QuestionKind.CHECKBOX else (data or "")
+        answers[str(question.id)] = value
+        by_kind.setdefault(question.kind, value)
+    full_name = by_kind.get(QuestionKind.FULL_NAME, "")
+    if calendar.name_format == NameFormat.FAMILY_GIVEN:
+        full_name = " ".join(
+            filter(None, (by_kind.get(QuestionKind.GIVEN_NAME), by_kind.get(QuestionKind.FAMILY_NAME)))
+        )
+    return service.GuestDetails(
+        email=by_kind.get(QuestionKind.EMAIL, ""),
+        name=full_name[:200],
+        family_name=by_kind.get(QuestionKind.FAMILY_NAME, ""),
+        given_name=by_kind.get(QuestionKind.GIVEN_NAME, ""),
+        company=by_kind.get(QuestionKind.COMPANY, ""),
+        phone=by_kind.get(QuestionKind.PHONE, ""),
+        time_zone=form.time_zone.data,
+        answers=answers,
+    )
+
+
+def _mail_guest(booking: Booking, token: str, kind: str) -> None:
+    manage_url = public_url("booking.manage", token=token)
+    if send_booking_mail(booking, manage_url, kind):
+        if kind == "confirmed":
+            flash(f"Your booking is confirmed. We sent the details to {booking.guest_email}.", "success")
+    elif kind == "confirmed":
+        flash(
+            "Your booking is confirmed, but we could not send the confirmation e-mail. "
+            "Keep this page's address: it is your private link to reschedule or cancel.",
+            "warning",
+        )
+
+
+def public_url(endpoint: str, **values) -> str:
+    """An absolute URL for e-mails: PUBLIC_BASE_URL when configured, else the request's own host."""
+    base = current_app.config["PUBLIC_BASE_URL"].rstrip("/")
+    return base + url_for(endpoint, **values) if base else url_for(endpoint, _external=True, **values)

@@ -1,0 +1,196 @@
+"""The calendar editor for a team's members: list, create, edit, duplicate, delete, and each calendar's bookings."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+from sqlalchemy import func, select
+
+from ..access import TeamAccess, calendar_access, require, team_access
+from ..extensions import db
+from ..models import Booking, Calendar, Membership, User
+from . import editor
+from .forms import CalendarForm
+
+bp = Blueprint("calendars", __name__)
+
+BOOKINGS_PER_PAGE = 50
+
+
+@bp.get("/teams/<int:team_id>/calendars")
+@login_required
+def index(team_id: int):
+    access = team_access(team_id)
+    calendars = db.session.scalars(
+        select(Calendar).where(Calendar.team_id == team_id).order_by(Calendar.name, Calendar.id)
+    ).all()
+    return render_template(
+        "calendars/index.html",
+        access=access,
+        team=access.team,
+        calendars=calendars,
+        breadcrumbs=[(access.team.name, None), ("Calendars", None)],
+    )
+
+
+@bp.route("/teams/<int:team_id>/calendars/new", methods=["GET", "POST"])
+@login_required
+def new(team_id: int):
+    access = team_access(team_id)
+    members = _members(team_id)
+    form = CalendarForm(members=members)
+    if request.method == "GET":
+        editor.fill_hosts(form, members, [current_user.id])
+        form.monday.data = form.tuesday.data = form.wednesday.data = "09:00-17:00"
+        form.thursday.data = form.friday.data = "09:00-17:00"
+        editor.add_blank_question_rows(form)
+    elif _valid(form):
+        try:
+            calendar = editor.create_calendar(access.team, current_user, form)
+        except editor.SlugTaken:
+            _slug_taken(form)
+        else:
+            flash(f"Calendar “{calendar.name}” created.", "success")
+            return redirect(url_for("calendars.edit", calendar_id=calendar.id))
+    return _editor_page(form, access, None, status=200 if request.method == "GET" else 422)
+
+
+@bp.route("/calendars/<int:calendar_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit(calendar_id: int):
+    calendar, access = calendar_access(calendar_id)
+    require(access.can_edit_calendar(calendar))
+    members = _members(calendar.team_id)
+    form = CalendarForm(members=members)
+    if request.method == "GET":
+        editor.fill_form(form, calendar, members)
+    elif _valid(form):
+        try:
+            editor.update_calendar(calendar, form)
+        except editor.SlugTaken:
+            _slug_taken(form)
+        else:
+            flash("Calendar saved.", "success")
+            return redirect(url_for("calendars.edit", calendar_id=calendar.id))
+    return _editor_page(form, access, calendar, status=200 if request.method == "GET" else 422)
+
+
+@bp.post("/calendars/<int:calendar_id>/duplicate")
+@login_required
+def duplicate(calendar_id: int):
+    calendar, access = calendar_access(calendar_id)
+    require(access.can_edit_calendar(calendar))
+    copy = editor.duplicate_calendar(calendar, current_user)
+    flash(f"Calendar duplicated as “{copy.name}”. Check its URL slug before sharing it.", "success")
+    return redirect(url_for("calendars.edit", calendar_id=copy.id))
+
+
+@bp.route("/calendars/<int:calendar_id>/delete", methods=["GET", "POST"])
+@login_required
+def delete(calendar_id: int):
+    calendar, access = calendar_access(calendar_id)
+    require(access.can_edit_calendar(calendar))
+    if request.method == "POST":
+        team_id = calendar.team_id
+        name = calendar.name
+        editor.delete_calendar(calendar)
+        flash(f"Calendar “{name}” deleted.", "success")
+        return redirect(url_for("calendars.index", team_id=team_id))
+    booking_count = db.session.scalar(select(func.count()).where(Booking.calendar_id == calendar.id))
+    return render_template(
+        "calendars/delete.html",
+        calendar=calendar,
+        booking_count=booking_count,
+        breadcrumbs=_calendar_crumbs(access, calendar, "Delete"),
+    )
+
+
+@bp.get("/calendars/<int:calendar_id>/bookings")
+@login_required
+def bookings(calendar_id: int):
+    calendar, access = calendar_access(calendar_id)
+    page = request.args.get("page", "1")
+    page = int(page) if page.isdigit() and 0 < int(page) < 100000 else 1
+    rows = db.session.scalars(
+        select(Booking)
+        .where(Booking.calendar_id == calendar.id)
+        .order_by(Booking.start_at.desc(), Booking.id.desc())
+        .offset((page - 1) * BOOKINGS_PER_PAGE)
+        .limit(BOOKINGS_PER_PAGE + 1)
+    ).all()
+    return render_template(
+        "calendars/bookings.html",
+        calendar=calendar,
+        access=access,
+        bookings=rows[:BOOKINGS_PER_PAGE],
+        page=page,
+        has_more=len(rows) > BOOKINGS_PER_PAGE,
+        hosts=_user_names({booking.host_id for booking in rows}),
+        breadcrumbs=_calendar_crumbs(access, calendar, "Bookings"),
+    )
+
+
+@bp.app_template_filter("calendar_time")
+def calendar_time(moment: datetime, zone_name: str) -> str:
+    return f"{moment.astimezone(ZoneInfo(zone_name)):%a %d %b %Y, %H:%M}"
+
+
+def _valid(form: CalendarForm) -> bool:
+    valid = form.validate_on_submit()
+    editor.add_blank_question_rows(form, count=1)
+    return valid
+
+
+def _slug_taken(form: CalendarForm) -> None:
+    form.slug.errors = [*form.slug.errors, "Another calendar already uses this URL slug; choose another."]
+
+
+def _editor_page(form: CalendarForm, access: TeamAccess, calendar: Calendar | None, *, status: int):
+    title = calendar.name if calendar else "New calendar"
+    crumbs = (
+        _calendar_crumbs(access, calendar, "Edit")
+        if calendar
+        else [
+            (access.team.name, None),
+            ("Calendars", url_for("calendars.index", team_id=access.team.id)),
+            ("New calendar", None),
+        ]
+    )
+    return (
+        render_template(
+            "calendars/edit.html", form=form, calendar=calendar, access=access, title=title, breadcrumbs=crumbs
+        ),
+        status,
+    )
+
+
+def _calendar_crumbs(access: TeamAccess, calendar: Calendar, page: str) -> list[tuple[str, str | None]]:
+    return [
+        (access.team.name, None),
+        ("Calendars", url_for("calendars.index", team_id=calendar.team_id)),
+        (
+            calendar.name,
+            url_for("calendars.edit", calendar_id=calendar.id) if access.can_edit_calendar(calendar) else None,
+        ),
+        (page, None),
+    ]
+
+
+def _members(team_id: int) -> list[tuple[int, str]]:
+    rows = db.session.execute(
+        select(User.id, User.name, User.email)
+        .join(Membership, Membership.user_id == User.id)
+        .where(Membership.team_id == team_id)
+        .order_by(User.name, User.email)
+    )
+    return [(user_id, name or email) for user_id, name, email in rows]
+
+
+def _user_names(user_ids: set[int]) -> dict[int, str]:
+    if not user_ids:
+        return {}
+    rows = db.session.execute(select(User.id, User.name, User.email).where(User.id.in_(user_ids)))
+    return {user_id: name or email for user_id, name, email in rows}
