@@ -47,7 +47,8 @@ class IdentityControl:
     ) -> str:
         """Open the account page for `authorize_url`, submit the account, return the client's callback URL.
 
-        `email_verified`, `given_name` and `family_name` matter for Google only, `tenant_id` for
+        `given_name` and `family_name` matter for Google only (`email_verified` is Google's claim and Microsoft's
+        optional `xms_edov`), `tenant_id` for
         Microsoft only (None keeps the page's default).
         """
         fields = {"email": email, "name": name, "subject": subject}

@@ -136,6 +136,16 @@ def test_unticked_e_mail_verified_box_gives_email_verified_false(google_client):
     )
 
 
+def test_microsoft_domain_verified_box_gives_the_optional_xms_edov_claim(microsoft_client):
+    verified = microsoft_client.validate_id_token(microsoft_client.log_in()["id_token"], nonce="expected-nonce")
+    unverified = microsoft_client.validate_id_token(
+        microsoft_client.log_in(email_verified=False)["id_token"], nonce="expected-nonce"
+    )
+
+    assert verified["xms_edov"] is True
+    assert "xms_edov" not in unverified and "email_verified" not in unverified
+
+
 def test_login_hint_prefills_the_e_mail_field(google_client):
     page = google_client.http.get(google_client.authorize_url(login_hint="dee@example.com"), timeout=10)
 
