@@ -43,7 +43,7 @@ class MicrosoftDialect(Dialect):
     name = "microsoft"
     label = "Microsoft"
     faults = frozenset(Fault)
-    account_fields = ("email", "name", "tenant_id", "subject")
+    account_fields = ("email", "name", "tenant_id", "email_verified", "subject")
 
     def __init__(self, base_url: str, authority: str, default_tenant_id: str) -> None:
         super().__init__(base_url)
