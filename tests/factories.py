@@ -119,7 +119,8 @@ def default_questions(name_format: NameFormat = NameFormat.FULL) -> list[Questio
 def login(client: FlaskClient, user: User) -> FlaskClient:
     """Put the user in the test client's session the way Flask-Login's login_user would."""
     app: Flask = client.application
-    with app.test_request_context():
+    # Session protection is "strong": the identifier must hash the client's own address and User-Agent.
+    with app.test_request_context(environ_base=client.environ_base):
         identifier = app.login_manager._session_identifier_generator()
     with client.session_transaction() as session:
         session["_user_id"] = str(user.id)

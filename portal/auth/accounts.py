@@ -20,7 +20,8 @@ from .providers import PROVIDERS, ProviderLogin
 
 
 class LoginRefused(Exception):
-    """The provider vouched for someone we may not sign in; the message is shown on the login page."""
+    """The provider vouched for someone we may not sign in; the message is shown on the login page.
+    Raised before anything is changed."""
 
 
 @dataclass

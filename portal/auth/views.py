@@ -75,7 +75,6 @@ def callback(provider: str):
     try:
         signed_in = sign_in(spec.read(claims))
     except LoginRefused as refusal:
-        db.session.rollback()
         return _refused(str(refusal))
     target = session.get(NEXT_KEY, "")
     session.clear()  # a fresh session for the signed-in user: nothing from before login carries over

@@ -14,7 +14,8 @@ from ..models import Invitation, Membership, Plan, Role, Team, User, utcnow
 
 
 class MembershipRefused(Exception):
-    """The change would break a rule about members; the message says which, for the person who asked."""
+    """The change would break a rule about members; the message says which, for the person who asked.
+    Raised before anything is changed, so the caller has nothing to roll back."""
 
 
 def create_team(name: str, owner: User) -> Team:

@@ -70,7 +70,6 @@ def add_member(team_id: int):
     try:
         added = services.add_member(access.team, form.email.data, Role(form.role.data), invited_by=current_user)
     except services.MembershipRefused as refusal:
-        db.session.rollback()
         flash(str(refusal), "error")
         return redirect(url_for("teams.members", team_id=team_id))
     db.session.commit()
@@ -97,7 +96,6 @@ def change_role(team_id: int, user_id: int):
     try:
         services.change_role(access.team, membership, Role(form.role.data), changed_by=current_user)
     except services.MembershipRefused as refusal:
-        db.session.rollback()
         flash(str(refusal), "error")
         return redirect(url_for("teams.members", team_id=team_id))
     db.session.commit()
@@ -115,7 +113,6 @@ def remove_member(team_id: int, user_id: int):
     try:
         services.remove_member(access.team, membership, removed_by=current_user)
     except services.MembershipRefused as refusal:
-        db.session.rollback()
         flash(str(refusal), "error")
         return redirect(url_for("teams.members", team_id=team_id))
     db.session.commit()
