@@ -65,7 +65,8 @@ def _register_blueprints(app: Flask) -> None:
     from .calendars.views import bp as calendars_bp
     from .health import bp as health_bp
     from .home import bp as home_bp
+    from .salesforce.views import bp as salesforce_bp
     from .teams import bp as teams_bp
 
-    for blueprint in (health_bp, home_bp, auth_bp, teams_bp, calendars_bp, booking_bp):
+    for blueprint in (health_bp, home_bp, auth_bp, teams_bp, calendars_bp, booking_bp, salesforce_bp):
         app.register_blueprint(blueprint)
