@@ -22,9 +22,6 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     configure_logging(app)
 
     db.init_app(app)
-    from .sync import outbox
-
-    outbox.install(db.session_factory)
     queues.init_app(app)
     csrf.init_app(app)
     oauth.init_app(app)
@@ -37,6 +34,10 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     errors.init_app(app)
 
     _register_blueprints(app)
+
+    from .sync import outbox
+
+    outbox.init_app(app)
 
     from .cli import register_commands
 

@@ -96,7 +96,7 @@ def redis_url(service_urls, run_id) -> Iterator[str]:
 def _with_redis_db(url: str, index: int) -> str:
     parts = urlsplit(url)
     if parts.scheme == "unix":
-        return urlunsplit(parts._replace(query=f"db={index}"))
+        return f"unix://{parts.path}?db={index}"  # urlunsplit would drop the empty authority ("unix:/path")
     return urlunsplit(parts._replace(path=f"/{index}"))
 
 
@@ -168,7 +168,7 @@ def db_session(app):
         db.session.remove()
         transaction.rollback()
         connection.close()
-        db.session_factory.configure(bind=db.engine, join_transaction_mode="conservative_savepoint")
+        db.session_factory.configure(bind=db.engine, join_transaction_mode="conditional_savepoint")
 
 
 @pytest.fixture

@@ -59,6 +59,15 @@ def _job(booking: Booking, sync_event: SyncEvent, status: SyncStatus, reason: st
     )
 
 
+def init_app(app) -> None:
+    """Join every booking change's transaction, and enqueue what it added once it commits."""
+    from ..calendars.booking import on_booking_change
+    from ..extensions import db
+
+    install(db.session_factory)
+    on_booking_change(app, in_transaction=lambda booking, sync_event: add_sync_job(db.session, booking, sync_event))
+
+
 def install(session_factory) -> None:
     """Enqueue the jobs a transaction added once (and only if) it commits."""
     if not event.contains(session_factory, "after_commit", _enqueue_committed):
