@@ -1,0 +1,124 @@
+"""The guest's e-mails, delivered to a real local SMTP server (aiosmtpd): details, the manage link and an .ics
+that an independent iCalendar parser reads; reschedule and cancel send updates; a dead mail server loses nothing."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import socket
+from datetime import timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from aiosmtpd.controller import Controller
+from icalendar import Calendar as ICalendar
+from sqlalchemy import select
+
+from portal.extensions import db
+from portal.models import Booking, BookingStatus
+
+from .booking_support import csrf_token, free_slot, manage_path, post_booking
+
+
+class Inbox:
+    """An aiosmtpd handler keeping every message it receives."""
+
+    def __init__(self) -> None:
+        self.messages: list[email.message.EmailMessage] = []
+
+    async def handle_DATA(self, server, session, envelope):
+        self.messages.append(email.message_from_bytes(envelope.content, policy=email.policy.default))
+        return "250 OK"
+
+
+@pytest.fixture
+def inbox(app, monkeypatch):
+    """A real SMTP server on a free local port, with the app pointed at it for this test."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    handler = Inbox()
+    controller = Controller(handler, hostname="127.0.0.1", port=port)
+    controller.start()
+    monkeypatch.setitem(app.config, "SMTP_HOST", "127.0.0.1")
+    monkeypatch.setitem(app.config, "SMTP_PORT", port)
+    yield handler
+    controller.stop()
+
+
+@pytest.fixture
+def calendar(factory):
+    team = factory.team()
+    host = factory.member(team, name="Hannah Host", email="hannah@acme.test")
+    calendar = factory.calendar(
+        team, created_by=host, name="Intro call, Q&A; the long version with a name that needs folding"
+    )
+    factory.session.commit()
+    return calendar
+
+
+def ics_of(message) -> ICalendar:
+    (attachment,) = [part for part in message.iter_attachments() if part.get_content_type() == "text/calendar"]
+    assert attachment.get_filename() == "booking.ics"
+    return ICalendar.from_ical(attachment.get_content())
+
+
+def event_of(ics: ICalendar):
+    (event,) = ics.walk("VEVENT")
+    return event
+
+
+def test_confirmation_mail_has_the_details_the_manage_link_and_a_parseable_ics(client, calendar, inbox):
+    start = free_slot(calendar)
+    response = post_booking(
+        client, calendar, start, tz="America/New_York", **{f"q{calendar.questions[0].id}": "Zoë O'Brien, Jr."}
+    )
+    manage = manage_path(response)
+    (message,) = inbox.messages
+    assert message["To"].addresses[0].addr_spec == "ada@example.com"
+    assert message["To"].addresses[0].display_name == "Zoë O'Brien, Jr."
+    assert message["Subject"] == f"Booking confirmed: {calendar.name}"
+    body = message.get_body(("plain",)).get_content()
+    assert f"http://localhost{manage}" in body
+    local = start.astimezone(ZoneInfo("America/New_York"))
+    assert f"{local:%H:%M}" in body and "America/New_York" in body and "Hannah Host" in body
+    ics = ics_of(message)
+    assert str(ics["METHOD"]) == "REQUEST"
+    event = event_of(ics)
+    booking = db.session.scalar(select(Booking).where(Booking.calendar_id == calendar.id))
+    assert event.decoded("DTSTART") == start and event.decoded("DTEND") == start + timedelta(minutes=30)
+    assert str(event["SUMMARY"]) == calendar.name  # commas and semicolons survive escaping and folding
+    assert str(event["UID"]).startswith(f"booking-{booking.id}@") and int(event["SEQUENCE"]) == 0
+    assert f"http://localhost{manage}" in str(event["DESCRIPTION"])
+    assert str(event["ATTENDEE"]) == "mailto:ada@example.com" and str(event["ORGANIZER"]) == "mailto:hannah@acme.test"
+    page = client.get(manage).get_data(as_text=True)
+    assert "We sent the details to ada@example.com" in page
+
+
+def test_reschedule_and_cancel_send_updates_of_the_same_event(client, calendar, inbox):
+    start, new_start = free_slot(calendar), free_slot(calendar, 3)
+    manage = manage_path(post_booking(client, calendar, start))
+    page = client.get(f"{manage}/reschedule/confirm?slot={new_start:%Y-%m-%dT%H:%M:%SZ}").get_data(as_text=True)
+    client.post(
+        f"{manage}/reschedule/confirm", data={"csrf_token": csrf_token(page), "slot": f"{new_start:%Y-%m-%dT%H:%M:%SZ}"}
+    )
+    client.post(f"{manage}/cancel", data={"csrf_token": csrf_token(page)})
+    created, moved, cancelled = inbox.messages
+    assert moved["Subject"].startswith("Booking moved") and cancelled["Subject"].startswith("Booking cancelled")
+    first, second, third = (event_of(ics_of(message)) for message in inbox.messages)
+    assert str(first["UID"]) == str(second["UID"]) == str(third["UID"])
+    assert [int(e["SEQUENCE"]) for e in (first, second, third)] == [0, 1, 2]
+    assert second.decoded("DTSTART") == new_start
+    assert str(ics_of(cancelled)["METHOD"]) == "CANCEL" and str(third["STATUS"]) == "CANCELLED"
+
+
+def test_a_failing_mail_server_never_loses_the_booking(client, calendar, app, monkeypatch):
+    with socket.socket() as probe:  # a port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        monkeypatch.setitem(app.config, "SMTP_PORT", probe.getsockname()[1])
+    response = post_booking(client, calendar, free_slot(calendar))
+    assert response.status_code == 302
+    booking = db.session.scalar(select(Booking).where(Booking.calendar_id == calendar.id))
+    assert booking.status == BookingStatus.CONFIRMED
+    page = client.get(manage_path(response)).get_data(as_text=True)
+    assert "Your booking is confirmed, but we could not send the confirmation e-mail" in page
