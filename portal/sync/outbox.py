@@ -23,7 +23,9 @@ def add_sync_job(session: Session, booking: Booking, sync_event: SyncEvent) -> S
 
     Reschedules and cancels of a booking that never had a sync job have nothing to act on, so they get none.
     """
-    integration = session.scalar(select(SalesforceIntegration).where(SalesforceIntegration.calendar_id == booking.calendar_id))
+    integration = session.scalar(
+        select(SalesforceIntegration).where(SalesforceIntegration.calendar_id == booking.calendar_id)
+    )
     if sync_event != SyncEvent.CREATED and not _has_earlier_job(session, booking.id):
         return None
     if integration is None:

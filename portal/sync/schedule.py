@@ -42,7 +42,9 @@ def enqueue_attempt(job_id: int, attempt: int, at: datetime | None = None) -> No
     """Enqueue one attempt, now or at a time (RQ's scheduler, run by the workers, moves it to the queue)."""
     queue = queues.queue("sync")
     key = rq_job_id(job_id, attempt)
-    options = dict(job_id=key, result_ttl=3600, failure_ttl=7 * 86400, job_timeout=current_app.config["SYNC_LEASE_SECONDS"])
+    options = dict(
+        job_id=key, result_ttl=3600, failure_ttl=7 * 86400, job_timeout=current_app.config["SYNC_LEASE_SECONDS"]
+    )
     if at is not None and at > utcnow():
         queue.enqueue_at(at, RUN_SYNC_JOB, job_id, **options)
     else:
