@@ -92,7 +92,8 @@ def _run_one(ctx: Context, subrequest: dict, outputs: dict) -> dict:
     if parts.path.rstrip("/").endswith("/composite"):
         response = Response(400, [{"errorCode": "INVALID_INPUT", "message": "Composite requests cannot be nested"}])
     else:
-        headers = {**ctx.headers, **(subrequest.get("httpHeaders") or {})}
+        extra = subrequest.get("httpHeaders")
+        headers = {**ctx.headers, **(extra if isinstance(extra, dict) else {})}
         sub_ctx = Context(ctx.org, headers, ctx.outer_path)
         response = dispatch(sub_ctx, subrequest["method"].upper(), parts.path, dict(parse_qsl(parts.query)), body)
     return {

@@ -44,11 +44,18 @@ def _body() -> dict:
     return body or {}
 
 
-def _required(body: dict, *names: str) -> list:
-    missing = [name for name in names if not body.get(name)]
+def _required(body: dict, *names: str, kind: type = str) -> list:
+    missing = [name for name in names if not isinstance(body.get(name), kind) or not body[name]]
     if missing:
-        raise ControlError(f"missing: {', '.join(missing)}")
+        raise ControlError(f"missing or of the wrong type: {', '.join(missing)}")
     return [body[name] for name in names]
+
+
+def _optional_text(body: dict, name: str) -> str | None:
+    value = body.get(name)
+    if value is not None and not isinstance(value, str):
+        raise ControlError(f"{name} must be a string")
+    return value
 
 
 @blueprint.get("/")
@@ -70,7 +77,9 @@ def reset() -> Response:
 @blueprint.post("/records")
 def seed_record() -> Response:
     """Store a record as-is (no rules), system fields filled in; read-only fields may be set."""
-    sobject, fields = _required(_body(), "object", "fields")
+    body = _body()
+    (sobject,) = _required(body, "object")
+    (fields,) = _required(body, "fields", kind=dict)
     state = org()
     with state.lock:
         if sobject not in STANDARD_FIELDS or sobject == "User":
@@ -127,12 +136,12 @@ def add_user() -> Response:
     with state.lock:
         user_id = state.add_user(
             username,
-            password=body.get("password"),
-            email=body.get("email"),
-            first_name=body.get("first_name"),
-            last_name=body.get("last_name") or "User",
-            time_zone=body.get("time_zone", "GMT"),
-            active=body.get("active", True),
+            password=_optional_text(body, "password"),
+            email=_optional_text(body, "email"),
+            first_name=_optional_text(body, "first_name"),
+            last_name=_optional_text(body, "last_name") or "User",
+            time_zone=_optional_text(body, "time_zone") or "GMT",
+            active=body.get("active") is not False,
         )
     return _json({"id": user_id}, 201)
 
@@ -157,9 +166,11 @@ def register_app() -> Response:
     body = _body()
     client_id, client_secret = _required(body, "client_id", "client_secret")
     callbacks = body.get("callback_urls", [])
-    if not isinstance(callbacks, list):
-        raise ControlError("callback_urls must be a list")
-    app = org().register_app(client_id, client_secret, callbacks, tuple(body.get("scopes", DEFAULT_APP_SCOPES)))
+    scopes = body.get("scopes", list(DEFAULT_APP_SCOPES))
+    for name, value in (("callback_urls", callbacks), ("scopes", scopes)):
+        if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+            raise ControlError(f"{name} must be a list of strings")
+    app = org().register_app(client_id, client_secret, callbacks, tuple(scopes))
     return _json(asdict(app), 201)
 
 
@@ -169,13 +180,13 @@ def issue_tokens() -> Response:
     body = _body()
     state = org()
     with state.lock:
-        username = body.get("username", state.records["User"][state.admin_user_id]["Username"])
+        username = _optional_text(body, "username") or state.records["User"][state.admin_user_id]["Username"]
         login = state.logins.get(username.lower())
-        app = state.apps.get(body.get("client_id", "emulator-client-id"))
-        listener = body.get("listener", "production")
+        app = state.apps.get(_optional_text(body, "client_id") or "emulator-client-id")
+        listener = _optional_text(body, "listener") or "production"
         if login is None or app is None or listener not in state.urls or listener == "instance":
             raise ControlError("unknown username, client_id or login listener")
-        scopes = body.get("scope", "api id refresh_token").split()
+        scopes = (_optional_text(body, "scope") or "api id refresh_token").split()
         refresh = (
             state.issue_refresh_token(app.client_id, login.user_id, scopes, listener)
             if "refresh_token" in scopes
@@ -222,6 +233,12 @@ def update_settings() -> Response:
 
 
 def _check_settings(body: dict) -> None:
+    for name in ("duplicate_rules", "field_permissions"):
+        if not isinstance(body.get(name, {}), dict):
+            raise ControlError(f"{name} must be an object")
+    for name in ("validation_rules", "custom_fields"):
+        if not isinstance(body.get(name, []), list) or not all(isinstance(item, dict) for item in body.get(name, [])):
+            raise ControlError(f"{name} must be a list of objects")
     modes = body.get("duplicate_rules", {})
     if not isinstance(modes, dict) or not set(modes.values()) <= {"off", "alert", "block"}:
         raise ControlError("duplicate_rules maps an object to off, alert or block")

@@ -221,7 +221,10 @@ def _event_derived_fields(event: dict, changed: dict | None = None) -> dict:
         minutes = (parse_datetime(event["EndDateTime"]) - parse_datetime(start)).total_seconds() // 60
         derived["DurationInMinutes"] = int(minutes)
     elif event.get("DurationInMinutes") is not None:
-        end = parse_datetime(start) + timedelta(minutes=event["DurationInMinutes"])
+        try:
+            end = parse_datetime(start) + timedelta(minutes=event["DurationInMinutes"])
+        except OverflowError:
+            raise api_error(400, "FIELD_INTEGRITY_EXCEPTION", "End Date Time: invalid date", ["EndDateTime"]) from None
         derived["EndDateTime"] = sf_datetime(end)
     return derived
 

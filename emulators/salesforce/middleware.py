@@ -69,8 +69,11 @@ class EmulatorMiddleware:
 
 def _read_body(environ: dict) -> bytes:
     """Read the body once and put it back, so the log and the app both see it."""
-    length = environ.get("CONTENT_LENGTH") or "0"
-    body = environ["wsgi.input"].read(int(length)) if length.isdigit() else b""
+    length = environ.get("CONTENT_LENGTH") or ""
+    if length.isdigit():
+        body = environ["wsgi.input"].read(int(length))
+    else:  # chunked: the server marks the stream as terminated so it can be read to the end
+        body = environ["wsgi.input"].read() if environ.get("wsgi.input_terminated") else b""
     environ["wsgi.input"] = io.BytesIO(body)
     return body
 

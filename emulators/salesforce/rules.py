@@ -21,6 +21,7 @@ _JSON_TYPE_NAMES = {
     "date": "date",
     "datetime": "datetime",
 }
+MAX_EVENT_MINUTES = 14 * 24 * 60
 DUPLICATE_MESSAGES = {
     "alert": "Use one of these records?",
     "block": "You're creating a duplicate record. We recommend you use an existing record instead.",
@@ -76,7 +77,7 @@ def coerce(f: Field, raw: object) -> object:
     }
     try:
         return converters[f.type](raw)
-    except (ValueError, TypeError):
+    except (ValueError, TypeError, OverflowError):
         raise _parser_error(_JSON_TYPE_NAMES.get(f.type, f.type), raw) from None
 
 
@@ -193,7 +194,12 @@ def _check_formats(org: Org, sobject: str, values: dict) -> None:
 
 
 def _check_event_times(sobject: str, event: dict) -> None:
-    if sobject != "Event" or not event.get("StartDateTime") or not event.get("EndDateTime"):
+    if sobject != "Event":
+        return
+    duration = event.get("DurationInMinutes")
+    if duration is not None and not 0 <= duration <= MAX_EVENT_MINUTES:
+        raise api_error(400, "FIELD_INTEGRITY_EXCEPTION", "Event duration cannot exceed 14 days", ["DurationInMinutes"])
+    if not event.get("StartDateTime") or not event.get("EndDateTime"):
         return
     if parse_datetime(event["EndDateTime"]) < parse_datetime(event["StartDateTime"]):
         raise api_error(

@@ -357,7 +357,14 @@ class Parser:
 
     def temporal_value(self, f: Field, token: Token) -> str:
         if f.type == "datetime" and token.kind == "datetime":
-            return to_datetime(token.text)
+            try:
+                return to_datetime(token.text)
+            except ValueError:
+                raise malformed(
+                    self.soql,
+                    token.position,
+                    f"line 1:{token.position} no viable alternative at character '{token.text}'",
+                ) from None
         if f.type == "date" and token.kind == "date":
             return token.text
         raise self.type_error(f, "dateTime" if f.type == "datetime" else "date", quoted=False)
