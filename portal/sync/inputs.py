@@ -1,0 +1,105 @@
+"""The planner's immutable inputs: a booking snapshot with its questions and answers, the integration settings with
+their mapping rows, where the booking already lives in Salesforce, and one sync request bundling them.
+
+String constants equal the values of the model enums (SyncEvent, SalesforceObject, OnCancel, SourceKind, ...), so
+either may be passed; portal.sync.snapshots builds these from the models.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from .fields import ObjectFields
+
+CREATED, RESCHEDULED, CANCELLED = "created", "rescheduled", "cancelled"
+LEAD, CONTACT = "Lead", "Contact"
+DELETE_EVENT, MARK_CANCELLED = "delete_event", "mark_cancelled"
+QUESTION, ITEM, FIXED = "question", "item", "fixed"
+FULL_NAME_FORMAT, FAMILY_GIVEN_FORMAT = "full", "family_given"
+
+
+@dataclass(frozen=True)
+class QuestionSnapshot:
+    id: int
+    kind: str  # a QuestionKind value
+    label: str
+    required: bool = False
+    options: tuple[str, ...] = ()
+    max_length: int | None = None  # as the editor set it; None: the booking form's cap for the kind
+
+
+@dataclass(frozen=True)
+class BookingSnapshot:
+    booking_id: int
+    calendar_name: str
+    start_at: datetime  # aware
+    end_at: datetime  # aware
+    guest_email: str
+    calendar_private_name: str = ""
+    time_zone: str = "UTC"  # the calendar's
+    meeting_url: str = ""
+    booking_page_url: str = ""
+    guest_name: str = ""
+    guest_family_name: str = ""
+    guest_given_name: str = ""
+    guest_company: str = ""
+    guest_phone: str = ""
+    host_email: str = ""
+    host_name: str = ""
+    name_format: str = FULL_NAME_FORMAT
+    questions: tuple[QuestionSnapshot, ...] = ()  # in form order
+    answers: tuple[tuple[int, str], ...] = ()  # (question id, answer)
+
+    def question(self, question_id: int) -> QuestionSnapshot | None:
+        return next((q for q in self.questions if q.id == question_id), None)
+
+    def answer_to(self, question_id: int) -> str:
+        return next((text for qid, text in self.answers if qid == question_id), "")
+
+    @property
+    def guest_display_name(self) -> str:
+        """The name as the guest gave it: the full name, or given and family name when asked separately."""
+        return self.guest_name.strip() or " ".join(
+            part.strip() for part in (self.guest_given_name, self.guest_family_name) if part.strip()
+        )
+
+
+@dataclass(frozen=True)
+class MappingRow:
+    sf_field: str
+    source_kind: str  # QUESTION | ITEM | FIXED
+    source_key: str = ""  # the question id (as text) or the system item key
+    fixed_value: str = ""
+    fallback_value: str = ""
+
+
+@dataclass(frozen=True)
+class IntegrationSettings:
+    object_name: str  # LEAD | CONTACT
+    register_event: bool = True
+    overwrite: bool = False
+    contact_first: bool = True
+    on_cancel: str = DELETE_EVENT
+    mappings: tuple[MappingRow, ...] = ()
+
+
+@dataclass(frozen=True)
+class LinkSnapshot:
+    """Where the booking lives in Salesforce (SalesforceLink): its Lead/Contact and Event ids."""
+
+    sf_object: str
+    record_id: str
+    event_id: str = ""
+
+
+@dataclass(frozen=True)
+class SyncRequest:
+    """One SyncJob event to apply: everything the planner needs, nothing it must fetch."""
+
+    event: str  # CREATED | RESCHEDULED | CANCELLED
+    booking: BookingSnapshot
+    settings: IntegrationSettings
+    fields: ObjectFields  # the describe of settings.object_name
+    api_version: str  # e.g. "62.0" (52.0 or later: the duplicate rule header)
+    link: LinkSnapshot | None = None

@@ -1,0 +1,193 @@
+"""The mapping sources catalogue (design §1): booking-form question kinds and the system items, each with a stable
+key, a label, the Salesforce field types it can fit, and how its value comes out of a booking snapshot."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, tzinfo
+from types import MappingProxyType
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from .fields import TEXT_TYPES, ObjectFields
+from .inputs import FIXED, ITEM, QUESTION, BookingSnapshot, MappingRow, QuestionSnapshot
+
+
+@dataclass(frozen=True)
+class Host:
+    """The booking's participating member; user_id is their Salesforce User, once looked up by e-mail."""
+
+    email: str
+    name: str
+    user_id: str = ""
+
+
+# What a source yields: text, a ticked box, a number, a moment in the calendar's time zone, or the host.
+SourceValue = str | bool | int | datetime | Host
+
+FREE_TEXT_FITS = TEXT_TYPES | {"picklist", "multipicklist"}
+
+
+@dataclass(frozen=True)
+class QuestionKindInfo:
+    kind: str
+    label: str
+    fits: frozenset[str]
+    answer_cap: int  # the booking form's limit when the question sets none (portal.calendars.forms.KIND_MAX_LENGTH)
+    typed_by_guest: bool = True  # free text, as opposed to a choice or a tick
+
+
+def _kind(kind: str, label: str, fits: set[str], cap: int, typed: bool = True) -> tuple[str, QuestionKindInfo]:
+    return kind, QuestionKindInfo(kind, label, frozenset(fits), cap, typed)
+
+
+QUESTION_KINDS = MappingProxyType(
+    dict(
+        [
+            _kind("full_name", "Name", FREE_TEXT_FITS, 200),
+            _kind("family_name", "Family name", FREE_TEXT_FITS, 100),
+            _kind("given_name", "Given name", FREE_TEXT_FITS, 100),
+            _kind("email", "E-mail", TEXT_TYPES | {"email"}, 320),
+            _kind("company", "Company", FREE_TEXT_FITS, 200),
+            _kind("phone", "Phone", TEXT_TYPES | {"phone"}, 40),
+            _kind("short_text", "Short text", FREE_TEXT_FITS, 500),
+            _kind("long_text", "Long text", set(TEXT_TYPES), 10000),
+            _kind("single_select", "Choice", FREE_TEXT_FITS, 200, typed=False),
+            _kind("checkbox", "Checkbox", TEXT_TYPES | {"boolean"}, 3, typed=False),
+        ]
+    )
+)
+# Built-in questions whose answers the booking also keeps in its own columns.
+_GUEST_COLUMNS = MappingProxyType(
+    {
+        "full_name": "guest_name",
+        "family_name": "guest_family_name",
+        "given_name": "guest_given_name",
+        "email": "guest_email",
+        "company": "guest_company",
+        "phone": "guest_phone",
+    }
+)
+_CHECKED = frozenset({"yes", "y", "true", "on", "1", "checked"})
+
+
+def answer_limit(question: QuestionSnapshot) -> int:
+    """The most characters the booking form accepts for this question."""
+    cap = QUESTION_KINDS[question.kind].answer_cap if question.kind in QUESTION_KINDS else 0
+    return min(question.max_length or cap, cap) if cap else question.max_length or 0
+
+
+def checkbox_checked(answer: str) -> bool:
+    return answer.strip().lower() in _CHECKED
+
+
+def question_value(booking: BookingSnapshot, question: QuestionSnapshot) -> SourceValue:
+    """The guest's answer; built-in questions fall back to the booking's guest columns."""
+    answer = booking.answer_to(question.id)
+    if not answer.strip() and question.kind in _GUEST_COLUMNS:
+        answer = getattr(booking, _GUEST_COLUMNS[question.kind])
+    return checkbox_checked(answer) if question.kind == "checkbox" else answer
+
+
+@dataclass(frozen=True)
+class SystemItem:
+    key: str
+    label: str
+    fits: frozenset[str]
+    value_of: Callable[[BookingSnapshot], SourceValue]
+    max_length: int | None = None  # the longest text it can produce, when known
+
+
+def _zone(name: str) -> tzinfo:
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return UTC
+
+
+def local_start(booking: BookingSnapshot) -> datetime:
+    return booking.start_at.astimezone(_zone(booking.time_zone))
+
+
+def local_end(booking: BookingSnapshot) -> datetime:
+    return booking.end_at.astimezone(_zone(booking.time_zone))
+
+
+def booking_time_text(booking: BookingSnapshot) -> str:
+    """e.g. "2025-03-04 10:00-10:30 (Europe/Berlin)", in the calendar's time zone."""
+    start, end = local_start(booking), local_end(booking)
+    end_text = f"{end:%H:%M}" if end.date() == start.date() else f"{end:%Y-%m-%d %H:%M}"
+    return f"{start:%Y-%m-%d %H:%M}-{end_text} ({booking.time_zone})"
+
+
+MOMENT_FITS = TEXT_TYPES | {"datetime", "date"}
+URL_FITS = TEXT_TYPES | {"url"}
+SYSTEM_ITEMS = MappingProxyType(
+    {
+        item.key: item
+        for item in (
+            SystemItem("calendar_name", "Calendar name", FREE_TEXT_FITS, lambda b: b.calendar_name, 120),
+            SystemItem(
+                "calendar_private_name", "Private calendar name", FREE_TEXT_FITS, lambda b: b.calendar_private_name, 120
+            ),
+            SystemItem("booking_start", "Booking start", MOMENT_FITS, local_start, 20),
+            SystemItem("booking_end", "Booking end", MOMENT_FITS, local_end, 20),
+            SystemItem("booking_datetime_text", "Booking date and time (text)", TEXT_TYPES, booking_time_text, 100),
+            SystemItem("meeting_url", "Web meeting URL", URL_FITS, lambda b: b.meeting_url, 500),
+            SystemItem(
+                "participating_member",
+                "Participating member (host → Owner)",
+                TEXT_TYPES | {"reference", "email"},
+                lambda b: Host(b.host_email, b.host_name),
+                200,
+            ),
+            SystemItem("booking_id", "Booking ID", TEXT_TYPES | {"int", "double"}, lambda b: b.booking_id, 20),
+            SystemItem("booking_page_url", "Booking page URL", URL_FITS, lambda b: b.booking_page_url),
+        )
+    }
+)
+HOST_ITEM = "participating_member"
+
+
+def question_for(row: MappingRow, questions: Sequence[QuestionSnapshot]) -> QuestionSnapshot | None:
+    key = row.source_key.strip()
+    return next((q for q in questions if key.isdigit() and q.id == int(key)), None)
+
+
+def source_value(row: MappingRow, booking: BookingSnapshot, host_user_id: str = "") -> SourceValue | None:
+    """The row's raw value for this booking; None when its question or item no longer exists."""
+    if row.source_kind == FIXED:
+        return row.fixed_value
+    if row.source_kind == QUESTION:
+        question = question_for(row, booking.questions)
+        return None if question is None else question_value(booking, question)
+    item = SYSTEM_ITEMS.get(row.source_key) if row.source_kind == ITEM else None
+    if item is None:
+        return None
+    value = item.value_of(booking)
+    return replace(value, user_id=host_user_id) if isinstance(value, Host) else value
+
+
+def maps_host(rows: Sequence[MappingRow]) -> bool:
+    return any(row.source_kind == ITEM and row.source_key == HOST_ITEM for row in rows)
+
+
+_DEFAULT_TARGETS = (
+    ("full_name", "LastName"),  # a full name goes whole into LastName: never guess a split
+    ("family_name", "LastName"),
+    ("given_name", "FirstName"),
+    ("email", "Email"),
+    ("company", "Company"),
+    ("phone", "Phone"),
+)
+
+
+def default_mapping(questions: Sequence[QuestionSnapshot], fields: ObjectFields) -> tuple[MappingRow, ...]:
+    """The starting mapping of a new integration: name, e-mail, company and phone to their standard fields."""
+    rows = []
+    for kind, field_name in _DEFAULT_TARGETS:
+        question = next((q for q in questions if q.kind == kind), None)
+        target = fields.get(field_name)
+        if question is not None and target is not None and target.createable:
+            rows.append(MappingRow(sf_field=target.name, source_kind=QUESTION, source_key=str(question.id)))
+    return tuple(rows)

@@ -1,0 +1,276 @@
+"""Value conversion by Salesforce field type, fallbacks and required fields: pure, no app, database or network."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta, timezone
+
+import pytest
+
+from emulators.salesforce.metadata import STANDARD_FIELDS, custom_field_from_spec, describe_object
+from portal.sync.fields import FieldInfo, fields_from_describe
+from portal.sync.inputs import FIXED, ITEM, QUESTION, BookingSnapshot, MappingRow, QuestionSnapshot
+from portal.sync.sources import Host, checkbox_checked, default_mapping, source_value
+from portal.sync.values import SyncRefused, check_required, convert, record_values
+
+LEAD = fields_from_describe(describe_object("Lead", STANDARD_FIELDS["Lead"], "62.0"))
+CONTACT = fields_from_describe(describe_object("Contact", STANDARD_FIELDS["Contact"], "62.0"))
+
+
+def field(name: str) -> FieldInfo:
+    found = LEAD.get(name)
+    assert found is not None
+    return found
+
+
+def custom(spec: dict) -> FieldInfo:
+    described = describe_object("Lead", [custom_field_from_spec(spec)], "62.0")
+    return fields_from_describe(described).fields[0]
+
+
+BERLIN = timezone(timedelta(hours=1))
+MOMENT = datetime(2025, 3, 4, 23, 30, tzinfo=BERLIN)  # 22:30 UTC, still the 4th in the calendar's zone
+SURVEY = custom(
+    {"name": "Survey__c", "type": "multipicklist", "picklistValues": ["A", "B"], "restrictedPicklist": True}
+)
+
+
+@pytest.mark.parametrize(
+    ("target", "value", "expected"),
+    [
+        (field("LastName"), "  Mary Ann O'Brien ", "Mary Ann O'Brien"),
+        (field("LastName"), "x" * 80, "x" * 80),
+        (field("Email"), "o'brien+test@example.com", "o'brien+test@example.com"),
+        (field("Phone"), "+1 (555) 010-0100", "+1 (555) 010-0100"),
+        (field("Website"), "https://example.com/a?b=c", "https://example.com/a?b=c"),
+        (field("Description"), "line one\nline two", "line one\nline two"),
+        (field("Description"), True, "Yes"),
+        (field("Description"), MOMENT, "2025-03-04T22:30:00Z"),
+        (field("LeadSource"), "Web", "Web"),
+        (field("LeadSource"), "Trade fair", "Trade fair"),  # not restricted: any text
+        (field("Status"), "Working - Contacted", "Working - Contacted"),
+        (SURVEY, "A; B", "A;B"),
+        (field("NumberOfEmployees"), "250", 250),
+        (field("NumberOfEmployees"), 42, 42),
+        (field("AnnualRevenue"), "1250.50", 1250.5),
+        (field("AnnualRevenue"), "300", 300),
+        (custom({"name": "Opt_In__c", "type": "boolean"}), True, True),
+        (custom({"name": "Opt_In__c", "type": "boolean"}), False, False),
+        (custom({"name": "Opt_In__c", "type": "boolean"}), "yes", True),
+        (custom({"name": "Opt_In__c", "type": "boolean"}), "False", False),
+        (custom({"name": "Visit__c", "type": "date"}), MOMENT, "2025-03-04"),
+        (custom({"name": "Visit__c", "type": "date"}), "2025-12-31", "2025-12-31"),
+        (custom({"name": "Seen__c", "type": "datetime"}), MOMENT, "2025-03-04T22:30:00Z"),
+        (custom({"name": "Seen__c", "type": "datetime"}), "2025-03-04T10:00:00+09:00", "2025-03-04T01:00:00Z"),
+        (field("OwnerId"), Host("host@acme.test", "Hana Host", "005000000000001AAA"), "005000000000001AAA"),
+        (field("Email"), Host("host@acme.test", "Hana Host"), "host@acme.test"),
+        (field("Title"), Host("host@acme.test", "Hana Host"), "Hana Host"),
+        (field("LastName"), "   ", None),
+        (field("OwnerId"), Host("host@acme.test", "Hana Host"), None),  # no Salesforce User: blank, not sent
+    ],
+)
+def test_convert_gives_what_the_field_accepts(target, value, expected):
+    assert convert(target, value) == expected
+
+
+@pytest.mark.parametrize(
+    ("target", "value", "code"),
+    [
+        (field("LastName"), "x" * 81, "STRING_TOO_LONG"),
+        (field("FirstName"), "y" * 41, "STRING_TOO_LONG"),
+        (field("Email"), "not an email", "INVALID_EMAIL_ADDRESS"),
+        (field("Email"), "back\\slash@example.com", "INVALID_EMAIL_ADDRESS"),
+        (field("Status"), "Maybe later", "INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST"),
+        (SURVEY, "A;C", "INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST"),
+        (field("NumberOfEmployees"), "about ten", "VALUE_DOES_NOT_FIT"),
+        (field("NumberOfEmployees"), "2.5", "VALUE_DOES_NOT_FIT"),
+        (field("NumberOfEmployees"), True, "VALUE_DOES_NOT_FIT"),  # a checkbox is not a number
+        (field("AnnualRevenue"), "NaN", "VALUE_DOES_NOT_FIT"),
+        (field("AnnualRevenue"), "1,000", "VALUE_DOES_NOT_FIT"),
+        (custom({"name": "Opt_In__c", "type": "boolean"}), "perhaps", "VALUE_DOES_NOT_FIT"),
+        (custom({"name": "Visit__c", "type": "date"}), "next Tuesday", "VALUE_DOES_NOT_FIT"),
+        (custom({"name": "Visit__c", "type": "date"}), "2025-02-30", "VALUE_DOES_NOT_FIT"),
+        (custom({"name": "Seen__c", "type": "datetime"}), "2025-03-04T10:00:00", "VALUE_DOES_NOT_FIT"),
+        (field("OwnerId"), "Hana Host", "VALUE_DOES_NOT_FIT"),
+        (FieldInfo("BillingAddress", "Billing Address", "address"), "1 Main St", "VALUE_DOES_NOT_FIT"),
+    ],
+)
+def test_convert_refuses_a_value_that_cannot_fit_naming_the_field(target, value, code):
+    with pytest.raises(SyncRefused) as refused:
+        convert(target, value)
+    assert refused.value.error.code == code
+    assert refused.value.error.fields == (target.name,)
+    assert target.name in refused.value.error.message
+    assert refused.value.error.retryable is False
+    assert refused.value.error.remedy
+
+
+def test_too_long_value_is_never_truncated():
+    with pytest.raises(SyncRefused) as refused:
+        convert(field("LastName"), "z" * 100)
+    assert "100 characters" in refused.value.error.message and "80" in refused.value.error.message
+
+
+@pytest.mark.parametrize(
+    ("answer", "checked"),
+    [("yes", True), ("Yes", True), ("on", True), ("true", True), ("1", True), ("", False), ("no", False)],
+)
+def test_checkbox_answers(answer, checked):
+    assert checkbox_checked(answer) is checked
+
+
+NAME, FAMILY, GIVEN, EMAIL, COMPANY, PHONE, SIZE, AGREE = range(1, 9)
+QUESTIONS = (
+    QuestionSnapshot(NAME, "full_name", "Name", required=True, max_length=80),
+    QuestionSnapshot(EMAIL, "email", "E-mail", required=True, max_length=80),
+    QuestionSnapshot(COMPANY, "company", "Company", required=False, max_length=80),
+    QuestionSnapshot(PHONE, "phone", "Phone"),
+    QuestionSnapshot(SIZE, "short_text", "Team size"),
+    QuestionSnapshot(AGREE, "checkbox", "Send me news"),
+)
+
+
+def booking(**changes) -> BookingSnapshot:
+    base = dict(
+        booking_id=7,
+        calendar_name="Acme intro",
+        start_at=datetime(2025, 3, 4, 9, 0, tzinfo=UTC),
+        end_at=datetime(2025, 3, 4, 9, 30, tzinfo=UTC),
+        guest_email="mary@example.com",
+        guest_name="Mary Ann O'Brien",
+        guest_company="",
+        host_email="host@acme.test",
+        host_name="Hana Host",
+        questions=QUESTIONS,
+        answers=((NAME, "Mary Ann O'Brien"), (EMAIL, "mary@example.com"), (SIZE, "12"), (AGREE, "yes")),
+    )
+    return BookingSnapshot(**{**base, **changes})
+
+
+def q(field_name: str, question_id: int, fallback: str = "") -> MappingRow:
+    return MappingRow(field_name, QUESTION, str(question_id), fallback_value=fallback)
+
+
+@pytest.mark.parametrize(
+    ("rows", "snapshot", "expected"),
+    [
+        (  # a full name goes whole into LastName: never a guessed split
+            (q("LastName", NAME), q("Email", EMAIL)),
+            booking(),
+            (("LastName", "Mary Ann O'Brien"), ("Email", "mary@example.com")),
+        ),
+        (  # family and given names asked separately land in their own fields
+            (q("LastName", FAMILY), q("FirstName", GIVEN)),
+            booking(
+                name_format="family_given",
+                guest_name="",
+                guest_family_name="O'Brien",
+                guest_given_name="Mary",
+                questions=(
+                    QuestionSnapshot(FAMILY, "family_name", "Family name", required=True),
+                    QuestionSnapshot(GIVEN, "given_name", "Given name", required=True),
+                ),
+                answers=(),
+            ),
+            (("LastName", "O'Brien"), ("FirstName", "Mary")),
+        ),
+        (  # a blank optional answer takes the row's fallback
+            (q("LastName", NAME), q("Company", COMPANY, fallback="Private person")),
+            booking(),
+            (("LastName", "Mary Ann O'Brien"), ("Company", "Private person")),
+        ),
+        (  # blank without fallback: simply not sent
+            (q("LastName", NAME), q("Phone", PHONE)),
+            booking(),
+            (("LastName", "Mary Ann O'Brien"),),
+        ),
+        (  # fixed values and system items
+            (
+                MappingRow("LeadSource", FIXED, fixed_value="Web"),
+                MappingRow("Description", ITEM, "booking_datetime_text"),
+                MappingRow("NumberOfEmployees", QUESTION, str(SIZE)),
+            ),
+            booking(time_zone="Europe/Berlin"),
+            (
+                ("LeadSource", "Web"),
+                ("Description", "2025-03-04 10:00-10:30 (Europe/Berlin)"),
+                ("NumberOfEmployees", 12),
+            ),
+        ),
+        (  # OwnerId from the participating member: the host's Salesforce User
+            (q("LastName", NAME), MappingRow("OwnerId", ITEM, "participating_member")),
+            booking(),
+            (("LastName", "Mary Ann O'Brien"), ("OwnerId", "005000000000001AAA")),
+        ),
+    ],
+)
+def test_record_values_apply_the_mapping_with_fallbacks(rows, snapshot, expected):
+    assert record_values(LEAD, rows, snapshot, "005000000000001AAA", creating=True) == expected
+
+
+@pytest.mark.parametrize(
+    ("rows", "code", "fields"),
+    [
+        ((q("LastName", NAME), MappingRow("Gone__c", FIXED, fixed_value="x")), "INVALID_FIELD", ("Gone__c",)),
+        ((q("LastName", 99),), "MAPPING_SOURCE_MISSING", ("LastName",)),
+        ((MappingRow("LastName", ITEM, "no_such_item"),), "MAPPING_SOURCE_MISSING", ("LastName",)),
+        ((MappingRow("IsConverted", FIXED, fixed_value="true"),), "INVALID_FIELD_FOR_INSERT_UPDATE", ("IsConverted",)),
+        ((q("NumberOfEmployees", NAME),), "VALUE_DOES_NOT_FIT", ("NumberOfEmployees",)),
+    ],
+)
+def test_record_values_refuse_rows_that_no_longer_work(rows, code, fields):
+    with pytest.raises(SyncRefused) as refused:
+        record_values(LEAD, rows, booking(), creating=True)
+    assert (refused.value.error.code, refused.value.error.fields) == (code, fields)
+
+
+def test_fallback_that_cannot_fit_is_refused_too():
+    with pytest.raises(SyncRefused) as refused:
+        record_values(LEAD, (q("NumberOfEmployees", PHONE, fallback="several"),), booking(), creating=True)
+    assert refused.value.error.code == "VALUE_DOES_NOT_FIT"
+
+
+@pytest.mark.parametrize(
+    ("fields", "values", "creating", "missing"),
+    [
+        (LEAD, (("LastName", "O'Brien"), ("Company", "Acme")), True, None),
+        (LEAD, (("LastName", "O'Brien"),), True, ("Company",)),
+        (LEAD, (), True, ("LastName", "Company")),
+        (CONTACT, (("LastName", "O'Brien"),), True, None),
+        (LEAD, (("Phone", "1"),), False, None),  # an update sends only what it has
+        (LEAD, (("LastName", ""),), False, ("LastName",)),
+    ],
+)
+def test_check_required(fields, values, creating, missing):
+    problem = check_required(fields, values, creating=creating)
+    if missing is None:
+        assert problem is None
+    else:
+        assert problem is not None and problem.code == "REQUIRED_FIELD_MISSING" and problem.fields == missing
+
+
+def test_required_on_create_is_createable_not_nillable_not_defaulted():
+    assert [f.name for f in LEAD.required_on_create] == ["LastName", "Company"]
+    assert [f.name for f in CONTACT.required_on_create] == ["LastName"]
+
+
+def test_source_value_of_a_built_in_question_falls_back_to_the_guest_columns():
+    row = q("Company", COMPANY)
+    assert source_value(row, booking(guest_company="Acme", answers=())) == "Acme"
+
+
+def test_default_mapping_never_splits_a_full_name():
+    rows = default_mapping(QUESTIONS, LEAD)
+    assert [(r.sf_field, r.source_key) for r in rows] == [
+        ("LastName", str(NAME)),
+        ("Email", str(EMAIL)),
+        ("Company", str(COMPANY)),
+        ("Phone", str(PHONE)),
+    ]
+
+
+def test_default_mapping_with_family_and_given_names():
+    questions = (QuestionSnapshot(FAMILY, "family_name", "Family"), QuestionSnapshot(GIVEN, "given_name", "Given"))
+    assert [(r.sf_field, r.source_key) for r in default_mapping(questions, CONTACT)] == [
+        ("LastName", str(FAMILY)),
+        ("FirstName", str(GIVEN)),
+    ]
