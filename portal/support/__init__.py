@@ -1,0 +1,26 @@
+"""The support console for staff: failed syncs across all teams, their detail pages (retry allowed, dismiss not)
+and the audit log. Every staff look at a team's data and every staff retry is audited."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort
+from flask_login import current_user
+
+from ..extensions import login_manager
+from ..sync import presenters
+
+bp = Blueprint("support", __name__, url_prefix="/support")
+bp.record_once(lambda state: presenters.init_app(state.app))
+
+
+@bp.before_request
+def staff_only():
+    """Visitors log in; signed-in people who are not staff are refused (403)."""
+    if not current_user.is_authenticated:
+        return login_manager.unauthorized()
+    if not current_user.is_staff:
+        abort(403, description="The support console is for support staff.")
+    return None
+
+
+from . import views  # noqa: E402,F401  (registers the routes on bp)

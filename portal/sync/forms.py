@@ -1,0 +1,110 @@
+"""The errors page's filter arguments (read from the query string, problems reported per field) and the
+confirmation forms of its actions."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date
+
+from flask_wtf import FlaskForm
+from wtforms import HiddenField, TextAreaField
+from wtforms.validators import DataRequired, Length
+
+from .queries import STATES, AuditFilters, ErrorFilters
+
+PER_PAGE_CHOICES = (25, 50, 100, 200)
+MAX_PAGE = 100_000
+
+
+class ConfirmForm(FlaskForm):
+    """A confirmation button: only the CSRF token travels."""
+
+
+class RetryAllForm(FlaskForm):
+    code = HiddenField(validators=[DataRequired(), Length(max=80)])
+
+
+class DismissForm(FlaskForm):
+    note = TextAreaField(
+        "Why is this sync dismissed?",
+        validators=[DataRequired("Say why, for whoever reads this later."), Length(max=1000)],
+        description="Kept with the sync and in the audit log.",
+    )
+
+
+def parse_error_filters(args: Mapping[str, str], *, team_filter: bool = False) -> tuple[ErrorFilters, dict[str, str]]:
+    """Filters from the query string; a value that cannot be understood is ignored and reported by field name."""
+    problems: dict[str, str] = {}
+    calendar_id = _optional_id(args, "calendar", problems, "Choose a calendar from the list.")
+    team_id = _optional_id(args, "team", problems, "Choose a team from the list.") if team_filter else None
+    state = args.get("state", "").strip()
+    if state and state not in STATES:
+        problems["state"] = "Choose failed, waiting or retrying."
+        state = ""
+    code = args.get("code", "").strip()
+    if len(code) > 80:
+        problems["code"] = "Choose an error code from the list."
+        code = ""
+    date_from = _optional_date(args, "from", problems)
+    date_to = _optional_date(args, "to", problems)
+    if date_from and date_to and date_from > date_to:
+        problems["to"] = "The end date is before the start date."
+        date_to = None
+    filters = ErrorFilters(
+        calendar_id=calendar_id,
+        error_code=code,
+        state=state,
+        date_from=date_from,
+        date_to=date_to,
+        search=args.get("q", "").strip()[:320],
+        team_id=team_id,
+        page=_page(args),
+        per_page=_per_page(args),
+    )
+    return filters, problems
+
+
+def parse_audit_filters(args: Mapping[str, str]) -> tuple[AuditFilters, dict[str, str]]:
+    problems: dict[str, str] = {}
+    filters = AuditFilters(
+        team_id=_optional_id(args, "team", problems, "A team id is a number."),
+        action=args.get("action", "").strip()[:80],
+        actor_email=args.get("actor", "").strip()[:320],
+        page=_page(args),
+        per_page=_per_page(args),
+    )
+    return filters, problems
+
+
+def _optional_id(args: Mapping[str, str], name: str, problems: dict[str, str], message: str) -> int | None:
+    value = args.get(name, "").strip()
+    if not value:
+        return None
+    if value.isdigit() and len(value) < 10:
+        return int(value)
+    problems[name] = message
+    return None
+
+
+def _optional_date(args: Mapping[str, str], name: str, problems: dict[str, str]) -> date | None:
+    value = args.get(name, "").strip()
+    if not value:
+        return None
+    try:
+        parsed = date.fromisoformat(value)
+    except ValueError:
+        parsed = None
+    if parsed is None or not 1970 <= parsed.year <= 2200:
+        problems[name] = "Use a date like 2025-03-31."
+        return None
+    return parsed
+
+
+def _page(args: Mapping[str, str]) -> int:
+    value = args.get("page", "")
+    return min(int(value), MAX_PAGE) if value.isdigit() and 0 < len(value) < 7 and int(value) > 0 else 1
+
+
+def _per_page(args: Mapping[str, str]) -> int:
+    value = args.get("per_page", "")
+    return int(value) if value.isdigit() and len(value) < 4 and int(value) in PER_PAGE_CHOICES else 50

@@ -1,0 +1,476 @@
+"""Read-side queries of the errors page, the sync detail page and the support console.
+
+Every page costs a fixed number of SQL statements whatever the data or page size: rows are selected as plain
+columns with their calendar, booking and team joined in, never loaded lazily row by row.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+
+from sqlalchemy import ColumnElement, Date, Select, and_, cast, exists, func, or_, select, true
+from sqlalchemy.orm import Session
+
+from ..models import (
+    AuditEvent,
+    Booking,
+    Calendar,
+    CalendarHost,
+    FieldMapping,
+    SalesforceConnection,
+    SalesforceIntegration,
+    SalesforceLink,
+    SourceKind,
+    SyncAttempt,
+    SyncJob,
+    SyncStatus,
+    Team,
+    User,
+)
+
+# The states the errors page lists: failed, waiting, and failing attempts that will be retried automatically.
+STATES = ("failed", "waiting", "retrying")
+CHART_STATUSES = (SyncStatus.SYNCED, SyncStatus.FAILED, SyncStatus.WAITING)
+HEALTH_DAYS = 14
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Which syncs a viewer may see: one team (or every team, for staff), optionally only a member's calendars."""
+
+    team_id: int | None
+    member_user_id: int | None = None
+
+
+@dataclass(frozen=True)
+class ErrorFilters:
+    calendar_id: int | None = None
+    error_code: str = ""
+    state: str = ""  # one of STATES, or "" for all of them
+    date_from: date | None = None
+    date_to: date | None = None
+    search: str = ""  # a guest e-mail (or part of one) or a booking id
+    team_id: int | None = None  # support console only
+    page: int = 1
+    per_page: int = 50
+
+
+@dataclass(frozen=True)
+class ErrorRow:
+    id: int
+    team_id: int
+    team_name: str
+    calendar_id: int
+    calendar_name: str
+    calendar_time_zone: str
+    booking_id: int
+    guest_email: str
+    guest_name: str
+    booking_start: datetime
+    event: str
+    status: str
+    reason: str
+    error_code: str
+    error_message: str
+    error_fields: list[str]
+    attempts: int
+    next_attempt_at: datetime | None
+    created_at: datetime
+    updated_at: datetime
+
+    @property
+    def state(self) -> str:
+        return "retrying" if self.status == SyncStatus.PENDING else str(self.status)
+
+
+@dataclass(frozen=True)
+class Page:
+    rows: list  # ErrorRow or AuditRow
+    total: int
+    page: int
+    per_page: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.per_page))
+
+    @property
+    def has_previous(self) -> bool:
+        return self.page > 1
+
+    @property
+    def has_next(self) -> bool:
+        return self.page < self.pages
+
+
+# --- scope and filters -----------------------------------------------------------------------------------------
+
+
+def visible_calendars(scope: Scope) -> ColumnElement[bool]:
+    """SyncJob rows the scope may see, as a WHERE clause."""
+    clauses = []
+    if scope.team_id is not None:
+        clauses.append(SyncJob.team_id == scope.team_id)
+    if scope.member_user_id is not None:
+        clauses.append(SyncJob.calendar_id.in_(_member_calendar_ids(scope.member_user_id)))
+    return and_(true(), *clauses)
+
+
+def _member_calendar_ids(user_id: int) -> Select:
+    hosted = exists().where(CalendarHost.calendar_id == Calendar.id, CalendarHost.user_id == user_id)
+    return select(Calendar.id).where(or_(Calendar.created_by_id == user_id, hosted))
+
+
+def _state_clause(state: str) -> ColumnElement[bool]:
+    if state == "failed":
+        return SyncJob.status == SyncStatus.FAILED
+    if state == "waiting":
+        return SyncJob.status == SyncStatus.WAITING
+    if state == "retrying":
+        return and_(SyncJob.status == SyncStatus.PENDING, SyncJob.error_code != "")
+    return or_(*(_state_clause(s) for s in STATES))
+
+
+def _filter_clauses(filters: ErrorFilters) -> list[ColumnElement[bool]]:
+    clauses = [_state_clause(filters.state)]
+    if filters.calendar_id is not None:
+        clauses.append(SyncJob.calendar_id == filters.calendar_id)
+    if filters.team_id is not None:
+        clauses.append(SyncJob.team_id == filters.team_id)
+    if filters.error_code:
+        clauses.append(_code_column() == filters.error_code)
+    if filters.date_from is not None:
+        clauses.append(SyncJob.created_at >= _start_of(filters.date_from))
+    if filters.date_to is not None:
+        clauses.append(SyncJob.created_at < _start_of(filters.date_to + timedelta(days=1)))
+    if filters.search:
+        clauses.append(_search_clause(filters.search))
+    return clauses
+
+
+def _code_column() -> ColumnElement[str]:
+    """What the page calls a sync's error code: Salesforce's code, or why it waits when it has none."""
+    return func.coalesce(func.nullif(SyncJob.error_code, ""), SyncJob.reason)
+
+
+def _literal(text: str) -> str:
+    """Text for a LIKE pattern with its own wildcards taken literally (escape character backslash)."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _contains(text: str) -> str:
+    return f"%{_literal(text)}%"
+
+
+def _search_clause(text: str) -> ColumnElement[bool]:
+    by_email = Booking.guest_email.ilike(_contains(text), escape="\\")
+    if text.isdigit() and len(text) < 10:
+        return or_(by_email, SyncJob.booking_id == int(text))
+    return by_email
+
+
+def _start_of(day: date) -> datetime:
+    return datetime.combine(day, time(), tzinfo=UTC)
+
+
+# --- the errors list -------------------------------------------------------------------------------------------
+
+
+_ROW_COLUMNS = (
+    SyncJob.id,
+    SyncJob.team_id,
+    Team.name.label("team_name"),
+    SyncJob.calendar_id,
+    Calendar.name.label("calendar_name"),
+    Calendar.time_zone.label("calendar_time_zone"),
+    SyncJob.booking_id,
+    Booking.guest_email,
+    Booking.guest_name,
+    Booking.start_at.label("booking_start"),
+    SyncJob.event,
+    SyncJob.status,
+    SyncJob.reason,
+    SyncJob.error_code,
+    SyncJob.error_message,
+    SyncJob.error_fields,
+    SyncJob.attempts,
+    SyncJob.next_attempt_at,
+    SyncJob.created_at,
+    SyncJob.updated_at,
+)
+
+
+def _joined(statement: Select) -> Select:
+    return (
+        statement.join(Calendar, Calendar.id == SyncJob.calendar_id)
+        .join(Booking, Booking.id == SyncJob.booking_id)
+        .join(Team, Team.id == SyncJob.team_id)
+    )
+
+
+def error_page(session: Session, scope: Scope, filters: ErrorFilters) -> Page:
+    """One page of failed, waiting and retrying syncs, newest first (two statements: the rows and the count)."""
+    where = [visible_calendars(scope), *_filter_clauses(filters)]
+    rows = session.execute(
+        _joined(select(*_ROW_COLUMNS))
+        .where(*where)
+        .order_by(SyncJob.created_at.desc(), SyncJob.id.desc())
+        .limit(filters.per_page)
+        .offset((filters.page - 1) * filters.per_page)
+    ).all()
+    total = session.scalar(_joined(select(func.count())).select_from(SyncJob).where(*where)) or 0
+    return Page([_row(r) for r in rows], total, filters.page, filters.per_page)
+
+
+def _row(result: Any) -> ErrorRow:
+    values = result._asdict()
+    values["event"] = str(values["event"])
+    values["status"] = str(values["status"])
+    values["error_fields"] = list(values["error_fields"] or [])
+    return ErrorRow(**values)
+
+
+def jobs_to_retry_by_code(session: Session, scope: Scope, code: str) -> list[SyncJob]:
+    """The failed or waiting syncs with this code that the viewer may retry, locked (a row a worker holds is skipped)."""
+    return list(
+        session.scalars(
+            select(SyncJob)
+            .where(visible_calendars(scope), _code_column() == code)
+            .where(SyncJob.status.in_((SyncStatus.FAILED, SyncStatus.WAITING)))
+            .order_by(SyncJob.id)
+            .with_for_update(skip_locked=True)
+        )
+    )
+
+
+def count_to_retry_by_code(session: Session, scope: Scope, code: str) -> int:
+    return (
+        session.scalar(
+            select(func.count())
+            .select_from(SyncJob)
+            .where(visible_calendars(scope), _code_column() == code)
+            .where(SyncJob.status.in_((SyncStatus.FAILED, SyncStatus.WAITING)))
+        )
+        or 0
+    )
+
+
+# --- filter choices --------------------------------------------------------------------------------------------
+
+
+def calendar_choices(session: Session, scope: Scope) -> list[tuple[int, str]]:
+    """The calendars the viewer may filter by (all of the team's, or the member's own)."""
+    statement = select(Calendar.id, Calendar.name).order_by(Calendar.name, Calendar.id)
+    if scope.team_id is not None:
+        statement = statement.where(Calendar.team_id == scope.team_id)
+    if scope.member_user_id is not None:
+        statement = statement.where(Calendar.id.in_(_member_calendar_ids(scope.member_user_id)))
+    return [(row.id, row.name) for row in session.execute(statement)]
+
+
+def error_code_choices(session: Session, scope: Scope) -> list[str]:
+    """Codes present among the listed syncs, for the code filter."""
+    code = _code_column()
+    statement = (
+        select(code).where(visible_calendars(scope), _state_clause(""), code != "").group_by(code).order_by(code)
+    )
+    return list(session.scalars(statement))
+
+
+def team_choices(session: Session) -> list[tuple[int, str]]:
+    """Teams with listed syncs, for the support console's team filter."""
+    statement = (
+        select(Team.id, Team.name)
+        .where(exists().where(SyncJob.team_id == Team.id, _state_clause("")))
+        .order_by(Team.name, Team.id)
+    )
+    return [(row.id, row.name) for row in session.execute(statement)]
+
+
+# --- health at a glance ----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DayCounts:
+    day: date
+    synced: int = 0
+    failed: int = 0
+    waiting: int = 0
+
+    @property
+    def total(self) -> int:
+        return self.synced + self.failed + self.waiting
+
+
+def health_counts(session: Session, scope: Scope, today: date, days: int = HEALTH_DAYS) -> list[DayCounts]:
+    """Synced, failed and waiting syncs per day (UTC, by when the booking change happened), oldest day first."""
+    first = today - timedelta(days=days - 1)
+    day = cast(func.timezone("UTC", SyncJob.created_at), Date)
+    rows = session.execute(
+        select(day.label("day"), SyncJob.status, func.count())
+        .where(visible_calendars(scope), SyncJob.status.in_(CHART_STATUSES))
+        .where(SyncJob.created_at >= _start_of(first), SyncJob.created_at < _start_of(today + timedelta(days=1)))
+        .group_by(day, SyncJob.status)
+    ).all()
+    counts: dict[date, dict[str, int]] = {first + timedelta(days=i): {} for i in range(days)}
+    for row_day, status, count in rows:
+        counts[row_day][str(status)] = count
+    return [DayCounts(d, **c) for d, c in counts.items()]
+
+
+# --- one sync in detail ----------------------------------------------------------------------------------------
+
+
+@dataclass
+class SyncDetail:
+    job: SyncJob
+    team: Team
+    calendar: Calendar
+    booking: Booking
+    attempts: list[SyncAttempt]
+    record_url: str
+    answers: list[tuple[str, str]] = field(default_factory=list)
+
+
+def sync_detail(session: Session, sync_id: int) -> SyncDetail | None:
+    """A sync with its team, calendar, booking, attempts and the link to its Salesforce record, if any."""
+    found = session.execute(
+        select(SyncJob, Team, Calendar, Booking)
+        .join(Team, Team.id == SyncJob.team_id)
+        .join(Calendar, Calendar.id == SyncJob.calendar_id)
+        .join(Booking, Booking.id == SyncJob.booking_id)
+        .where(SyncJob.id == sync_id)
+    ).first()
+    if found is None:
+        return None
+    job, team, calendar, booking = found
+    attempts = list(
+        session.scalars(select(SyncAttempt).where(SyncAttempt.sync_job_id == job.id).order_by(SyncAttempt.number))
+    )
+    detail = SyncDetail(job, team, calendar, booking, attempts, _record_url(session, job))
+    detail.answers = _answers(calendar, booking)
+    return detail
+
+
+def _record_url(session: Session, job: SyncJob) -> str:
+    """instance_url/record id: from the booking's Salesforce link, else the job's record and the team's org."""
+    link = session.get(SalesforceLink, job.booking_id)
+    if link is not None and link.record_id and link.instance_url:
+        return f"{link.instance_url.rstrip('/')}/{link.record_id}"
+    record_id = job.sf_record_id or (link.record_id if link else "")
+    if not record_id:
+        return ""
+    instance_url = session.scalar(
+        select(SalesforceConnection.instance_url).where(SalesforceConnection.team_id == job.team_id)
+    )
+    return f"{instance_url.rstrip('/')}/{record_id}" if instance_url else ""
+
+
+def _answers(calendar: Calendar, booking: Booking) -> list[tuple[str, str]]:
+    """The booking form's answers labelled by their questions, in form order (answers of deleted questions last)."""
+    answers = dict(booking.answers or {})
+    labelled = [(q.label, answers.pop(str(q.id), "")) for q in calendar.questions if str(q.id) in answers]
+    return labelled + [(f"Question {key} (removed)", value) for key, value in answers.items()]
+
+
+# --- the audit log ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AuditFilters:
+    team_id: int | None = None
+    action: str = ""  # a prefix, e.g. "sync." or "support.retry"
+    actor_email: str = ""
+    page: int = 1
+    per_page: int = 50
+
+
+@dataclass(frozen=True)
+class AuditRow:
+    id: int
+    created_at: datetime
+    action: str
+    team_id: int | None
+    team_name: str | None
+    actor_email: str | None
+    target_type: str
+    target_id: str
+    details: dict
+
+
+def audit_page(session: Session, filters: AuditFilters) -> Page:
+    """Audit events newest first with their actor and team, and how many match."""
+    where: list[ColumnElement[bool]] = [true()]
+    if filters.team_id is not None:
+        where.append(AuditEvent.team_id == filters.team_id)
+    if filters.action:
+        where.append(AuditEvent.action.like(f"{_literal(filters.action)}%", escape="\\"))
+    if filters.actor_email:
+        where.append(User.email.ilike(_contains(filters.actor_email.strip()), escape="\\"))
+    base = select(
+        AuditEvent.id,
+        AuditEvent.created_at,
+        AuditEvent.action,
+        AuditEvent.team_id,
+        Team.name.label("team_name"),
+        User.email.label("actor_email"),
+        AuditEvent.target_type,
+        AuditEvent.target_id,
+        AuditEvent.details,
+    )
+    joined = base.outerjoin(Team, Team.id == AuditEvent.team_id).outerjoin(User, User.id == AuditEvent.actor_id)
+    rows = session.execute(
+        joined.where(*where)
+        .order_by(AuditEvent.created_at.desc(), AuditEvent.id.desc())
+        .limit(filters.per_page)
+        .offset((filters.page - 1) * filters.per_page)
+    ).all()
+    total = (
+        session.scalar(
+            select(func.count()).select_from(AuditEvent).outerjoin(User, User.id == AuditEvent.actor_id).where(*where)
+        )
+        or 0
+    )
+    return Page([AuditRow(**row._asdict()) for row in rows], total, filters.page, filters.per_page)
+
+
+# --- the mapping a calendar syncs with -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class MappingRow:
+    sf_field: str
+    source: str
+    fallback: str
+    offending: bool
+
+
+@dataclass(frozen=True)
+class MappingUsed:
+    object_name: str
+    enabled: bool
+    rows: list[MappingRow]
+
+
+def mapping_used(session: Session, calendar: Calendar, offending_fields: list[str]) -> MappingUsed | None:
+    """The calendar's Salesforce integration and its mapping rows, the rows naming an offending field marked."""
+    integration = session.scalar(select(SalesforceIntegration).where(SalesforceIntegration.calendar_id == calendar.id))
+    if integration is None:
+        return None
+    labels = {str(q.id): q.label for q in calendar.questions}
+    offending = {f.lower() for f in offending_fields}
+    rows = [
+        MappingRow(m.sf_field, _source_text(m, labels), m.fallback_value, m.sf_field.lower() in offending)
+        for m in integration.mappings
+    ]
+    return MappingUsed(str(integration.object_name), integration.enabled, rows)
+
+
+def _source_text(mapping: FieldMapping, question_labels: dict[str, str]) -> str:
+    if mapping.source_kind == SourceKind.QUESTION:
+        return f"Question: {question_labels.get(mapping.source_key, '(a removed question)')}"
+    if mapping.source_kind == SourceKind.ITEM:
+        return f"System item: {mapping.source_key.replace('_', ' ')}"
+    return f"Fixed value: {mapping.fixed_value}"
