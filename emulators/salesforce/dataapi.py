@@ -168,7 +168,7 @@ def _require_object_body(body: object) -> dict:
 
 
 def _check_lock_fault(ctx: Context, method: str, path: str, record_id: str | None) -> None:
-    if faults.take(ctx.org.faults, (faults.UNABLE_TO_LOCK_ROW,), method, [ctx.outer_path, path]):
+    if faults.take(ctx.org.faults, (faults.UNABLE_TO_LOCK_ROW,), method, [ctx.outer_path, path], ctx.org.random):
         raise faults.lock_error(record_id)
 
 

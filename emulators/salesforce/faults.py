@@ -31,8 +31,6 @@ UNKNOWN_EXCEPTION_BODY = [
     }
 ]
 
-_random = random.Random(20240101)  # seeded so rate-based runs repeat
-
 
 def validate_rule(spec: dict) -> dict:
     """Normalise a control-API fault spec, raising ValueError on anything unusable."""
@@ -56,14 +54,14 @@ def validate_rule(spec: dict) -> dict:
     }
 
 
-def take(rules: list[dict], kinds: tuple[str, ...], method: str, paths: list[str]) -> str | None:
+def take(rules: list[dict], kinds: tuple[str, ...], method: str, paths: list[str], draw: random.Random) -> str | None:
     """Return the first matching fault of the given kinds and use up one of its count."""
     for rule in rules:
         if rule["fault"] not in kinds or (rule["method"] and rule["method"] != method):
             continue
         if not any(re.search(rule["path"], path) for path in paths):
             continue
-        if rule["rate"] < 1.0 and _random.random() >= rule["rate"]:
+        if rule["rate"] < 1.0 and draw.random() >= rule["rate"]:
             continue
         if rule["count"] is not None:
             rule["count"] -= 1

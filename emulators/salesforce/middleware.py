@@ -37,7 +37,9 @@ class EmulatorMiddleware:
         if latency:
             time.sleep(latency / 1000)
         with self.org.lock:
-            fault = faults.take(self.org.faults, faults.TRANSPORT_FAULTS, environ["REQUEST_METHOD"], [path])
+            fault = faults.take(
+                self.org.faults, faults.TRANSPORT_FAULTS, environ["REQUEST_METHOD"], [path], self.org.random
+            )
         entry.fault = fault
         if fault == faults.DROP_CONNECTION:
             _drop(environ)

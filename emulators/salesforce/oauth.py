@@ -197,7 +197,7 @@ def _client(state: Org) -> ConnectedApp:
 
 def _code_grant(state: Org, app: ConnectedApp) -> dict:
     code = state.codes.get(request.form.get("code", ""))
-    if code is None or code.client_id != app.client_id:
+    if code is None or code.client_id != app.client_id or not _same_org_host(code.login_listener):
         raise OAuthError("invalid_grant", "invalid authorization code")
     if code.used or time.time() >= code.expires_at:
         raise OAuthError("invalid_grant", "expired authorization code")
@@ -215,6 +215,11 @@ def _code_grant(state: Org, app: ConnectedApp) -> dict:
     return token_response(state, app, access, refresh and refresh.token)
 
 
+def _same_org_host(issuing_listener: str) -> bool:
+    """Codes and refresh tokens are redeemed at the login host that issued them or the org's own host."""
+    return listener() in {issuing_listener, "instance"}
+
+
 def _verifier_matches(verifier: str, challenge: str) -> bool:
     digest = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
     return bool(verifier) and hmac.compare_digest(digest, challenge)
@@ -222,7 +227,12 @@ def _verifier_matches(verifier: str, challenge: str) -> bool:
 
 def _refresh_grant(state: Org, app: ConnectedApp) -> dict:
     refresh = state.refresh_tokens.get(request.form.get("refresh_token", ""))
-    if refresh is None or refresh.revoked or refresh.client_id != app.client_id:
+    if (
+        refresh is None
+        or refresh.revoked
+        or refresh.client_id != app.client_id
+        or not _same_org_host(refresh.login_listener)
+    ):
         raise OAuthError("invalid_grant", "expired access/refresh token")
     returned = None
     if state.settings["refresh_token_rotation"]:
@@ -279,7 +289,7 @@ def identity(org_id: str, user_id: str) -> Response:
     state = org()
     with state.lock:
         access = _bearer(state)
-        if not {"id", "full"} & set(access.scopes):
+        if not {"id", "full"} & set(access.scopes) or access.login_listener != listener():
             return _plain(403, "Bad_OAuth_Token")
         if org_id[:15] != state.org_id[:15]:
             return _plain(403, "Wrong_Org")

@@ -4,6 +4,7 @@ Every listener thread shares one ``Org``; callers hold ``org.lock`` while they r
 """
 
 import copy
+import random
 import secrets
 import threading
 import time
@@ -148,6 +149,8 @@ class Org:
             self.log: list[LogEntry] = []
             self.log_seq = 0
             self.api_calls = 0
+            self.random = random.Random(20240101)  # rate-based faults repeat run after run
+            self.admin_user_id: str | None = None
             self.register_app(DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, [], any_loopback_callback=True)
             self.admin_user_id = self.add_user(
                 DEFAULT_USERNAME, DEFAULT_PASSWORD, email=DEFAULT_USERNAME, first_name="Org", last_name="Admin"
@@ -219,6 +222,7 @@ class Org:
     def insert_record(self, sobject: str, values: dict) -> str:
         """Store a new record with system fields and defaults filled in; no rules are checked."""
         record_id = ids.new_id(sobject)
+        creator = self.admin_user_id or record_id  # the first user creates itself
         stamp = sf_datetime(now())
         record = {f.name: f.default_value for f in self.fields(sobject)}
         record.update(
@@ -226,14 +230,14 @@ class Org:
                 "Id": record_id,
                 "IsDeleted": False,
                 "CreatedDate": stamp,
-                "CreatedById": getattr(self, "admin_user_id", record_id),
+                "CreatedById": creator,
                 "LastModifiedDate": stamp,
-                "LastModifiedById": getattr(self, "admin_user_id", record_id),
+                "LastModifiedById": creator,
                 "SystemModstamp": stamp,
             }
         )
         if "OwnerId" in record:
-            record["OwnerId"] = self.admin_user_id
+            record["OwnerId"] = creator
         if sobject == "Lead":
             record["IsConverted"] = False
         record.update(values)

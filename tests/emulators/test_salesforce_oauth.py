@@ -344,3 +344,26 @@ def test_a_seeded_user_can_log_in(salesforce_emulator, salesforce_control):
     )
     tokens = exchange(salesforce_emulator.production_url, callback_params(location)["code"]).json()
     assert tokens["id"].endswith(user_id)
+
+
+def test_a_sandbox_code_cannot_be_redeemed_at_the_production_host(salesforce_emulator, salesforce_control):
+    location = complete_authorize_page(authorize_url(salesforce_emulator.sandbox_url))
+    response = exchange(salesforce_emulator.production_url, callback_params(location)["code"])
+    assert response.status_code == 400
+    assert response.json()["error"] == "invalid_grant"
+
+
+def test_refresh_works_at_the_issuing_login_host_or_the_instance_but_not_another_login_host(
+    salesforce_emulator, salesforce_control
+):
+    tokens = connect(salesforce_emulator, salesforce_emulator.sandbox_url)
+    assert refresh(salesforce_emulator.production_url, tokens["refresh_token"]).json()["error"] == "invalid_grant"
+    assert refresh(salesforce_emulator.sandbox_url, tokens["refresh_token"]).status_code == 200
+    assert refresh(salesforce_emulator.instance_url, tokens["refresh_token"]).status_code == 200
+
+
+def test_identity_url_is_refused_on_another_login_host(salesforce_emulator, salesforce_control):
+    tokens = connect(salesforce_emulator, salesforce_emulator.mydomain_url)
+    elsewhere = tokens["id"].replace(salesforce_emulator.mydomain_url, salesforce_emulator.production_url)
+    response = requests.get(elsewhere, headers={"Authorization": f"Bearer {tokens['access_token']}"}, timeout=10)
+    assert response.status_code == 403
