@@ -275,7 +275,7 @@ class GuestForm(FlaskForm):
     """The fields every booking form has; the calendar's questions are added by booking_form_class."""
 
     slot = SelectField("Time", validate_choice=False)
-    time_zone = HiddenField(validators=[valid_time_zone])
+    time_zone = HiddenField()  # the guest cannot fix a hidden field: an unknown zone falls back to the calendar's
 
 
 def question_field_name(question: Question) -> str:

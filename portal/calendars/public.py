@@ -62,10 +62,11 @@ def confirm(slug: str):
         form.slot.data = request.args.get("slot", "")
         form.time_zone.data = _guest_zone(calendar)
     zone_name = form.time_zone.data if is_time_zone(form.time_zone.data or "") else calendar.time_zone
+    form.time_zone.data = zone_name
     start = parse_slot(form.slot.data)
     status = 200
     if request.method == "POST":
-        booked, status = _book_from_form(calendar, form, start)
+        booked, status = _book_from_form(calendar, form, start, zone_name)
         if booked is not None:
             return booked
     elif start is None:
@@ -87,7 +88,7 @@ def confirm(slug: str):
     )
 
 
-def _book_from_form(calendar: Calendar, form, start: datetime | None):
+def _book_from_form(calendar: Calendar, form, start: datetime | None, zone_name: str):
     """(redirect to the new booking's page, 302) or (None, status) with the errors put on the form."""
     valid = form.validate()
     if start is None:
@@ -97,7 +98,7 @@ def _book_from_form(calendar: Calendar, form, start: datetime | None):
         return None, 422
     token = service.new_manage_token()
     try:
-        booking = service.book(calendar, start, _guest_details(calendar, form), token, now=utcnow())
+        booking = service.book(calendar, start, _guest_details(calendar, form, zone_name), token, now=utcnow())
     except SlotRefused as refused:
         _add_error(form.slot, REFUSALS[refused.refusal])
         return None, 409 if refused.refusal == Refusal.TAKEN else 422
@@ -311,7 +312,7 @@ def _when(booking: Booking) -> str:
     return _local_range(booking.start_at, booking.end_at, booking.guest_time_zone)
 
 
-def _guest_details(calendar: Calendar, form) -> service.GuestDetails:
+def _guest_details(calendar: Calendar, form, zone_name: str) -> service.GuestDetails:
     answers: dict[str, str] = {}
     by_kind: dict[QuestionKind, str] = {}
     for question in calendar.questions:
@@ -331,7 +332,7 @@ def _guest_details(calendar: Calendar, form) -> service.GuestDetails:
         given_name=by_kind.get(QuestionKind.GIVEN_NAME, ""),
         company=by_kind.get(QuestionKind.COMPANY, ""),
         phone=by_kind.get(QuestionKind.PHONE, ""),
-        time_zone=form.time_zone.data,
+        time_zone=zone_name,
         answers=answers,
     )
 
