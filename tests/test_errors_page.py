@@ -1,0 +1,337 @@
+"""The team errors page: what each row says, the filters, the search, the pagination and the health chart."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+
+from portal.models import Role, SyncStatus, utcnow
+from portal.sync.chart import health_chart
+from portal.sync.queries import DayCounts, Scope, health_counts
+from tests.factories import login
+from tests.sync_factories import make_booking, make_sync
+
+
+def listed_ids(response) -> list[int]:
+    return [int(n) for n in re.findall(r'<tr id="sync-(\d+)"', response.get_data(as_text=True))]
+
+
+@pytest.fixture
+def admin_view(client, factory, db_session):
+    """A premium team, its admin logged in, two calendars."""
+    team, users = factory.team_with_roles()
+    first = factory.calendar(team, created_by=users[Role.OWNER], name="Intro call")
+    second = factory.calendar(team, created_by=users[Role.OWNER], name="Demo")
+    login(client, users[Role.ADMIN])
+    return team, first, second
+
+
+def errors_url(team, **args) -> str:
+    query = "&".join(f"{k}={v}" for k, v in args.items())
+    return f"/teams/{team.id}/salesforce/errors" + (f"?{query}" if query else "")
+
+
+def test_a_row_names_calendar_guest_code_cause_remedy_fields_and_attempts(client, admin_view, db_session):
+    team, calendar, _ = admin_view
+    booking = make_booking(db_session, calendar, guest_email="ada@example.test")
+    job = make_sync(db_session, booking, attempts=2, error_fields=["Company"])
+
+    response = client.get(errors_url(team))
+
+    text = response.get_data(as_text=True)
+    row = text[text.index(f'id="sync-{job.id}"') :].split("</tr>")[0]
+    assert response.status_code == 200
+    assert "Intro call" in row and "ada@example.test" in row
+    assert "2031-01-0" in row  # the booking time
+    assert "REQUIRED_FIELD_MISSING" in row
+    assert "A field Salesforce requires was blank" in row
+    assert "Make that booking question required, or give the mapping row a fallback value." in row
+    assert "<code>Company</code>" in row
+    assert "<td>2</td>" in row
+    assert "retry it by hand" in row
+
+
+def test_a_sync_awaiting_an_automatic_retry_shows_when(client, admin_view, db_session):
+    team, calendar, _ = admin_view
+    at = datetime(2031, 2, 3, 4, 5, tzinfo=UTC)
+    make_sync(
+        db_session,
+        make_booking(db_session, calendar),
+        status=SyncStatus.PENDING,
+        error_code="SERVER_UNAVAILABLE",
+        next_attempt_at=at,
+    )
+
+    response = client.get(errors_url(team, state="retrying"))
+
+    assert "2031-02-03 04:05 UTC" in response.get_data(as_text=True)
+
+
+def test_a_waiting_sync_explains_the_broken_connection(client, admin_view, db_session):
+    team, calendar, _ = admin_view
+    make_sync(
+        db_session,
+        make_booking(db_session, calendar),
+        status=SyncStatus.WAITING,
+        error_code="",
+        reason="needs_reconnect",
+    )
+
+    text = client.get(errors_url(team)).get_data(as_text=True)
+
+    assert "needs_reconnect" in text
+    assert "Salesforce revoked the portal&#39;s access" in text
+    assert "when Salesforce is connected again" in text
+
+
+def test_the_list_is_newest_first_and_leaves_out_synced_and_dismissed(client, admin_view, db_session):
+    team, calendar, _ = admin_view
+    now = utcnow()
+    older = make_sync(db_session, make_booking(db_session, calendar), created_at=now - timedelta(hours=2))
+    newer = make_sync(db_session, make_booking(db_session, calendar), created_at=now - timedelta(hours=1))
+    waiting = make_sync(
+        db_session,
+        make_booking(db_session, calendar),
+        status=SyncStatus.WAITING,
+        error_code="",
+        reason="not_connected",
+        created_at=now,
+    )
+    make_sync(db_session, make_booking(db_session, calendar), status=SyncStatus.SYNCED, error_code="")
+    make_sync(db_session, make_booking(db_session, calendar), status=SyncStatus.DISMISSED)
+
+    assert listed_ids(client.get(errors_url(team))) == [waiting.id, newer.id, older.id]
+
+
+def test_the_calendar_filter_lists_that_calendars_syncs_only(client, admin_view, db_session):
+    team, first, second = admin_view
+    mine = make_sync(db_session, make_booking(db_session, first))
+    make_sync(db_session, make_booking(db_session, second))
+
+    assert listed_ids(client.get(errors_url(team, calendar=first.id))) == [mine.id]
+
+
+def test_the_code_filter_lists_that_codes_syncs_only(client, admin_view, db_session):
+    team, calendar, _ = admin_view
+    picklist = make_sync(
+        db_session, make_booking(db_session, calendar), error_code="INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST"
+    )
+    make_sync(db_session, make_booking(db_session, calendar))
+
+    response = client.get(errors_url(team, code="INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST"))
+
+    assert listed_ids(response) == [picklist.id]
+    assert "Retry all with INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST" in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("state", ["failed", "waiting", "retrying"])
+def test_the_state_filter_lists_that_state_only(client, admin_view, db_session, state):
+    team, calendar, _ = admin_view
+    jobs = {
+        "failed": make_sync(db_session, make_booking(db_session, calendar)),
+        "waiting": make_sync(
+            db_session,
+            make_booking(db_session, calendar),
+            status=SyncStatus.WAITING,
+            error_code="",
+            reason="not_connected",
+        ),
+        "retrying": make_sync(
+            db_session,
+            make_booking(db_session, calendar),
+            status=SyncStatus.PENDING,
+            error_code="UNABLE_TO_LOCK_ROW",
+            next_attempt_at=utcnow(),
+        ),
+    }
+    make_sync(db_session, make_booking(db_session, calendar), status=SyncStatus.PENDING, error_code="")  # first try
+
+    assert listed_ids(client.get(errors_url(team, state=state))) == [jobs[state].id]
+
+
+def test_the_date_range_includes_both_end_days(client, admin_view, db_session):
+    team, calendar, _ = admin_view
+
+    def on(day: date):
+        return make_sync(
+            db_session,
+            make_booking(db_session, calendar),
+            created_at=datetime.combine(day, datetime.min.time(), tzinfo=UTC) + timedelta(hours=23),
+        )
+
+    before, first, last, after = (on(date(2030, 5, d)) for d in (9, 10, 12, 13))
+
+    response = client.get(errors_url(team, **{"from": "2030-05-10", "to": "2030-05-12"}))
+
+    assert listed_ids(response) == [last.id, first.id]
+
+
+def test_search_finds_a_guest_by_part_of_the_email_in_any_case(client, admin_view, db_session):
+    team, calendar, _ = admin_view
+    ada = make_sync(db_session, make_booking(db_session, calendar, guest_email="ada.lovelace@example.test"))
+    make_sync(db_session, make_booking(db_session, calendar, guest_email="grace@example.test"))
+
+    assert listed_ids(client.get(errors_url(team, q="Ada.LOVELACE"))) == [ada.id]
+
+
+def test_search_takes_wildcards_literally(client, admin_view, db_session):
+    team, calendar, _ = admin_view
+    make_sync(db_session, make_booking(db_session, calendar, guest_email="ada@example.test"))
+
+    assert listed_ids(client.get(errors_url(team, q="%25"))) == []
+
+
+def test_search_finds_a_booking_by_its_id(client, admin_view, db_session):
+    team, calendar, _ = admin_view
+    wanted = make_booking(db_session, calendar)
+    job = make_sync(db_session, wanted)
+    make_sync(db_session, make_booking(db_session, calendar))
+
+    assert listed_ids(client.get(errors_url(team, q=wanted.id))) == [job.id]
+
+
+def test_pages_hold_per_page_rows_newest_first_and_link_on_with_the_filters(client, admin_view, db_session):
+    team, calendar, _ = admin_view
+    now = utcnow()
+    jobs = [
+        make_sync(db_session, make_booking(db_session, calendar), created_at=now - timedelta(minutes=i))
+        for i in range(30)
+    ]
+
+    first = client.get(errors_url(team, per_page=25, code="REQUIRED_FIELD_MISSING"))
+    second = client.get(errors_url(team, per_page=25, code="REQUIRED_FIELD_MISSING", page=2))
+
+    assert listed_ids(first) == [j.id for j in jobs[:25]]
+    assert listed_ids(second) == [j.id for j in jobs[25:]]
+    text = first.get_data(as_text=True)
+    assert "Page 1 of 2" in text and "30 syncs found" in text
+    assert re.search(r'href="[^"]*page=2[^"]*"', text)
+    assert "code=REQUIRED_FIELD_MISSING" in re.search(r'<a rel="next" href="([^"]*)"', text).group(1)
+
+
+def test_a_page_past_the_end_is_empty_not_an_error(client, admin_view, db_session):
+    team, calendar, _ = admin_view
+    make_sync(db_session, make_booking(db_session, calendar))
+
+    response = client.get(errors_url(team, page=99))
+
+    assert response.status_code == 200 and listed_ids(response) == []
+
+
+@pytest.mark.parametrize(
+    "args, field, message",
+    [
+        ({"from": "yesterday"}, "from", "Use a date like"),
+        ({"to": "2030-13-01"}, "to", "Use a date like"),
+        ({"from": "2020-05-12", "to": "2020-05-10"}, "to", "before the start date"),
+        ({"calendar": "abc"}, "calendar", "Choose a calendar"),
+        ({"state": "exploded"}, "state", "Choose failed, waiting or retrying"),
+        ({"from": "9999-12-31"}, "from", "Use a date like"),
+    ],
+)
+def test_a_filter_value_not_understood_is_reported_next_to_its_field(
+    client, admin_view, db_session, args, field, message
+):
+    team, calendar, _ = admin_view
+    job = make_sync(db_session, make_booking(db_session, calendar))
+
+    response = client.get(errors_url(team, **args))
+
+    text = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert re.search(rf'<p class="field-error" id="{field}-error">[^<]*{message}', text)
+    assert listed_ids(response) == [job.id]  # the value is ignored, the rest still works
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        {"page": "-1"},
+        {"page": "x"},
+        {"per_page": "100000"},
+        {"q": "x" * 2000},
+        {"page": "99999999999999999999"},
+        {"calendar": "99999999999999999"},
+    ],
+)
+def test_odd_paging_and_search_values_never_break_the_page(client, admin_view, db_session, args):
+    team, calendar, _ = admin_view
+    make_sync(db_session, make_booking(db_session, calendar))
+
+    assert client.get(errors_url(team, **args)).status_code == 200
+
+
+# --- health at a glance ----------------------------------------------------------------------------------------
+
+
+def test_health_counts_synced_failed_and_waiting_per_day_for_the_last_14_days(admin_view, db_session):
+    team, calendar, _ = admin_view
+    today = utcnow().date()
+    noon = datetime.combine(today, datetime.min.time(), tzinfo=UTC) + timedelta(hours=12)
+    for status, days_ago, count in [
+        (SyncStatus.SYNCED, 0, 3),
+        (SyncStatus.FAILED, 0, 1),
+        (SyncStatus.WAITING, 1, 2),
+        (SyncStatus.SYNCED, 13, 1),
+        (SyncStatus.FAILED, 14, 5),  # a day too old
+        (SyncStatus.DISMISSED, 0, 4),  # not charted
+    ]:
+        for _ in range(count):
+            make_sync(
+                db_session,
+                make_booking(db_session, calendar),
+                status=status,
+                created_at=noon - timedelta(days=days_ago),
+            )
+
+    days = health_counts(db_session, Scope(team.id), today=today)
+
+    assert len(days) == 14 and days[0].day == today - timedelta(days=13) and days[-1].day == today
+    assert (days[-1].synced, days[-1].failed, days[-1].waiting) == (3, 1, 0)
+    assert (days[-2].synced, days[-2].failed, days[-2].waiting) == (0, 0, 2)
+    assert (days[0].synced, days[0].failed, days[0].waiting) == (1, 0, 0)
+    assert sum(d.total for d in days) == 7
+
+
+def test_chart_scales_bars_to_the_busiest_day_and_stacks_synced_failed_waiting():
+    days = [
+        DayCounts(date(2030, 3, 1), synced=3, failed=1),
+        DayCounts(date(2030, 3, 2)),
+        DayCounts(date(2030, 3, 3), waiting=2),
+    ]
+
+    chart = health_chart(days, width=300, plot_height=100)
+
+    busiest, empty, waiting = chart.bars
+    assert chart.peak == 4
+    assert [(s.kind, s.count, s.y, s.height) for s in busiest.segments] == [
+        ("synced", 3, 25.0, 75.0),
+        ("failed", 1, 0.0, 25.0),
+    ]
+    assert empty.segments == ()
+    assert [(s.kind, s.y, s.height) for s in waiting.segments] == [("waiting", 50.0, 50.0)]
+    assert [b.x for b in chart.bars] == [2.0, 102.0, 202.0] and busiest.width == 96.0
+    assert chart.totals == {"synced": 3, "failed": 1, "waiting": 2}
+    assert busiest.title == "Mar 1: 3 synced, 1 failed, 0 waiting"
+
+
+def test_a_chart_without_any_sync_draws_no_bars():
+    chart = health_chart([DayCounts(date(2030, 3, d)) for d in range(1, 15)])
+
+    assert chart.peak == 0 and all(bar.segments == () for bar in chart.bars)
+
+
+def test_the_page_draws_the_chart_as_inline_svg_with_the_counts(client, admin_view, db_session):
+    team, calendar, _ = admin_view
+    for status in (SyncStatus.SYNCED, SyncStatus.SYNCED, SyncStatus.FAILED):
+        make_sync(db_session, make_booking(db_session, calendar), status=status)
+
+    text = client.get(errors_url(team)).get_data(as_text=True)
+
+    assert "<svg" in text and "<script" not in text
+    assert "2 synced" in text and "1 failed" in text and "0 waiting" in text
+    today = utcnow().date()
+    assert f"{today:%b} {today.day}: 2 synced, 1 failed, 0 waiting" in text
+    assert text.count('class="seg-synced"') == 1 and 'height="66.67"' in text
