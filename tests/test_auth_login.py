@@ -125,15 +125,6 @@ def test_login_returns_to_the_page_that_asked_for_it(client, identity_control):
     assert response.headers["Location"] == "/teams/new"
 
 
-def test_an_off_site_next_parameter_is_ignored(client, identity_control):
-    login_page = client.get("/login?next=https://evil.example/steal").get_data(as_text=True)
-    assert "evil.example" not in login_page
-
-    response = log_in_with(client, identity_control, "google", next_target="//evil.example/steal")
-
-    assert response.headers["Location"] == "/dashboard"
-
-
 def test_login_starts_a_fresh_session(client, identity_control):
     with client.session_transaction() as session:
         session["planted_before_login"] = "attacker"
@@ -143,14 +134,6 @@ def test_login_starts_a_fresh_session(client, identity_control):
     with client.session_transaction() as session:
         assert "planted_before_login" not in session
         assert session["_user_id"] and session["_id"]
-
-
-def test_the_session_cookie_is_httponly_and_samesite(client, identity_control):
-    response = log_in_with(client, identity_control, "google", email="gil@example.com")
-
-    [cookie] = [value for value in response.headers.getlist("Set-Cookie") if value.startswith("session=")]
-    assert "HttpOnly" in cookie
-    assert "SameSite=Lax" in cookie
 
 
 def test_logout_needs_a_post_with_a_csrf_token(client, identity_control):
