@@ -9,7 +9,6 @@ from dataclasses import dataclass, replace
 from emulators.salesforce.ids import KEY_PREFIXES
 
 API_VERSIONS = [f"{major}.0" for major in range(20, 63)]
-LATEST_VERSION = API_VERSIONS[-1]
 
 _SOAP_TYPES = {
     "id": "tns:ID",

@@ -12,7 +12,6 @@ from emulators.salesforce.middleware import EmulatorMiddleware
 from emulators.salesforce.org import Org
 
 LISTENERS = ("production", "sandbox", "mydomain", "instance")
-LOGIN_LISTENERS = ("production", "sandbox", "mydomain")
 
 
 class QuietRequestHandler(WSGIRequestHandler):
