@@ -70,6 +70,9 @@ SETTINGS: dict[str, tuple[Any, Any]] = {
     "SYNC_LEASE_SECONDS": (120, int),
     "SYNC_SWEEP_SECONDS": (30, int),
     "SYNC_TRAIL_RETENTION_DAYS": (30, int),
+    # Near the org's daily API limit (last Sforce-Limit-Info seen), a team's syncs wait instead of burning the rest.
+    "SYNC_API_USAGE_CEILING": (0.9, float),
+    "SYNC_NEAR_LIMIT_DELAY_SECONDS": (900, int),
     # Browser tests
     "CHROMIUM_PATH": ("/usr/bin/chromium", str),
 }
