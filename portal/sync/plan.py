@@ -1,0 +1,546 @@
+"""The sync planner (design §5, §8): pure functions from a SyncRequest to the Composite requests that apply it, and
+from Salesforce's answers to the next request or the outcome. No Flask, SQLAlchemy, HTTP or clock in here.
+
+The service drives it:  step = first_step(sync); while step.outcome is None: body = <POST step.request>;
+step = advance(step, body).  That is one Composite read and one Composite write (a second write only after a
+blocking duplicate rule), or none at all when the sync must fail before any call.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import Any
+
+from ..salesforce import soql
+from .catalogue import SyncError, sync_error
+from .inputs import CANCELLED, CONTACT, CREATED, LEAD, MARK_CANCELLED, RESCHEDULED, SyncRequest
+from .sources import maps_host, question_value
+from .values import JsonValue, SyncRefused, as_text, check_required, record_values, utc_text
+
+MAX_SUBREQUESTS, MAX_QUERIES = 25, 5
+DUPLICATE_RULE_HEADER = ("Sforce-Duplicate-Rule-Header", "allowSave=true")
+RECORD_REF, EVENT_REF = "record", "event"  # write subrequests
+LEADS_REF, CONTACTS_REF, USERS_REF, EVENTS_REF = "leads", "contacts", "users", "events"  # read subrequests
+CANCELLED_PREFIX = "Cancelled: "
+SUBJECT_LENGTH, LOCATION_LENGTH, DESCRIPTION_LENGTH = 255, 255, 32000  # standard Event field lengths
+# How a found record came to be linked; only EXISTING and DUPLICATE_RULE records of the integration's object
+# receive the mapping (when overwrite is on).
+EXISTING = "existing"
+DUPLICATE_RULE = "duplicate rule"
+CONVERTED_LEAD = "converted Lead"
+CONTACT_FIRST = "contact-first"
+UPDATE_BLOCKED = "update blocked by a duplicate rule"
+# Placeholder for the host's User before the reads say whether one exists (pre-flight conversion only).
+_ASSUMED_HOST_USER = "005000000000000AAA"
+
+
+# -- requests ------------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Subrequest:
+    method: str
+    url: str
+    reference_id: str
+    body: tuple[tuple[str, JsonValue], ...] | None = None
+    headers: tuple[tuple[str, str], ...] = ()
+
+    def as_json(self) -> dict[str, Any]:
+        sub: dict[str, Any] = {"method": self.method, "url": self.url, "referenceId": self.reference_id}
+        if self.body is not None:
+            sub["body"] = dict(self.body)
+        if self.headers:
+            sub["httpHeaders"] = dict(self.headers)
+        return sub
+
+
+@dataclass(frozen=True)
+class CompositeRequest:
+    api_version: str
+    subrequests: tuple[Subrequest, ...]
+    all_or_none: bool
+
+    @property
+    def url(self) -> str:
+        return f"/services/data/v{self.api_version}/composite"
+
+    def body(self) -> dict[str, Any]:
+        """The JSON body to POST to `url`."""
+        return {"allOrNone": self.all_or_none, "compositeRequest": [sub.as_json() for sub in self.subrequests]}
+
+
+def _composite(sync: SyncRequest, subrequests: Sequence[Subrequest], *, all_or_none: bool) -> CompositeRequest:
+    queries = sum(1 for sub in subrequests if sub.method == "GET" and "/query" in sub.url)
+    assert len(subrequests) <= MAX_SUBREQUESTS and queries <= MAX_QUERIES, "Composite limits exceeded"
+    return CompositeRequest(sync.api_version, tuple(subrequests), all_or_none)
+
+
+def _sobject_url(sync: SyncRequest, sobject: str, record_id: str = "") -> str:
+    base = f"/services/data/v{sync.api_version}/sobjects/{sobject}"
+    return f"{base}/{record_id}" if record_id else base
+
+
+# -- results -------------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What a sync did: the booking's record and Event in Salesforce afterwards, in words, or why it failed."""
+
+    sf_object: str = ""
+    record_id: str = ""
+    event_id: str = ""  # the booking's Event afterwards ("" when there is none, e.g. after deleting it)
+    actions: tuple[str, ...] = ()
+    error: SyncError | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+    @property
+    def action_taken(self) -> str:
+        return ", ".join(self.actions)
+
+
+@dataclass(frozen=True)
+class FoundRecord:
+    sf_object: str
+    record_id: str
+    how: str = EXISTING  # EXISTING | DUPLICATE_RULE | CONVERTED_LEAD | CONTACT_FIRST | UPDATE_BLOCKED
+
+
+@dataclass(frozen=True)
+class SeenEvent:
+    event_id: str
+    who_id: str
+
+
+@dataclass(frozen=True)
+class Lookup:
+    """What the reads found: the guest's record, the host's User, and Events already created for this booking
+    (same start and subject) by an earlier attempt whose outcome was unknown."""
+
+    record: FoundRecord | None = None
+    host_user_id: str = ""
+    events: tuple[SeenEvent, ...] = ()
+
+    def event_for(self, record_id: str) -> str:
+        return next((e.event_id for e in self.events if same_id(e.who_id, record_id)), "") if record_id else ""
+
+
+def same_id(left: str, right: str) -> bool:
+    """Salesforce ids compare by their 15-character case-sensitive form (18-character ids add a checksum)."""
+    return bool(left) and bool(right) and left[:15] == right[:15]
+
+
+@dataclass(frozen=True)
+class WritePlan:
+    """The one Composite write for a sync (None when nothing needs writing) and what it means."""
+
+    request: CompositeRequest | None
+    lookup: Lookup
+    sf_object: str = ""
+    record_id: str = ""  # the linked record; "" while this request creates it
+    record_write: str = ""  # "" | "create" | "update"
+    event_id: str = ""  # the Event already there; "" while this request creates it, or when there is none
+    event_write: str = ""  # "" | "create" | "move" | "delete" | "mark"
+    actions: tuple[str, ...] = ()
+    follow_up: bool = False  # the retry with a duplicate rule's matched record; never followed up again
+
+    def done(self, results: Mapping[str, Mapping[str, Any]] | None = None) -> Outcome:
+        created = results or {}
+        record_id = self.record_id or _created_id(created.get(RECORD_REF))
+        event_id = "" if self.event_write == "delete" else self.event_id or _created_id(created.get(EVENT_REF))
+        return Outcome(self.sf_object, record_id, event_id, self.actions)
+
+
+def _created_id(result: Mapping[str, Any] | None) -> str:
+    body = (result or {}).get("body")
+    return body.get("id", "") if isinstance(body, Mapping) else ""
+
+
+@dataclass(frozen=True)
+class Step:
+    """Where a sync stands: send `request` and pass Salesforce's answer to `advance`, until `outcome` is set."""
+
+    sync: SyncRequest
+    request: CompositeRequest | None = None
+    outcome: Outcome | None = None
+    writes: WritePlan | None = None  # the write in flight; None while reading
+
+
+# -- driving -------------------------------------------------------------------------------------------------------
+
+
+def first_step(sync: SyncRequest) -> Step:
+    """The first request of a sync, or its outcome when it must fail (or has nothing to do) without any call."""
+    problem = preflight(sync)
+    if problem is not None:
+        return Step(sync, outcome=Outcome(error=problem))
+    reads = plan_reads(sync)
+    if reads is not None:
+        return Step(sync, request=reads)
+    return _step_for(sync, lambda: plan_known_writes(sync))
+
+
+def advance(step: Step, response: object) -> Step:
+    """The next step after Salesforce answered `step.request` with `response` (the Composite response body)."""
+    sync = step.sync
+    if step.writes is None:
+        return _step_for(sync, lambda: plan_writes(sync, read_lookup(sync, response)))
+    return _step_for(sync, lambda: interpret_writes(sync, step.writes, response))
+
+
+def _step_for(sync: SyncRequest, decide: Callable[[], WritePlan | Outcome]) -> Step:
+    try:
+        decided = decide()
+    except SyncRefused as refused:
+        return Step(sync, outcome=Outcome(error=refused.error))
+    if isinstance(decided, Outcome):
+        return Step(sync, outcome=decided)
+    if decided.request is None:
+        return Step(sync, outcome=decided.done())
+    return Step(sync, request=decided.request, writes=decided)
+
+
+# -- pre-flight ----------------------------------------------------------------------------------------------------
+
+
+def applies_mapping(sync: SyncRequest) -> bool:
+    """Whether this job may create or update the guest's record (a reschedule nobody linked yet counts as a create)."""
+    return sync.event == CREATED or (sync.event == RESCHEDULED and sync.link is None)
+
+
+def preflight(sync: SyncRequest) -> SyncError | None:
+    """Fail before any API call when the booking's values cannot create the record: blank required fields, a value
+    that cannot fit its field, a field or source that no longer exists."""
+    if not applies_mapping(sync):
+        return None
+    assumed_host = _ASSUMED_HOST_USER if sync.booking.host_email else ""
+    try:
+        values = record_values(sync.fields, sync.settings.mappings, sync.booking, assumed_host, creating=True)
+    except SyncRefused as refused:
+        return refused.error
+    return check_required(sync.fields, values, creating=True)
+
+
+# -- reads ---------------------------------------------------------------------------------------------------------
+
+
+def needs_host_user(sync: SyncRequest) -> bool:
+    return bool(sync.booking.host_email) and (sync.settings.register_event or maps_host(sync.settings.mappings))
+
+
+def plan_reads(sync: SyncRequest) -> CompositeRequest | None:
+    """The one Composite read, or None when the link already says where everything is."""
+    if not applies_mapping(sync) and (sync.event != CANCELLED or sync.link is not None):
+        return None
+    email = sync.booking.guest_email.strip()
+    object_name = sync.settings.object_name
+    queries = [(LEADS_REF, soql.lead_by_email(email))] if object_name == LEAD else []
+    if object_name == CONTACT or sync.settings.contact_first:
+        queries.append((CONTACTS_REF, soql.contact_by_email(email)))
+    if sync.event != CANCELLED and needs_host_user(sync):
+        queries.append((USERS_REF, soql.user_by_email(sync.booking.host_email.strip())))
+    if sync.event == CANCELLED or sync.settings.register_event:
+        queries.append((EVENTS_REF, soql.event_by_start_and_subject(sync.booking.start_at, event_subject(sync))))
+    subrequests = [Subrequest("GET", soql.query_url(sync.api_version, q), ref) for ref, q in queries]
+    return _composite(sync, subrequests, all_or_none=False)
+
+
+def read_lookup(sync: SyncRequest, response: object) -> Lookup:
+    """Interpret the Composite read; raises SyncRefused when a query failed."""
+    results = _results_by_reference(response)
+    for result in results.values():
+        if _status(result) >= 400:
+            raise SyncRefused(_error_of(result))
+    email = sync.booking.guest_email.strip().lower()
+    leads = _with_email(_records(results.get(LEADS_REF)), email)
+    contacts = _with_email(_records(results.get(CONTACTS_REF)), email)
+    users = _with_email(_records(results.get(USERS_REF)), sync.booking.host_email.strip().lower())
+    return Lookup(
+        record=choose_record(sync, leads, contacts),
+        host_user_id=users[0]["Id"] if users else "",
+        events=_same_booking_events(sync, _records(results.get(EVENTS_REF))),
+    )
+
+
+def _records(result: Mapping[str, Any] | None) -> list[Mapping[str, Any]]:
+    body = (result or {}).get("body")
+    records = body.get("records") if isinstance(body, Mapping) else None
+    return [r for r in records or () if isinstance(r, Mapping) and r.get("Id")]
+
+
+def _with_email(records: list[Mapping[str, Any]], email: str) -> list[Mapping[str, Any]]:
+    """Rows whose e-mail matches case-insensitively, most recently modified first."""
+    matching = [r for r in records if str(r.get("Email") or "").strip().lower() == email]
+    return sorted(matching, key=lambda r: str(r.get("LastModifiedDate") or ""), reverse=True)
+
+
+def choose_record(
+    sync: SyncRequest, leads: Sequence[Mapping[str, Any]], contacts: Sequence[Mapping[str, Any]]
+) -> FoundRecord | None:
+    """The guest's record: contact-first Contact, an open Lead, a converted Lead's Contact (design §5)."""
+    if sync.settings.object_name == CONTACT:
+        return FoundRecord(CONTACT, contacts[0]["Id"]) if contacts else None
+    if sync.settings.contact_first and contacts:
+        return FoundRecord(CONTACT, contacts[0]["Id"], CONTACT_FIRST)
+    open_leads = [lead for lead in leads if not lead.get("IsConverted")]
+    if open_leads:
+        return FoundRecord(LEAD, open_leads[0]["Id"])
+    converted = [lead for lead in leads if lead.get("ConvertedContactId")]
+    return FoundRecord(CONTACT, converted[0]["ConvertedContactId"], CONVERTED_LEAD) if converted else None
+
+
+def _same_booking_events(sync: SyncRequest, records: list[Mapping[str, Any]]) -> tuple[SeenEvent, ...]:
+    subject = event_subject(sync).lower()
+    return tuple(
+        SeenEvent(r["Id"], str(r.get("WhoId") or ""))
+        for r in records
+        if str(r.get("Subject") or "").lower() == subject
+        and _same_moment(r.get("StartDateTime"), sync.booking.start_at)
+    )
+
+
+def _same_moment(text: object, moment: datetime) -> bool:
+    try:
+        return isinstance(text, str) and datetime.fromisoformat(text) == moment
+    except ValueError:
+        return False
+
+
+# -- the Event -----------------------------------------------------------------------------------------------------
+
+
+def _fit(text: str, limit: int) -> str:
+    """Shorten text the portal composes itself (never a mapped value) to a field's length."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def event_subject(sync: SyncRequest) -> str:
+    booking = sync.booking
+    guest = booking.guest_display_name or booking.guest_email
+    return _fit(f"{booking.calendar_name}: {guest}", SUBJECT_LENGTH)
+
+
+def event_description(sync: SyncRequest) -> str:
+    """The meeting URL, the booking page URL and every answered question as "Label: answer" lines."""
+    booking = sync.booking
+    lines = [f"Web meeting: {booking.meeting_url}"] if booking.meeting_url else []
+    lines += [f"Booking page: {booking.booking_page_url}"] if booking.booking_page_url else []
+    answers = [(q.label, as_text(question_value(booking, q)).strip()) for q in booking.questions]
+    answer_lines = [f"{label}: {answer}" for label, answer in answers if answer]
+    return _fit("\n".join(lines + ([""] if lines and answer_lines else []) + answer_lines), DESCRIPTION_LENGTH)
+
+
+def event_body(sync: SyncRequest, who_id: str, owner_id: str) -> tuple[tuple[str, JsonValue], ...]:
+    booking = sync.booking
+    body: list[tuple[str, JsonValue]] = [
+        ("Subject", event_subject(sync)),
+        ("StartDateTime", utc_text(booking.start_at)),
+        ("EndDateTime", utc_text(booking.end_at)),
+    ]
+    if booking.meeting_url and len(booking.meeting_url) <= LOCATION_LENGTH:  # a longer URL stays in the Description
+        body.append(("Location", booking.meeting_url))
+    body += [("Description", event_description(sync)), ("WhoId", who_id)]
+    if owner_id:
+        body.append(("OwnerId", owner_id))
+    return tuple(body)
+
+
+# -- writes --------------------------------------------------------------------------------------------------------
+
+
+def plan_writes(sync: SyncRequest, lookup: Lookup, *, follow_up: bool = False) -> WritePlan:
+    """The Composite write for what the reads found: create, update or just link the record, and the Event."""
+    if sync.event == CANCELLED:
+        record = lookup.record
+        event_id = lookup.event_for(record.record_id) if record else ""
+        return _cancel_plan(
+            sync, lookup, record.sf_object if record else "", record.record_id if record else "", event_id
+        )
+    record_sub, record_write, record_action = _record_write(sync, lookup)
+    found = lookup.record
+    sf_object = found.sf_object if found else sync.settings.object_name
+    record_id = found.record_id if found else ""
+    event_sub, event_id, event_action = _event_create(sync, lookup, record_id)
+    subrequests = [sub for sub in (record_sub, event_sub) if sub is not None]
+    return WritePlan(
+        request=_composite(sync, subrequests, all_or_none=True) if subrequests else None,
+        lookup=lookup,
+        sf_object=sf_object,
+        record_id=record_id,
+        record_write=record_write,
+        event_id=event_id,
+        event_write="create" if event_sub else "",
+        actions=tuple(a for a in (record_action, event_action) if a),
+        follow_up=follow_up,
+    )
+
+
+def _record_write(sync: SyncRequest, lookup: Lookup) -> tuple[Subrequest | None, str, str]:
+    """The record's subrequest (if any), "create"/"update"/"", and the action in words."""
+    found = lookup.record
+    object_name = sync.settings.object_name
+    if found is None:
+        values = record_values(sync.fields, sync.settings.mappings, sync.booking, lookup.host_user_id, creating=True)
+        missing = check_required(sync.fields, values, creating=True)
+        if missing is not None:
+            raise SyncRefused(missing)
+        post = Subrequest("POST", _sobject_url(sync, object_name), RECORD_REF, values, (DUPLICATE_RULE_HEADER,))
+        return post, "create", f"created {object_name}"
+    notes = [found.how] if found.how != EXISTING else []
+    if found.sf_object != object_name or found.how not in (EXISTING, DUPLICATE_RULE):
+        return None, "", _linked(found.sf_object, notes)
+    if not sync.settings.overwrite:
+        return None, "", _linked(object_name, [*notes, "not updated"])
+    values = record_values(sync.fields, sync.settings.mappings, sync.booking, lookup.host_user_id, creating=False)
+    if not values:
+        return None, "", _linked(object_name, [*notes, "no values to update"])
+    patch = Subrequest(
+        "PATCH", _sobject_url(sync, object_name, found.record_id), RECORD_REF, values, (DUPLICATE_RULE_HEADER,)
+    )
+    return patch, "update", f"updated {object_name}" + (f" ({', '.join(notes)})" if notes else "")
+
+
+def _linked(sf_object: str, notes: list[str]) -> str:
+    return f"linked existing {sf_object}" + (f" ({', '.join(notes)})" if notes else "")
+
+
+def _event_create(sync: SyncRequest, lookup: Lookup, record_id: str) -> tuple[Subrequest | None, str, str]:
+    if not sync.settings.register_event:
+        return None, "", ""
+    existing = lookup.event_for(record_id)
+    if existing:
+        return None, existing, "found Event already created"
+    who = record_id or f"@{{{RECORD_REF}.id}}"
+    body = event_body(sync, who, lookup.host_user_id)
+    return Subrequest("POST", _sobject_url(sync, "Event"), EVENT_REF, body), "", "created Event"
+
+
+def plan_known_writes(sync: SyncRequest) -> WritePlan:
+    """Reschedule or cancel a booking whose record and Event ids are known (no reads needed)."""
+    link = sync.link
+    assert link is not None, "only linked bookings skip the reads"
+    if sync.event == CANCELLED:
+        return _cancel_plan(sync, Lookup(), link.sf_object, link.record_id, link.event_id)
+    if not link.event_id:
+        return WritePlan(None, Lookup(), link.sf_object, link.record_id, actions=("no Event to move",))
+    body = (("StartDateTime", utc_text(sync.booking.start_at)), ("EndDateTime", utc_text(sync.booking.end_at)))
+    move = Subrequest("PATCH", _sobject_url(sync, "Event", link.event_id), EVENT_REF, body)
+    return WritePlan(
+        request=_composite(sync, [move], all_or_none=True),
+        lookup=Lookup(),
+        sf_object=link.sf_object,
+        record_id=link.record_id,
+        event_id=link.event_id,
+        event_write="move",
+        actions=("moved Event",),
+    )
+
+
+def _cancel_plan(sync: SyncRequest, lookup: Lookup, sf_object: str, record_id: str, event_id: str) -> WritePlan:
+    """Delete the Event or mark its Subject cancelled (settings.on_cancel); the Lead/Contact is never deleted."""
+    if not event_id:
+        return WritePlan(None, lookup, sf_object, record_id, actions=("no Event to cancel",))
+    url = _sobject_url(sync, "Event", event_id)
+    if sync.settings.on_cancel == MARK_CANCELLED:
+        body = (("Subject", _fit(CANCELLED_PREFIX + event_subject(sync), SUBJECT_LENGTH)),)
+        write, sub, action = "mark", Subrequest("PATCH", url, EVENT_REF, body), "marked Event cancelled"
+    else:
+        write, sub, action = "delete", Subrequest("DELETE", url, EVENT_REF), "deleted Event"
+    return WritePlan(
+        request=_composite(sync, [sub], all_or_none=True),
+        lookup=lookup,
+        sf_object=sf_object,
+        record_id=record_id,
+        event_id=event_id,
+        event_write=write,
+        actions=(action,),
+    )
+
+
+# -- write results -------------------------------------------------------------------------------------------------
+
+
+def interpret_writes(sync: SyncRequest, plan: WritePlan, response: object) -> Outcome | WritePlan:
+    """The outcome of a Composite write, or the follow-up write after a blocking duplicate rule."""
+    results = _results_by_reference(response)
+    failed = _first_failure(results)
+    if failed is None:
+        return plan.done(results)
+    if plan.event_write in ("delete", "mark") and _error_code(failed) in ("ENTITY_IS_DELETED", "NOT_FOUND"):
+        gone = replace(plan, event_id="", event_write="", actions=("Event already deleted in Salesforce",))
+        return gone.done()
+    follow_up = _duplicate_follow_up(sync, plan, failed)
+    return follow_up if follow_up is not None else Outcome(error=_error_of(failed))
+
+
+def _duplicate_follow_up(sync: SyncRequest, plan: WritePlan, failed: Mapping[str, Any]) -> WritePlan | None:
+    """After DUPLICATES_DETECTED on the record: use the matched record (a blocked create), or skip the update (a
+    blocked update), and still create the Event. Only once."""
+    if plan.follow_up or failed.get("referenceId") != RECORD_REF or _error_code(failed) != "DUPLICATES_DETECTED":
+        return None
+    lookup, found = plan.lookup, plan.lookup.record
+    if plan.record_write == "update" and found is not None:
+        return plan_writes(sync, replace(lookup, record=replace(found, how=UPDATE_BLOCKED)), follow_up=True)
+    matched = _matched_record(failed)
+    if plan.record_write != "create" or matched is None:
+        return None
+    return plan_writes(sync, replace(lookup, record=matched), follow_up=True)
+
+
+def _matched_record(failed: Mapping[str, Any]) -> FoundRecord | None:
+    """The first Lead or Contact a duplicate rule matched (duplicateResult.matchResults[].matchRecords[])."""
+    for error in _errors(failed):
+        duplicate = error.get("duplicateResult") or {}
+        for match in duplicate.get("matchResults") or ():
+            for candidate in match.get("matchRecords") or ():
+                record = candidate.get("record") or {}
+                sobject = (record.get("attributes") or {}).get("type") or match.get("entityType")
+                if sobject in (LEAD, CONTACT) and record.get("Id"):
+                    return FoundRecord(sobject, record["Id"], DUPLICATE_RULE)
+    return None
+
+
+# -- Composite responses -------------------------------------------------------------------------------------------
+
+
+def _results_by_reference(response: object) -> dict[str, Mapping[str, Any]]:
+    results = response.get("compositeResponse") if isinstance(response, Mapping) else None
+    if not isinstance(results, list) or not all(isinstance(r, Mapping) for r in results):
+        raise SyncRefused(sync_error("UNEXPECTED_RESPONSE", "Salesforce's Composite answer had no compositeResponse."))
+    return {str(r.get("referenceId")): r for r in results}
+
+
+def _status(result: Mapping[str, Any]) -> int:
+    status = result.get("httpStatusCode")
+    return status if isinstance(status, int) else 500
+
+
+def _errors(result: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    body = result.get("body")
+    return [e for e in body if isinstance(e, Mapping)] if isinstance(body, list) else []
+
+
+def _error_code(result: Mapping[str, Any]) -> str:
+    errors = _errors(result)
+    return str(errors[0].get("errorCode") or errors[0].get("statusCode") or "") if errors else ""
+
+
+def _first_failure(results: Mapping[str, Mapping[str, Any]]) -> Mapping[str, Any] | None:
+    """The subrequest that failed; with allOrNone the others report PROCESSING_HALTED, which is not the cause."""
+    failures = [r for r in results.values() if _status(r) >= 400]
+    causes = [r for r in failures if _error_code(r) != "PROCESSING_HALTED"]
+    return (causes or failures or [None])[0]
+
+
+def _error_of(result: Mapping[str, Any]) -> SyncError:
+    errors = _errors(result)
+    first = errors[0] if errors else {}
+    code = _error_code(result) or f"HTTP_{_status(result)}"
+    message = str(first.get("message") or f"Salesforce answered {_status(result)}.")
+    fields = tuple(str(f) for f in first.get("fields") or ())
+    return sync_error(code, message, fields, _status(result))

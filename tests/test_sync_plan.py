@@ -1,0 +1,846 @@
+"""The sync planner, scenario by scenario: the Composite requests it sends, how it reads Salesforce's answers, and the
+outcome. Salesforce's answers are built in the shapes of the samples folder; no app, database or network."""
+
+from __future__ import annotations
+
+import ast
+import pathlib
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from urllib.parse import parse_qsl, urlsplit
+
+import pytest
+
+from emulators.salesforce.metadata import STANDARD_FIELDS, describe_object
+from portal.sync.fields import fields_from_describe
+from portal.sync.inputs import (
+    CANCELLED,
+    CONTACT,
+    CREATED,
+    FIXED,
+    ITEM,
+    LEAD,
+    MARK_CANCELLED,
+    QUESTION,
+    RESCHEDULED,
+    BookingSnapshot,
+    IntegrationSettings,
+    LinkSnapshot,
+    MappingRow,
+    QuestionSnapshot,
+    SyncRequest,
+)
+from portal.sync.plan import (
+    MAX_QUERIES,
+    MAX_SUBREQUESTS,
+    CompositeRequest,
+    Outcome,
+    advance,
+    event_subject,
+    first_step,
+)
+
+VERSION = "62.0"
+LEAD_FIELDS = fields_from_describe(describe_object("Lead", STANDARD_FIELDS["Lead"], VERSION))
+CONTACT_FIELDS = fields_from_describe(describe_object("Contact", STANDARD_FIELDS["Contact"], VERSION))
+LEAD_ID, OTHER_LEAD_ID, NEW_LEAD_ID = "00Q5f000008AsnDEAS", "00Q5f000008AsnEEAS", "00Q000000000009AAA"
+CONTACT_ID, NEW_CONTACT_ID = "003aj000002oTldAAE", "003000000000009AAA"
+USER_ID, EVENT_ID, NEW_EVENT_ID = "005000000000001AAA", "00U000000000001AAA", "00U000000000009AAA"
+BASE = f"/services/data/v{VERSION}"
+
+NAME, EMAIL, COMPANY, PHONE, TOPIC, FAMILY, GIVEN = 1, 2, 3, 4, 5, 6, 7
+QUESTIONS = (
+    QuestionSnapshot(NAME, "full_name", "Name", required=True, max_length=80),
+    QuestionSnapshot(EMAIL, "email", "E-mail", required=True, max_length=80),
+    QuestionSnapshot(COMPANY, "company", "Company", required=False, max_length=80),
+    QuestionSnapshot(PHONE, "phone", "Phone", required=False, max_length=40),
+    QuestionSnapshot(TOPIC, "long_text", "What would you like to discuss?"),
+)
+GUEST_EMAIL = "mary@example.com"
+
+
+def q(field_name: str, question_id: int, fallback: str = "") -> MappingRow:
+    return MappingRow(field_name, QUESTION, str(question_id), fallback_value=fallback)
+
+
+LEAD_MAPPING = (q("LastName", NAME), q("Email", EMAIL), q("Company", COMPANY, "Private person"), q("Phone", PHONE))
+CONTACT_MAPPING = (q("LastName", NAME), q("Email", EMAIL), q("Phone", PHONE))
+
+
+def booking(**changes) -> BookingSnapshot:
+    base = dict(
+        booking_id=41,
+        calendar_name="Acme intro",
+        start_at=datetime(2025, 3, 4, 9, 0, tzinfo=UTC),
+        end_at=datetime(2025, 3, 4, 9, 30, tzinfo=UTC),
+        guest_email=GUEST_EMAIL,
+        guest_name="Mary Ann O'Brien",
+        time_zone="Europe/Berlin",
+        meeting_url="https://meet.example.com/acme-intro",
+        booking_page_url="https://portal.example.com/c/acme-intro",
+        host_email="host@acme.test",
+        host_name="Hana Host",
+        questions=QUESTIONS,
+        answers=(
+            (NAME, "Mary Ann O'Brien"),
+            (EMAIL, GUEST_EMAIL),
+            (COMPANY, "Acme"),
+            (PHONE, ""),
+            (TOPIC, "Pricing\nfor 12 seats"),
+        ),
+    )
+    return BookingSnapshot(**{**base, **changes})
+
+
+def sync(event: str = CREATED, link: LinkSnapshot | None = None, snapshot: BookingSnapshot | None = None, **settings):
+    chosen = dict(object_name=LEAD, register_event=True, overwrite=False, contact_first=False, mappings=LEAD_MAPPING)
+    chosen.update(settings)
+    fields = CONTACT_FIELDS if chosen["object_name"] == CONTACT else LEAD_FIELDS
+    return SyncRequest(event, snapshot or booking(), IntegrationSettings(**chosen), fields, VERSION, link)
+
+
+# -- Salesforce's answers, in the samples' shapes ------------------------------------------------------------------
+
+
+def result(reference: str, status: int, body: object) -> dict:
+    return {"body": body, "httpHeaders": {}, "httpStatusCode": status, "referenceId": reference}
+
+
+def query_body(sobject: str, rows: list[dict]) -> dict:
+    records = [{"attributes": {"type": sobject, "url": f"{BASE}/sobjects/{sobject}/{r['Id']}"}, **r} for r in rows]
+    return {"totalSize": len(records), "done": True, "records": records}
+
+
+def lead(lead_id: str = LEAD_ID, email: str = GUEST_EMAIL, converted_to: str = "", modified: str = "") -> dict:
+    return {
+        "Id": lead_id,
+        "Email": email,
+        "IsConverted": bool(converted_to),
+        "ConvertedContactId": converted_to or None,
+        "LastModifiedDate": modified or "2025-01-01T10:00:00.000+0000",
+    }
+
+
+def contact(contact_id: str = CONTACT_ID, email: str = GUEST_EMAIL) -> dict:
+    return {"Id": contact_id, "Email": email, "LastModifiedDate": "2025-01-02T10:00:00.000+0000"}
+
+
+def user(email: str = "host@acme.test") -> dict:
+    return {"Id": USER_ID, "Email": email}
+
+
+def event(who_id: str, subject: str = "Acme intro: Mary Ann O'Brien") -> dict:
+    return {"Id": EVENT_ID, "WhoId": who_id, "Subject": subject, "StartDateTime": "2025-03-04T09:00:00.000+0000"}
+
+
+Answer = Callable[[CompositeRequest], object]
+
+
+HOST_USERS = (user(),)
+
+
+def reads(leads=(), contacts=(), users=HOST_USERS, events=()) -> Answer:
+    rows = {"leads": ("Lead", leads), "contacts": ("Contact", contacts), "users": ("User", users)}
+    rows["events"] = ("Event", events)
+
+    def answer(request: CompositeRequest) -> dict:
+        found = [rows[sub.reference_id] for sub in request.subrequests]
+        return {
+            "compositeResponse": [
+                result(sub.reference_id, 200, query_body(sobject, list(records)))
+                for sub, (sobject, records) in zip(request.subrequests, found, strict=True)
+            ]
+        }
+
+    return answer
+
+
+def writes_ok(record_id: str = NEW_LEAD_ID, event_id: str = NEW_EVENT_ID) -> Answer:
+    def answer(request: CompositeRequest) -> dict:
+        results = []
+        for sub in request.subrequests:
+            if sub.method == "POST":
+                new_id = record_id if sub.reference_id == "record" else event_id
+                results.append(result(sub.reference_id, 201, {"id": new_id, "success": True, "errors": []}))
+            else:
+                results.append(result(sub.reference_id, 204, None))
+        return {"compositeResponse": results}
+
+    return answer
+
+
+def halted(reference: str) -> dict:
+    message = "The transaction was rolled back since another operation in the same transaction failed."
+    return result(reference, 400, [{"errorCode": "PROCESSING_HALTED", "message": message}])
+
+
+def write_fails(reference: str, status: int, code: str, message: str, fields=None, extra=None) -> Answer:
+    def answer(request: CompositeRequest) -> dict:
+        error = {"message": message, "errorCode": code, **(extra or {})}
+        if fields is not None:
+            error["fields"] = fields
+        return {
+            "compositeResponse": [
+                result(sub.reference_id, status, [error]) if sub.reference_id == reference else halted(sub.reference_id)
+                for sub in request.subrequests
+            ]
+        }
+
+    return answer
+
+
+def duplicate_blocked(sobject: str = "Lead", match_id: str = LEAD_ID) -> Answer:
+    """A blocking duplicate rule, shaped like error_duplicates_detected_contact.json."""
+    duplicate = {
+        "duplicateResult": {
+            "allowSave": False,
+            "duplicateRule": f"Standard_{sobject}_Duplicate_Rule",
+            "duplicateRuleEntityType": sobject,
+            "errorMessage": "You're creating a duplicate record. We recommend you use an existing record instead.",
+            "matchResults": [
+                {
+                    "entityType": sobject,
+                    "errors": [],
+                    "matchEngine": "FuzzyMatchEngine",
+                    "matchRecords": [
+                        {
+                            "additionalInformation": [],
+                            "fieldDiffs": [],
+                            "matchConfidence": 100.0,
+                            "record": {"attributes": {"type": sobject, "url": "..."}, "Id": match_id},
+                        }
+                    ],
+                    "rule": f"Standard_{sobject}_Match_Rule_v1_0",
+                    "size": 1,
+                    "success": True,
+                }
+            ],
+        }
+    }
+    message = "You're creating a duplicate record. We recommend you use an existing record instead."
+    return write_fails("record", 400, "DUPLICATES_DETECTED", message, extra=duplicate)
+
+
+def run(request: SyncRequest, answers: list[Answer]) -> tuple[Outcome, list[CompositeRequest]]:
+    """Drive the planner as the service does; each API call gets the next canned answer."""
+    step, sent = first_step(request), []
+    while step.outcome is None:
+        assert len(sent) < len(answers), f"more calls than the scenario allows: {sent}"
+        sent.append(step.request)
+        step = advance(step, answers[len(sent) - 1](step.request))
+    return step.outcome, sent
+
+
+# -- scenarios -----------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Expect:
+    calls: int
+    actions: tuple[str, ...] = ()
+    sf_object: str = ""
+    record_id: str = ""
+    event_id: str = ""
+    error: str = ""
+    error_fields: tuple[str, ...] = ()
+    retryable: bool = False
+    # the last request's subrequests as (method, url after /services/data/vXX.X, body or None)
+    last_writes: tuple[tuple[str, str, dict | None], ...] | None = None
+    read_refs: tuple[str, ...] | None = None
+
+
+EVENT_DESCRIPTION = (
+    "Web meeting: https://meet.example.com/acme-intro\n"
+    "Booking page: https://portal.example.com/c/acme-intro\n"
+    "\n"
+    "Name: Mary Ann O'Brien\n"
+    "E-mail: mary@example.com\n"
+    "Company: Acme\n"
+    "What would you like to discuss?: Pricing\nfor 12 seats"
+)
+
+
+def event_create(who: str, owner: str | None = USER_ID, **changes) -> tuple[str, str, dict]:
+    body = {
+        "Subject": "Acme intro: Mary Ann O'Brien",
+        "StartDateTime": "2025-03-04T09:00:00Z",
+        "EndDateTime": "2025-03-04T09:30:00Z",
+        "Location": "https://meet.example.com/acme-intro",
+        "Description": EVENT_DESCRIPTION,
+        "WhoId": who,
+        **changes,
+    }
+    if owner:
+        body["OwnerId"] = owner
+    return ("POST", "/sobjects/Event", body)
+
+
+NEW_LEAD_BODY = {"LastName": "Mary Ann O'Brien", "Email": GUEST_EMAIL, "Company": "Acme"}
+UPDATE_BODY = NEW_LEAD_BODY  # only mapped, non-empty values: the blank phone is not sent
+
+
+@dataclass(frozen=True)
+class Scenario:
+    name: str
+    request: SyncRequest
+    answers: list[Answer]
+    expect: Expect
+
+
+SCENARIOS = [
+    Scenario(
+        "new guest: Lead and Event in one write",
+        sync(),
+        [reads(), writes_ok()],
+        Expect(
+            2,
+            ("created Lead", "created Event"),
+            LEAD,
+            NEW_LEAD_ID,
+            NEW_EVENT_ID,
+            last_writes=(("POST", "/sobjects/Lead", NEW_LEAD_BODY), event_create("@{record.id}")),
+            read_refs=("leads", "users", "events"),
+        ),
+    ),
+    Scenario(
+        "existing Lead, Update on: only mapped non-empty values are overwritten",
+        sync(overwrite=True),
+        [reads(leads=[lead()]), writes_ok()],
+        Expect(
+            2,
+            ("updated Lead", "created Event"),
+            LEAD,
+            LEAD_ID,
+            NEW_EVENT_ID,
+            last_writes=(("PATCH", f"/sobjects/Lead/{LEAD_ID}", UPDATE_BODY), event_create(LEAD_ID)),
+        ),
+    ),
+    Scenario(
+        "existing Lead, Update off: untouched, the Event still linked",
+        sync(overwrite=False),
+        [reads(leads=[lead()]), writes_ok()],
+        Expect(
+            2,
+            ("linked existing Lead (not updated)", "created Event"),
+            LEAD,
+            LEAD_ID,
+            NEW_EVENT_ID,
+            last_writes=(event_create(LEAD_ID),),
+        ),
+    ),
+    Scenario(
+        "existing Lead, Update off, Register off: one read, nothing written",
+        sync(register_event=False),
+        [reads(leads=[lead()])],
+        Expect(1, ("linked existing Lead (not updated)",), LEAD, LEAD_ID, read_refs=("leads",)),
+    ),
+    Scenario(
+        "the most recently modified open Lead wins",
+        sync(overwrite=True, register_event=False),
+        [
+            reads(leads=[lead(OTHER_LEAD_ID, modified="2024-01-01T00:00:00.000+0000"), lead()]),
+            writes_ok(),
+        ],
+        Expect(2, ("updated Lead",), LEAD, LEAD_ID, last_writes=(("PATCH", f"/sobjects/Lead/{LEAD_ID}", UPDATE_BODY),)),
+    ),
+    Scenario(
+        "Contact integration, new guest",
+        sync(object_name=CONTACT, mappings=CONTACT_MAPPING),
+        [reads(), writes_ok(record_id=NEW_CONTACT_ID)],
+        Expect(
+            2,
+            ("created Contact", "created Event"),
+            CONTACT,
+            NEW_CONTACT_ID,
+            NEW_EVENT_ID,
+            last_writes=(
+                ("POST", "/sobjects/Contact", {"LastName": "Mary Ann O'Brien", "Email": GUEST_EMAIL}),
+                event_create("@{record.id}"),
+            ),
+            read_refs=("contacts", "users", "events"),
+        ),
+    ),
+    Scenario(
+        "Contact integration, existing Contact with Update on",
+        sync(object_name=CONTACT, mappings=CONTACT_MAPPING, overwrite=True),
+        [reads(contacts=[contact()]), writes_ok()],
+        Expect(
+            2,
+            ("updated Contact", "created Event"),
+            CONTACT,
+            CONTACT_ID,
+            NEW_EVENT_ID,
+            last_writes=(
+                ("PATCH", f"/sobjects/Contact/{CONTACT_ID}", {"LastName": "Mary Ann O'Brien", "Email": GUEST_EMAIL}),
+                event_create(CONTACT_ID),
+            ),
+        ),
+    ),
+    Scenario(
+        "contact-first: the guest is already a Contact, so no Lead is created and the Lead mapping is not applied",
+        sync(contact_first=True, overwrite=True),
+        [reads(leads=[lead()], contacts=[contact()]), writes_ok()],
+        Expect(
+            2,
+            ("linked existing Contact (contact-first)", "created Event"),
+            CONTACT,
+            CONTACT_ID,
+            NEW_EVENT_ID,
+            last_writes=(event_create(CONTACT_ID),),
+            read_refs=("leads", "contacts", "users", "events"),
+        ),
+    ),
+    Scenario(
+        "contact-first finds no Contact: a Lead is created",
+        sync(contact_first=True),
+        [reads(), writes_ok()],
+        Expect(2, ("created Lead", "created Event"), LEAD, NEW_LEAD_ID, NEW_EVENT_ID),
+    ),
+    Scenario(
+        "converted Lead: linked through ConvertedContactId, Lead mapping not applied even with Update on",
+        sync(overwrite=True),
+        [reads(leads=[lead(converted_to=CONTACT_ID)]), writes_ok()],
+        Expect(
+            2,
+            ("linked existing Contact (converted Lead)", "created Event"),
+            CONTACT,
+            CONTACT_ID,
+            NEW_EVENT_ID,
+            last_writes=(event_create(CONTACT_ID),),
+        ),
+    ),
+    Scenario(
+        "an open Lead goes before a converted one",
+        sync(overwrite=True, register_event=False),
+        [
+            reads(
+                leads=[lead(OTHER_LEAD_ID, converted_to=CONTACT_ID, modified="2025-02-01T00:00:00.000+0000"), lead()]
+            ),
+            writes_ok(),
+        ],
+        Expect(2, ("updated Lead",), LEAD, LEAD_ID),
+    ),
+    Scenario(
+        "blocking duplicate rule on create: the matched Lead is updated (Update on) and the Event created, 3 calls",
+        sync(overwrite=True),
+        [reads(), duplicate_blocked(), writes_ok()],
+        Expect(
+            3,
+            ("updated Lead (duplicate rule)", "created Event"),
+            LEAD,
+            LEAD_ID,
+            NEW_EVENT_ID,
+            last_writes=(("PATCH", f"/sobjects/Lead/{LEAD_ID}", UPDATE_BODY), event_create(LEAD_ID)),
+        ),
+    ),
+    Scenario(
+        "blocking duplicate rule on create with Update off: the matched Lead is only linked",
+        sync(),
+        [reads(), duplicate_blocked(), writes_ok()],
+        Expect(
+            3,
+            ("linked existing Lead (duplicate rule, not updated)", "created Event"),
+            LEAD,
+            LEAD_ID,
+            NEW_EVENT_ID,
+            last_writes=(event_create(LEAD_ID),),
+        ),
+    ),
+    Scenario(
+        "a Lead duplicate rule matching a Contact links that Contact",
+        sync(overwrite=True),
+        [reads(), duplicate_blocked("Contact", CONTACT_ID), writes_ok()],
+        Expect(
+            3,
+            ("linked existing Contact (duplicate rule)", "created Event"),
+            CONTACT,
+            CONTACT_ID,
+            NEW_EVENT_ID,
+            last_writes=(event_create(CONTACT_ID),),
+        ),
+    ),
+    Scenario(
+        "blocking duplicate rule on update: the update is skipped, the Event still created",
+        sync(overwrite=True),
+        [reads(leads=[lead()]), duplicate_blocked("Lead", OTHER_LEAD_ID), writes_ok()],
+        Expect(
+            3,
+            ("linked existing Lead (update blocked by a duplicate rule)", "created Event"),
+            LEAD,
+            LEAD_ID,
+            NEW_EVENT_ID,
+            last_writes=(event_create(LEAD_ID),),
+        ),
+    ),
+    Scenario(
+        "a duplicate rule blocking the follow-up too fails for good, no fourth call",
+        sync(overwrite=True),
+        [reads(), duplicate_blocked(), duplicate_blocked("Lead", OTHER_LEAD_ID)],
+        Expect(3, error="DUPLICATES_DETECTED"),
+    ),
+    Scenario(
+        "exactly once: the Event an earlier attempt created is found, not doubled",
+        sync(),
+        [reads(leads=[lead()], events=[event(LEAD_ID)])],
+        Expect(1, ("linked existing Lead (not updated)", "found Event already created"), LEAD, LEAD_ID, EVENT_ID),
+    ),
+    Scenario(
+        "exactly once: an Event at the same time for someone else does not count",
+        sync(),
+        [reads(leads=[lead()], events=[event(OTHER_LEAD_ID)]), writes_ok()],
+        Expect(2, ("linked existing Lead (not updated)", "created Event"), LEAD, LEAD_ID, NEW_EVENT_ID),
+    ),
+    Scenario(
+        "reschedule with known ids: no reads, the Event's start and end move and nothing else",
+        sync(RESCHEDULED, LinkSnapshot(LEAD, LEAD_ID, EVENT_ID), overwrite=True),
+        [writes_ok()],
+        Expect(
+            1,
+            ("moved Event",),
+            LEAD,
+            LEAD_ID,
+            EVENT_ID,
+            last_writes=(
+                (
+                    "PATCH",
+                    f"/sobjects/Event/{EVENT_ID}",
+                    {"StartDateTime": "2025-03-04T09:00:00Z", "EndDateTime": "2025-03-04T09:30:00Z"},
+                ),
+            ),
+        ),
+    ),
+    Scenario(
+        "reschedule of a booking never synced: synced now at its new time",
+        sync(RESCHEDULED),
+        [reads(), writes_ok()],
+        Expect(2, ("created Lead", "created Event"), LEAD, NEW_LEAD_ID, NEW_EVENT_ID),
+    ),
+    Scenario(
+        "cancel, on_cancel delete: the Event is deleted, the Lead never",
+        sync(CANCELLED, LinkSnapshot(LEAD, LEAD_ID, EVENT_ID)),
+        [writes_ok()],
+        Expect(
+            1, ("deleted Event",), LEAD, LEAD_ID, "", last_writes=(("DELETE", f"/sobjects/Event/{EVENT_ID}", None),)
+        ),
+    ),
+    Scenario(
+        "cancel, on_cancel mark: the Event's Subject is prefixed",
+        sync(CANCELLED, LinkSnapshot(LEAD, LEAD_ID, EVENT_ID), on_cancel=MARK_CANCELLED),
+        [writes_ok()],
+        Expect(
+            1,
+            ("marked Event cancelled",),
+            LEAD,
+            LEAD_ID,
+            EVENT_ID,
+            last_writes=(
+                ("PATCH", f"/sobjects/Event/{EVENT_ID}", {"Subject": "Cancelled: Acme intro: Mary Ann O'Brien"}),
+            ),
+        ),
+    ),
+    Scenario(
+        "cancel of an Event someone already deleted in Salesforce is done",
+        sync(CANCELLED, LinkSnapshot(LEAD, LEAD_ID, EVENT_ID)),
+        [write_fails("event", 404, "ENTITY_IS_DELETED", "entity is deleted", [])],
+        Expect(1, ("Event already deleted in Salesforce",), LEAD, LEAD_ID, ""),
+    ),
+    Scenario(
+        "cancel without known ids looks for the Event first",
+        sync(CANCELLED),
+        [reads(leads=[lead()], events=[event(LEAD_ID)]), writes_ok()],
+        Expect(
+            2,
+            ("deleted Event",),
+            LEAD,
+            LEAD_ID,
+            "",
+            last_writes=(("DELETE", f"/sobjects/Event/{EVENT_ID}", None),),
+            read_refs=("leads", "events"),
+        ),
+    ),
+    Scenario(
+        "cancel with nothing in Salesforce writes nothing",
+        sync(CANCELLED, LinkSnapshot(LEAD, LEAD_ID, "")),
+        [],
+        Expect(0, ("no Event to cancel",), LEAD, LEAD_ID),
+    ),
+    Scenario(
+        "blank required field: fails before any API call, naming the field",
+        sync(
+            snapshot=booking(answers=((NAME, "Mary"), (EMAIL, GUEST_EMAIL), (COMPANY, ""))),
+            mappings=(q("LastName", NAME), q("Email", EMAIL), q("Company", COMPANY)),
+        ),
+        [],
+        Expect(0, error="REQUIRED_FIELD_MISSING", error_fields=("Company",)),
+    ),
+    Scenario(
+        "too long for the field: fails before any API call, never truncated",
+        sync(snapshot=booking(answers=((NAME, "N" * 81), (EMAIL, GUEST_EMAIL), (COMPANY, "Acme")))),
+        [],
+        Expect(0, error="STRING_TOO_LONG", error_fields=("LastName",)),
+    ),
+    Scenario(
+        "a fixed value outside a restricted picklist: fails before any API call",
+        sync(mappings=(*LEAD_MAPPING, MappingRow("Status", FIXED, fixed_value="Maybe"))),
+        [],
+        Expect(0, error="INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST", error_fields=("Status",)),
+    ),
+    Scenario(
+        "e-mail with an apostrophe and a plus is matched whatever its case",
+        sync(snapshot=booking(guest_email="o'brien+test@example.com", answers=((NAME, "Mary"), (COMPANY, "Acme")))),
+        [reads(leads=[lead(email="O'Brien+Test@Example.com")]), writes_ok()],
+        Expect(2, ("linked existing Lead (not updated)", "created Event"), LEAD, LEAD_ID, NEW_EVENT_ID),
+    ),
+    Scenario(
+        "a Lead whose e-mail merely resembles the guest's is not theirs",
+        sync(),
+        [reads(leads=[lead(email="mary@example.co")]), writes_ok()],
+        Expect(2, ("created Lead", "created Event"), LEAD, NEW_LEAD_ID, NEW_EVENT_ID),
+    ),
+    Scenario(
+        "family and given names asked separately go to LastName and FirstName",
+        sync(
+            snapshot=booking(
+                name_format="family_given",
+                guest_name="",
+                guest_family_name="O'Brien",
+                guest_given_name="Mary",
+                questions=(
+                    QuestionSnapshot(FAMILY, "family_name", "Family name", required=True),
+                    QuestionSnapshot(GIVEN, "given_name", "Given name", required=True),
+                    QuestionSnapshot(EMAIL, "email", "E-mail", required=True),
+                ),
+                answers=((FAMILY, "O'Brien"), (GIVEN, "Mary"), (EMAIL, GUEST_EMAIL)),
+            ),
+            mappings=(
+                q("LastName", FAMILY),
+                q("FirstName", GIVEN),
+                q("Email", EMAIL),
+                MappingRow("Company", FIXED, fixed_value="n/a"),
+            ),
+            register_event=False,
+        ),
+        [reads(), writes_ok()],
+        Expect(
+            2,
+            ("created Lead",),
+            LEAD,
+            NEW_LEAD_ID,
+            last_writes=(
+                (
+                    "POST",
+                    "/sobjects/Lead",
+                    {"LastName": "O'Brien", "FirstName": "Mary", "Email": GUEST_EMAIL, "Company": "n/a"},
+                ),
+            ),
+        ),
+    ),
+    Scenario(
+        "a mapped question that was deleted fails before any API call",
+        sync(mappings=(*LEAD_MAPPING, q("Title", 99))),
+        [],
+        Expect(0, error="MAPPING_SOURCE_MISSING", error_fields=("Title",)),
+    ),
+    Scenario(
+        "fallback values fill blank optional answers",
+        sync(
+            snapshot=booking(answers=((NAME, "Mary Ann O'Brien"), (EMAIL, GUEST_EMAIL), (COMPANY, "  "))),
+            register_event=False,
+        ),
+        [reads(), writes_ok()],
+        Expect(
+            2,
+            ("created Lead",),
+            LEAD,
+            NEW_LEAD_ID,
+            last_writes=(("POST", "/sobjects/Lead", {**NEW_LEAD_BODY, "Company": "Private person"}),),
+        ),
+    ),
+    Scenario(
+        "OwnerId from the participating member: the host's Salesforce User owns the record and the Event",
+        sync(mappings=(*LEAD_MAPPING, MappingRow("OwnerId", ITEM, "participating_member"))),
+        [reads(), writes_ok()],
+        Expect(
+            2,
+            ("created Lead", "created Event"),
+            LEAD,
+            NEW_LEAD_ID,
+            NEW_EVENT_ID,
+            last_writes=(
+                ("POST", "/sobjects/Lead", {**NEW_LEAD_BODY, "OwnerId": USER_ID}),
+                event_create("@{record.id}"),
+            ),
+        ),
+    ),
+    Scenario(
+        "a host who is no Salesforce User owns nothing: OwnerId is left to Salesforce",
+        sync(mappings=(*LEAD_MAPPING, MappingRow("OwnerId", ITEM, "participating_member"))),
+        [reads(users=()), writes_ok()],
+        Expect(
+            2,
+            ("created Lead", "created Event"),
+            LEAD,
+            NEW_LEAD_ID,
+            NEW_EVENT_ID,
+            last_writes=(("POST", "/sobjects/Lead", NEW_LEAD_BODY), event_create("@{record.id}", owner=None)),
+        ),
+    ),
+    Scenario(
+        "a locked row is a transient failure",
+        sync(),
+        [reads(), write_fails("record", 400, "UNABLE_TO_LOCK_ROW", "unable to obtain exclusive access", [])],
+        Expect(2, error="UNABLE_TO_LOCK_ROW", retryable=True),
+    ),
+    Scenario(
+        "an org validation rule is a permanent failure with its fields",
+        sync(),
+        [reads(), write_fails("record", 400, "FIELD_CUSTOM_VALIDATION_EXCEPTION", "Phone is required", ["Phone"])],
+        Expect(2, error="FIELD_CUSTOM_VALIDATION_EXCEPTION", error_fields=("Phone",)),
+    ),
+    Scenario(
+        "a failing query fails the sync before any write",
+        sync(),
+        [write_fails("leads", 400, "INVALID_FIELD", "No such column 'Email' on entity 'Lead'.")],
+        Expect(1, error="INVALID_FIELD"),
+    ),
+    Scenario(
+        "an answer without compositeResponse is unexpected and retried",
+        sync(),
+        [lambda request: [{"errorCode": "UNKNOWN_EXCEPTION"}]],
+        Expect(1, error="UNEXPECTED_RESPONSE", retryable=True),
+    ),
+]
+
+
+def _writes_of(request: CompositeRequest) -> tuple[tuple[str, str, dict | None], ...]:
+    return tuple(
+        (sub["method"], sub["url"].removeprefix(BASE), sub.get("body")) for sub in request.body()["compositeRequest"]
+    )
+
+
+@pytest.mark.parametrize("scenario", SCENARIOS, ids=[s.name for s in SCENARIOS])
+def test_scenario(scenario: Scenario):
+    outcome, sent = run(scenario.request, scenario.answers)
+    expect = scenario.expect
+    assert len(sent) == expect.calls
+    if expect.error:
+        assert outcome.error is not None and outcome.error.code == expect.error
+        assert outcome.error.retryable is expect.retryable
+        assert outcome.error.cause and outcome.error.remedy
+        if expect.error_fields:
+            assert outcome.error.fields == expect.error_fields
+        return
+    assert outcome.error is None
+    assert (outcome.actions, outcome.sf_object, outcome.record_id, outcome.event_id) == (
+        expect.actions,
+        expect.sf_object,
+        expect.record_id,
+        expect.event_id,
+    )
+    if expect.last_writes is not None:
+        assert _writes_of(sent[-1]) == expect.last_writes
+    if expect.read_refs is not None:
+        assert tuple(sub.reference_id for sub in sent[0].subrequests) == expect.read_refs
+
+
+@pytest.mark.parametrize("scenario", SCENARIOS, ids=[s.name for s in SCENARIOS])
+def test_every_request_keeps_to_the_composite_limits_and_write_rules(scenario: Scenario):
+    _, sent = run(scenario.request, scenario.answers)
+    for request in sent:
+        body = request.body()
+        assert request.url == f"{BASE}/composite"
+        subrequests = body["compositeRequest"]
+        queries = [s for s in subrequests if s["method"] == "GET"]
+        assert len(subrequests) <= MAX_SUBREQUESTS and len(queries) <= MAX_QUERIES
+        if queries:
+            assert len(queries) == len(subrequests) and body["allOrNone"] is False
+            continue
+        assert body["allOrNone"] is True  # a half-done write never happens
+        for sub in subrequests:
+            writes_record = "/sobjects/Lead" in sub["url"] or "/sobjects/Contact" in sub["url"]
+            assert sub["method"] != "DELETE" or "/sobjects/Event/" in sub["url"]  # never delete a Lead/Contact
+            if writes_record:
+                assert sub["httpHeaders"] == {"Sforce-Duplicate-Rule-Header": "allowSave=true"}
+
+
+def _query_of(request: CompositeRequest, reference: str) -> str:
+    sub = next(s for s in request.subrequests if s.reference_id == reference)
+    assert "+" not in urlsplit(sub.url).query
+    return dict(parse_qsl(urlsplit(sub.url).query))["q"]
+
+
+@pytest.mark.parametrize(
+    ("email", "literal"),
+    [
+        ("o'brien+test@example.com", "'o\\'brien+test@example.com'"),
+        ("back\\slash@example.com", "'back\\\\slash@example.com'"),
+        ('quote"d@example.com', "'quote\\\"d@example.com'"),
+    ],
+)
+def test_lookup_escapes_the_guest_email(email, literal):
+    request = sync(snapshot=booking(guest_email=email), mappings=(q("LastName", NAME), q("Company", COMPANY)))
+    step = first_step(request)
+    assert step.outcome is None
+    assert f"WHERE Email = {literal} ORDER BY" in _query_of(step.request, "leads")
+
+
+def test_event_lookup_uses_the_booking_start_and_subject():
+    step = first_step(sync())
+    statement = _query_of(step.request, "events")
+    assert "StartDateTime = 2025-03-04T09:00:00Z" in statement
+    assert "Subject = 'Acme intro: Mary Ann O\\'Brien'" in statement
+
+
+def test_host_user_lookup_only_when_the_event_or_a_row_needs_an_owner():
+    step = first_step(sync(register_event=False))
+    assert [s.reference_id for s in step.request.subrequests] == ["leads"]
+    owned = first_step(
+        sync(register_event=False, mappings=(*LEAD_MAPPING, MappingRow("OwnerId", ITEM, "participating_member")))
+    )
+    assert [s.reference_id for s in owned.request.subrequests] == ["leads", "users"]
+
+
+def test_event_subject_is_shortened_to_the_field_but_mapped_values_never_are():
+    long_calendar = sync(snapshot=booking(calendar_name="C" * 300))
+    assert len(event_subject(long_calendar)) == 255
+
+
+def test_a_meeting_url_too_long_for_location_stays_in_the_description():
+    url = "https://meet.example.com/" + "x" * 300
+    outcome, sent = run(sync(snapshot=booking(meeting_url=url)), [reads(), writes_ok()])
+    event_body = sent[-1].body()["compositeRequest"][1]["body"]
+    assert "Location" not in event_body and url in event_body["Description"]
+    assert outcome.ok
+
+
+def test_the_same_request_gives_the_same_bodies():
+    first = run(sync(overwrite=True), [reads(leads=[lead()]), writes_ok()])[1]
+    second = run(sync(overwrite=True), [reads(leads=[lead()]), writes_ok()])[1]
+    assert [r.body() for r in first] == [r.body() for r in second]
+
+
+def test_inputs_and_plans_are_immutable():
+    request = sync()
+    with pytest.raises(AttributeError):
+        request.settings.overwrite = True  # type: ignore[misc]
+    step = first_step(request)
+    with pytest.raises(AttributeError):
+        step.request.all_or_none = True  # type: ignore[misc]
+    assert replace(request.settings, overwrite=True).overwrite is True
+
+
+PLANNER_MODULES = ["plan", "values", "sources", "fields", "catalogue", "inputs"]
+FORBIDDEN_IMPORTS = ("flask", "sqlalchemy", "requests", "authlib", "rq", "redis", "portal.models", "portal.extensions")
+
+
+@pytest.mark.parametrize("module", PLANNER_MODULES)
+def test_planner_modules_import_no_framework_database_or_http(module):
+    path = pathlib.Path(__file__).parent.parent / "portal" / "sync" / f"{module}.py"
+    tree = ast.parse(path.read_text())
+    imported = [alias.name for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names]
+    imported += [node.module or "" for node in ast.walk(tree) if isinstance(node, ast.ImportFrom) and node.level == 0]
+    relative = [node.module or "" for node in ast.walk(tree) if isinstance(node, ast.ImportFrom) and node.level > 0]
+    assert not [name for name in imported if name.startswith(FORBIDDEN_IMPORTS)]
+    assert not [name for name in relative if name.startswith(("models", "extensions")) or name in ("", "..")]
+    assert "now(" not in path.read_text() and "today(" not in path.read_text()
