@@ -43,15 +43,26 @@ def test_an_unverified_google_email_does_not_pick_up_the_invitation(client, iden
     assert invitation.accepted_at is None
 
 
-def test_a_microsoft_email_does_not_pick_up_the_invitation(client, identity_control, db_session, factory):
+def test_a_microsoft_email_without_xms_edov_does_not_pick_up_the_invitation(
+    client, identity_control, db_session, factory
+):
     team = factory.team()
     invitation = invite(db_session, team, "pia@example.com")
 
-    log_in_with(client, identity_control, "microsoft", email="pia@example.com")
+    log_in_with(client, identity_control, "microsoft", email="pia@example.com", email_verified=False)
 
     assert signed_in_user_id(client) is not None
     assert membership(db_session, team, "pia@example.com") is None
     assert invitation.accepted_at is None
+
+
+def test_a_microsoft_email_with_xms_edov_picks_up_the_invitation(client, identity_control, db_session, factory):
+    team = factory.team()
+    invite(db_session, team, "pat@example.com", Role.MEMBER)
+
+    log_in_with(client, identity_control, "microsoft", email="pat@example.com", email_verified=True)
+
+    assert membership(db_session, team, "pat@example.com").role == Role.MEMBER
 
 
 def test_a_later_verified_login_picks_up_the_invitation_the_unverified_one_left(

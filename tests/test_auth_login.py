@@ -30,14 +30,20 @@ def test_first_google_login_creates_the_account_and_a_personal_space(client, ide
     assert "Ann Example (personal)" in page
 
 
-def test_first_microsoft_login_creates_an_account_whose_email_is_not_verified(client, identity_control, db_session):
-    log_in_with(client, identity_control, "microsoft", email="mia@contoso.example", name="Mia")
+def test_a_microsoft_email_without_xms_edov_is_not_verified(client, identity_control, db_session):
+    log_in_with(client, identity_control, "microsoft", email="mia@contoso.example", name="Mia", email_verified=False)
 
     user = user_by_email(db_session, "mia@contoso.example")
     assert user is not None and not user.email_verified
     [identity] = user.identities
     assert identity.provider == "microsoft"
     assert identity.issuer.endswith("/v2.0") and "{tenantid}" not in identity.issuer
+
+
+def test_a_microsoft_email_whose_domain_the_tenant_verified_is_verified(client, identity_control, db_session):
+    log_in_with(client, identity_control, "microsoft", email="max@contoso.example", email_verified=True)
+
+    assert user_by_email(db_session, "max@contoso.example").email_verified
 
 
 def test_microsoft_accounts_of_any_tenant_may_log_in(client, identity_control, db_session):
@@ -83,16 +89,25 @@ def test_an_unverified_google_email_does_not_take_over_an_existing_account(
     assert "did not confirm that this address is yours" in client.get("/login").get_data(as_text=True)
 
 
-def test_a_microsoft_login_does_not_take_over_an_account_with_the_same_email(
+def test_a_microsoft_email_without_xms_edov_does_not_take_over_an_account(
     client, identity_control, db_session, factory
 ):
     existing = factory.user("erin@example.com", verified=True)
 
-    log_in_with(client, identity_control, "microsoft", email="erin@example.com")
+    log_in_with(client, identity_control, "microsoft", email="erin@example.com", email_verified=False)
 
     assert signed_in_user_id(client) is None
     assert existing.identities == []
     assert "An account with erin@example.com already exists" in client.get("/login").get_data(as_text=True)
+
+
+def test_a_microsoft_email_with_xms_edov_links_to_the_existing_account(client, identity_control, db_session, factory):
+    existing = factory.user("eli@example.com", verified=True)
+
+    log_in_with(client, identity_control, "microsoft", email="eli@example.com", email_verified=True)
+
+    assert signed_in_user_id(client) == str(existing.id)
+    assert [identity.provider for identity in existing.identities] == ["microsoft"]
 
 
 def test_cancelling_at_the_provider_comes_back_with_a_message_and_no_session(client, identity_control):

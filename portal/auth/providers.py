@@ -84,10 +84,11 @@ def google_email_verified(claims: dict[str, Any]) -> bool:
 
 
 def microsoft_email_verified(claims: dict[str, Any]) -> bool:
-    """Microsoft's id_token has no claim proving the person controls the mailbox (its `email` is whatever the
-    tenant's admin or the user typed), so its e-mail is never treated as verified: it cannot link to an existing
-    account or pick up an invitation."""
-    return False
+    """Microsoft sends no email_verified, and its `email` is editable in many tenants. Its documented optional
+    claim `xms_edov` (e-mail domain owner verified: the tenant proved it owns the address's domain) is the one
+    proof we accept; it must be enabled among the app registration's optional claims, and without it every
+    Microsoft e-mail is unverified (no linking to an existing account, no invitations)."""
+    return claims.get("xms_edov") in (True, 1, "1", "true")
 
 
 PROVIDERS: dict[str, Provider] = {
