@@ -182,3 +182,15 @@ def test_a_signed_in_visitor_of_the_start_page_lands_in_their_space(client, iden
     log_in_with(client, identity_control, "google", email="ivy@example.com")
 
     assert client.get("/").headers["Location"] == "/dashboard"
+
+
+def test_login_starts_and_callbacks_are_rate_limited(make_app, run_id):
+    app = make_app(RATE_LIMIT_LOGIN="2/600", RQ_QUEUE_PREFIX=f"login-limit-{run_id}")
+    client = app.test_client()
+
+    starts = [start_login(client, "google").status_code for _ in range(3)]
+    callback = client.get("/login/google/callback?code=x&state=y")
+
+    assert starts == [302, 302, 429]
+    assert callback.status_code == 429
+    assert "Too many attempts" in callback.get_data(as_text=True)
