@@ -8,7 +8,7 @@ import itertools
 import secrets
 from datetime import UTC, datetime, timedelta
 
-from flask import Flask
+from flask import Flask, g, session
 from flask.testing import FlaskClient
 from flask_wtf.csrf import generate_csrf
 from sqlalchemy.orm import Session
@@ -150,8 +150,7 @@ def csrf_token(client: FlaskClient) -> str:
     """A CSRF token valid for the client's session (as a rendered form would carry)."""
     app: Flask = client.application
     with app.test_request_context():
-        from flask import session
-
+        g.pop("csrf_token", None)  # the suite's app context is shared: Flask-WTF may have cached another token
         token = generate_csrf()
         raw = session["csrf_token"]
     with client.session_transaction() as client_session:
