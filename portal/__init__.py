@@ -7,6 +7,7 @@ from typing import Any
 
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
+from werkzeug.routing import IntegerConverter
 
 from .config import load_config
 from .extensions import csrf, db, login_manager, oauth, queues
@@ -16,6 +17,7 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     app = Flask(__name__, template_folder="../templates", static_folder="../static")
     app.config.update(load_config(overrides=overrides))
     _configure_sessions(app)
+    app.url_map.converters["int"] = DatabaseIdConverter  # before any route is added
 
     from .logs import configure_logging
 
@@ -47,6 +49,18 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
         hops = app.config["PROXY_FIX_HOPS"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_prefix=hops)
     return app
+
+
+MAX_DATABASE_ID = 2**31 - 1  # ids are PostgreSQL integers
+
+
+class DatabaseIdConverter(IntegerConverter):
+    """<int:…> URL parts are database ids: a number beyond the column's range matches no route (404) instead of
+    failing in PostgreSQL (500)."""
+
+    def __init__(self, url_map, *args, **kwargs) -> None:
+        kwargs.setdefault("max", MAX_DATABASE_ID)
+        super().__init__(url_map, *args, **kwargs)
 
 
 def _configure_sessions(app: Flask) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import select
 
 from portal.models import Membership, Plan, Role, Team
@@ -93,11 +94,12 @@ def test_switching_to_someone_elses_team_is_not_found(client, factory):
     assert user.current_team_id == mine.id
 
 
-def test_switching_without_a_space_is_a_clear_error(client, factory):
+@pytest.mark.parametrize("team_id", ["not-a-number", "", "-1", "99999999999"])
+def test_switching_without_a_space_is_a_clear_error(client, factory, team_id):
     user = factory.member(factory.team(), Role.OWNER)
     login(client, user)
 
-    response = post(client, "/space", team_id="not-a-number")
+    response = post(client, "/space", team_id=team_id)
 
     assert response.status_code == 400
     assert "Choose a space to switch to." in response.get_data(as_text=True)

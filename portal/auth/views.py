@@ -14,6 +14,7 @@ from flask import abort, current_app, flash, redirect, render_template, request,
 from flask_login import current_user, login_required, login_user, logout_user
 from joserfc.errors import BadSignatureError, ClaimError, ExpiredTokenError, JoseError
 
+from .. import MAX_DATABASE_ID
 from ..access import team_access
 from ..extensions import db
 from ..ratelimit import rate_limited
@@ -96,7 +97,7 @@ def logout():
 @login_required
 def switch_space():
     team_id = request.form.get("team_id", type=int)
-    if team_id is None:
+    if team_id is None or not 0 < team_id <= MAX_DATABASE_ID:
         abort(400, description="Choose a space to switch to.")
     access = team_access(team_id)
     current_user.current_team_id = access.team.id
