@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from cryptography.fernet import InvalidToken
 from flask import current_app, has_app_context
 from sqlalchemy import Connection, Engine, select, update
 from sqlalchemy.orm import Session
@@ -93,7 +94,7 @@ class TokenStore:
             if current.generation != known.generation:
                 return current
             try:
-                token = fetch_token(row.login_url, self._cipher.decrypt(row.refresh_token_encrypted))
+                token = fetch_token(row.login_url, self._decrypt(row.refresh_token_encrypted))
             except SalesforceAuthError as failure:
                 if failure.code not in RECONNECT_ERRORS:
                     raise
@@ -103,6 +104,7 @@ class TokenStore:
                 apply_token_response(row, token, self._cipher)
                 log.info("salesforce access token refreshed", extra={"team_id": row.team_id})
                 return self._stored(row)
+        # needs_reconnect is committed: tell the rest of the product, then fail the caller's call
         _announce_broken(row)
         raise broken
 
@@ -113,6 +115,14 @@ class TokenStore:
                 .where(SalesforceConnection.id == connection_id)
                 .values(api_usage_used=usage.used, api_usage_limit=usage.limit, api_usage_seen_at=usage.seen_at)
             )
+
+    def _decrypt(self, ciphertext: bytes) -> str:
+        try:
+            return self._cipher.decrypt(ciphertext)
+        except InvalidToken:  # a key was dropped from TOKEN_ENCRYPTION_KEYS too early
+            raise SalesforceAuthError(
+                "token_keys", "The stored tokens cannot be decrypted with TOKEN_ENCRYPTION_KEYS."
+            ) from None
 
     def _usable(self, row: SalesforceConnection | None) -> StoredTokens:
         if row is None or row.access_token_encrypted is None or row.refresh_token_encrypted is None:
@@ -130,7 +140,7 @@ class TokenStore:
             team_id=row.team_id,
             login_url=row.login_url,
             instance_url=row.instance_url.rstrip("/"),
-            access_token=self._cipher.decrypt(row.access_token_encrypted),
+            access_token=self._decrypt(row.access_token_encrypted),
             generation=row.token_generation,
             api_usage=usage,
         )

@@ -42,6 +42,8 @@ def page(team_id: int):
 def connect(team_id: int):
     access = _manager_access(team_id)
     _require_premium(access)
+    if not current_app.config["SALESFORCE_CLIENT_ID"]:
+        abort(503, description="Salesforce is not set up on this portal yet (SALESFORCE_CLIENT_ID is empty).")
     form = ConnectForm()
     login_url = form.validate_for(current_app.config)
     if login_url is None:
