@@ -7,12 +7,29 @@ import ast
 import pathlib
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 
 from emulators.salesforce.metadata import STANDARD_FIELDS, describe_object
+from portal.models import (
+    Booking,
+    Calendar,
+    CalendarHost,
+    FieldMapping,
+    NameFormat,
+    OnCancel,
+    Question,
+    QuestionKind,
+    SalesforceIntegration,
+    SalesforceLink,
+    SalesforceObject,
+    SourceKind,
+    SyncEvent,
+    User,
+)
+from portal.sync import snapshots
 from portal.sync.fields import fields_from_describe
 from portal.sync.inputs import (
     CANCELLED,
@@ -40,6 +57,7 @@ from portal.sync.plan import (
     event_subject,
     first_step,
 )
+from portal.sync.preview import preview, sample_answers
 
 VERSION = "62.0"
 LEAD_FIELDS = fields_from_describe(describe_object("Lead", STANDARD_FIELDS["Lead"], VERSION))
@@ -830,7 +848,7 @@ def test_inputs_and_plans_are_immutable():
     assert replace(request.settings, overwrite=True).overwrite is True
 
 
-PLANNER_MODULES = ["plan", "values", "sources", "fields", "catalogue", "inputs"]
+PLANNER_MODULES = ["plan", "values", "sources", "fields", "catalogue", "inputs", "preview", "validation"]
 FORBIDDEN_IMPORTS = ("flask", "sqlalchemy", "requests", "authlib", "rq", "redis", "portal.models", "portal.extensions")
 
 
@@ -844,3 +862,149 @@ def test_planner_modules_import_no_framework_database_or_http(module):
     assert not [name for name in imported if name.startswith(FORBIDDEN_IMPORTS)]
     assert not [name for name in relative if name.startswith(("models", "extensions")) or name in ("", "..")]
     assert "now(" not in path.read_text() and "today(" not in path.read_text()
+
+
+# -- the editor's preview: the same planner, no call --------------------------------------------------------------
+
+
+def test_preview_new_record_case_is_exactly_the_write_the_sync_sends():
+    request = sync(mappings=(*LEAD_MAPPING, MappingRow("OwnerId", ITEM, "participating_member")))
+    _, sent = run(request, [reads(), writes_ok()])
+    shown = preview(request, host_user_id=USER_ID)
+    assert shown.error is None
+    assert shown.new_record.request.body() == sent[-1].body()
+    assert shown.new_record.actions == ("created Lead", "created Event")
+
+
+def test_preview_existing_record_case_with_overwrite_on():
+    shown = preview(sync(overwrite=True), existing_record_id=LEAD_ID)
+    assert _writes_of(shown.existing_record.request) == (
+        ("PATCH", f"/sobjects/Lead/{LEAD_ID}", UPDATE_BODY),
+        event_create(LEAD_ID, owner=None),
+    )
+
+
+def test_preview_existing_record_case_with_overwrite_off_and_no_event_writes_nothing():
+    shown = preview(sync(register_event=False))
+    assert shown.existing_record.request is None
+    assert shown.existing_record.actions == ("linked existing Lead (not updated)",)
+    assert shown.new_record.request is not None
+
+
+def test_preview_of_a_cancelled_booking_still_shows_what_its_creation_sends():
+    shown = preview(sync(CANCELLED, LinkSnapshot(LEAD, LEAD_ID, EVENT_ID)))
+    assert shown.new_record.actions == ("created Lead", "created Event")
+
+
+def test_preview_shows_the_failure_the_sync_would_have():
+    blank_company = booking(answers=((NAME, "Mary"), (EMAIL, GUEST_EMAIL)))
+    shown = preview(sync(snapshot=blank_company, mappings=(q("LastName", NAME), q("Company", COMPANY))))
+    assert (shown.new_record, shown.existing_record) == (None, None)
+    assert shown.error.code == "REQUIRED_FIELD_MISSING" and shown.error.fields == ("Company",)
+
+
+def test_sample_answers_respect_question_limits_and_options():
+    questions = (
+        QuestionSnapshot(1, "short_text", "Code", max_length=4),
+        QuestionSnapshot(2, "single_select", "Size", options=("S", "M")),
+        QuestionSnapshot(3, "checkbox", "News"),
+    )
+    assert sample_answers(questions) == ((1, "Samp"), (2, "S"), (3, "yes"))
+
+
+# -- snapshots from models (transient objects: no database) --------------------------------------------------------
+
+
+def _models():
+    host = User(id=3, email="host@acme.test", name="Hana Host")
+    calendar = Calendar(
+        id=5,
+        name="Acme intro",
+        private_name="Intro (sales)",
+        slug="acme-intro",
+        time_zone="Europe/Berlin",
+        meeting_url="https://meet.example.com/acme-intro",
+        name_format=NameFormat.FULL,
+        duration_minutes=30,
+    )
+    calendar.questions = [
+        Question(id=NAME, kind=QuestionKind.FULL_NAME, label="Name", required=True, max_length=80, position=0),
+        Question(id=EMAIL, kind=QuestionKind.EMAIL, label="E-mail", required=True, max_length=80, position=1),
+        Question(id=COMPANY, kind=QuestionKind.COMPANY, label="Company", required=False, max_length=80, position=2),
+        Question(id=PHONE, kind=QuestionKind.PHONE, label="Phone", required=False, max_length=40, position=3),
+        Question(id=TOPIC, kind=QuestionKind.LONG_TEXT, label="What would you like to discuss?", position=4),
+    ]
+    calendar.hosts = [CalendarHost(user=host, position=0)]
+    model_booking = Booking(
+        id=41,
+        calendar=calendar,
+        host=host,
+        start_at=datetime(2025, 3, 4, 9, 0, tzinfo=UTC),
+        end_at=datetime(2025, 3, 4, 9, 30, tzinfo=UTC),
+        guest_email=GUEST_EMAIL,
+        guest_name="Mary Ann O'Brien",
+        guest_company="Acme",
+        answers={
+            str(NAME): "Mary Ann O'Brien",
+            str(EMAIL): GUEST_EMAIL,
+            str(COMPANY): "Acme",
+            str(TOPIC): "Pricing\nfor 12 seats",
+        },
+    )
+    integration = SalesforceIntegration(
+        object_name=SalesforceObject.LEAD,
+        register_event=True,
+        overwrite=False,
+        contact_first=False,
+        on_cancel=OnCancel.DELETE_EVENT,
+    )
+    integration.mappings = [
+        FieldMapping(position=1, sf_field="Email", source_kind=SourceKind.QUESTION, source_key=str(EMAIL)),
+        FieldMapping(position=0, sf_field="LastName", source_kind=SourceKind.QUESTION, source_key=str(NAME)),
+        FieldMapping(
+            position=2,
+            sf_field="Company",
+            source_kind=SourceKind.QUESTION,
+            source_key=str(COMPANY),
+            fallback_value="Private person",
+        ),
+        FieldMapping(position=3, sf_field="Phone", source_kind=SourceKind.QUESTION, source_key=str(PHONE)),
+    ]
+    return model_booking, integration
+
+
+def test_snapshots_from_models_plan_like_the_hand_built_inputs():
+    model_booking, integration = _models()
+    built = snapshots.sync_request(
+        SyncEvent.CREATED,
+        model_booking,
+        integration,
+        LEAD_FIELDS,
+        api_version=VERSION,
+        booking_page_url="https://portal.example.com/c/acme-intro",
+    )
+    assert built.settings.mappings[:2] == (q("LastName", NAME), q("Email", EMAIL))  # in position order
+    assert (built.event, built.settings.object_name, built.settings.on_cancel) == (CREATED, LEAD, "delete_event")
+    assert built.booking.calendar_private_name == "Intro (sales)" and built.booking.host_email == "host@acme.test"
+    hand_built = run(sync(), [reads(), writes_ok()])[1]
+    from_models = run(built, [reads(), writes_ok()])[1]
+    assert [r.body() for r in from_models] == [r.body() for r in hand_built]
+
+
+def test_link_snapshot_only_for_a_known_record():
+    assert snapshots.link_snapshot(None) is None
+    assert snapshots.link_snapshot(SalesforceLink(booking_id=41, sf_object="Lead", record_id="", event_id="")) is None
+    link = SalesforceLink(booking_id=41, sf_object="Lead", record_id=LEAD_ID, event_id=EVENT_ID)
+    assert snapshots.link_snapshot(link) == LinkSnapshot(LEAD, LEAD_ID, EVENT_ID)
+
+
+def test_sample_booking_answers_every_question_and_is_hosted_by_the_first_member():
+    model_booking, integration = _models()
+    start = datetime(2025, 6, 2, 8, 0, tzinfo=UTC)
+    sample = snapshots.sample_booking(model_booking.calendar, start_at=start, booking_page_url="https://p/c/x")
+    assert sample.end_at - sample.start_at == timedelta(minutes=30)
+    assert sample.guest_name == "Alex Sample" and sample.guest_email == "alex.sample@example.com"
+    assert sample.host_email == "host@acme.test"
+    assert {qid for qid, _ in sample.answers} == {NAME, EMAIL, COMPANY, PHONE, TOPIC}
+    request = SyncRequest(CREATED, sample, snapshots.settings_snapshot(integration), LEAD_FIELDS, VERSION)
+    assert preview(request).error is None

@@ -7,9 +7,11 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 
 from emulators.salesforce.metadata import STANDARD_FIELDS, custom_field_from_spec, describe_object
+from portal.calendars.forms import KIND_MAX_LENGTH
 from portal.sync.fields import FieldInfo, fields_from_describe
 from portal.sync.inputs import FIXED, ITEM, QUESTION, BookingSnapshot, MappingRow, QuestionSnapshot
-from portal.sync.sources import Host, checkbox_checked, default_mapping, source_value
+from portal.sync.sources import QUESTION_KINDS, SYSTEM_ITEMS, Host, checkbox_checked, default_mapping, source_value
+from portal.sync.validation import check_mapping
 from portal.sync.values import SyncRefused, check_required, convert, record_values
 
 LEAD = fields_from_describe(describe_object("Lead", STANDARD_FIELDS["Lead"], "62.0"))
@@ -274,3 +276,230 @@ def test_default_mapping_with_family_and_given_names():
         ("LastName", str(FAMILY)),
         ("FirstName", str(GIVEN)),
     ]
+
+
+# -- the editor's mapping checks -----------------------------------------------------------------------------------
+
+TOPIC, VISIT, SEATS, PLAN_CHOICE, STATUS_CHOICE, UNLIMITED_NAME = 20, 21, 22, 23, 24, 25
+EDITOR_QUESTIONS = (
+    *QUESTIONS,
+    QuestionSnapshot(TOPIC, "long_text", "Topic"),
+    QuestionSnapshot(VISIT, "short_text", "Preferred date", max_length=20),
+    QuestionSnapshot(SEATS, "checkbox", "Team plan?"),
+    QuestionSnapshot(PLAN_CHOICE, "single_select", "Rating", required=True, options=("Hot", "Warm")),
+    QuestionSnapshot(STATUS_CHOICE, "single_select", "Stage", required=True, options=("Working - Contacted", "Later")),
+    QuestionSnapshot(UNLIMITED_NAME, "full_name", "Name (no limit)", required=True),
+)
+GOOD = (q("LastName", NAME), q("Email", EMAIL), q("Company", COMPANY, fallback="Private person"), q("Phone", PHONE))
+LEAD_WITH_VISIT = fields_from_describe(
+    describe_object(
+        "Lead", [*STANDARD_FIELDS["Lead"], custom_field_from_spec({"name": "Visit__c", "type": "date"})], "62.0"
+    )
+)
+LOCKED_AFTER_CREATE = type(LEAD)(
+    "Lead", (*LEAD.fields, FieldInfo("Region__c", "Region", "string", length=40, createable=True, updateable=False))
+)
+ACCOUNT_REF = type(LEAD)(
+    "Lead",
+    (*LEAD.fields, FieldInfo("Partner__c", "Partner", "reference", length=18, reference_to=("Account",))),
+)
+
+
+@pytest.mark.parametrize(
+    ("name", "fields", "rows", "overwrite", "expected"),
+    [
+        ("a sound mapping may be saved", LEAD, GOOD, True, []),
+        (
+            "the same field twice",
+            LEAD,
+            (*GOOD, q("lastname", UNLIMITED_NAME)),
+            False,
+            [(4, "lastname", "already mapped in row 1")],
+        ),
+        (
+            "a required field unmapped",
+            LEAD,
+            (q("LastName", NAME), q("Email", EMAIL)),
+            False,
+            [(None, "Company", "required by Salesforce: add a row")],
+        ),
+        (
+            "a required field mapped to an optional question without fallback",
+            LEAD,
+            (q("LastName", NAME), q("Email", EMAIL), q("Company", COMPANY)),
+            False,
+            [(2, "Company", "make the question required or give this row a fallback")],
+        ),
+        (
+            "free text into a date field",
+            LEAD_WITH_VISIT,
+            (*GOOD, q("Visit__c", VISIT)),
+            False,
+            [(4, "Visit__c", "cannot fill Visit (Visit__c), a date field")],
+        ),
+        (
+            "a checkbox into a number",
+            LEAD,
+            (*GOOD, q("NumberOfEmployees", SEATS)),
+            False,
+            [(4, "NumberOfEmployees", "checkbox question")],
+        ),
+        (
+            "a long-text question into a short string field",
+            LEAD,
+            (*GOOD, q("Title", TOPIC)),
+            False,
+            [(4, "Title", "allows 10000 characters but Title (Title) holds 128")],
+        ),
+        (
+            "a name question without a limit into LastName",
+            LEAD,
+            (q("LastName", UNLIMITED_NAME), *GOOD[1:]),
+            False,
+            [(0, "LastName", "allows 200 characters but Last Name (LastName) holds 80")],
+        ),
+        (
+            "a fixed value that is not an active picklist value",
+            LEAD,
+            (*GOOD, MappingRow("LeadSource", FIXED, fixed_value="Trade Show")),
+            False,
+            [(4, "LeadSource", "'Trade Show' is not an active value")],
+        ),
+        (
+            "an active fixed picklist value",
+            LEAD,
+            (*GOOD, MappingRow("LeadSource", FIXED, fixed_value="Web")),
+            False,
+            [],
+        ),
+        (
+            "a fixed value of the wrong type",
+            LEAD,
+            (*GOOD, MappingRow("NumberOfEmployees", FIXED, fixed_value="lots")),
+            False,
+            [(4, "NumberOfEmployees", "is not a whole number")],
+        ),
+        (
+            "a field that no longer exists",
+            LEAD,
+            (*GOOD, MappingRow("Gone__c", FIXED, fixed_value="x")),
+            False,
+            [(4, "Gone__c", "no longer exists in Salesforce")],
+        ),
+        (
+            "a field that is not createable",
+            LEAD,
+            (*GOOD, MappingRow("IsConverted", FIXED, fixed_value="true")),
+            False,
+            [(4, "IsConverted", "may not set Converted (IsConverted) on new records")],
+        ),
+        (
+            "a field not updateable while overwrite is on",
+            LOCKED_AFTER_CREATE,
+            (*GOOD, MappingRow("Region__c", FIXED, fixed_value="EMEA")),
+            True,
+            [(4, "Region__c", "may not update Region (Region__c), and overwrite is on")],
+        ),
+        (
+            "the same field is fine when overwrite is off",
+            LOCKED_AFTER_CREATE,
+            (*GOOD, MappingRow("Region__c", FIXED, fixed_value="EMEA")),
+            False,
+            [],
+        ),
+        (
+            "a deleted question",
+            LEAD,
+            (*GOOD, q("Title", 99)),
+            False,
+            [(4, "Title", "no longer exists; choose another source")],
+        ),
+        (
+            "the participating member owns the record",
+            LEAD,
+            (*GOOD, MappingRow("OwnerId", ITEM, "participating_member")),
+            False,
+            [],
+        ),
+        (
+            "the participating member cannot fill a reference to Accounts",
+            ACCOUNT_REF,
+            (*GOOD, MappingRow("Partner__c", ITEM, "participating_member")),
+            False,
+            [(4, "Partner__c", "does not refer to Users")],
+        ),
+        ("choice options that are picklist values", LEAD, (*GOOD, q("Rating", PLAN_CHOICE)), False, []),
+        (
+            "choice options outside a restricted picklist",
+            LEAD,
+            (*GOOD, q("Status", STATUS_CHOICE)),
+            False,
+            [(4, "Status", "The options Later of 'Stage' are not values of Status")],
+        ),
+        (
+            "free text into a restricted picklist",
+            LEAD,
+            (*GOOD, q("Status", VISIT)),
+            False,
+            [(4, "Status", "accepts only its picklist values")],
+        ),
+        (
+            "a fallback that does not fit",
+            LEAD,
+            (*GOOD[:2], q("Company", COMPANY, fallback="C" * 300), GOOD[3]),
+            False,
+            [(2, "Company", "The fallback value does not fit")],
+        ),
+        (
+            "the guest's e-mail must be mapped so the record can be found again",
+            LEAD,
+            (GOOD[0], GOOD[2]),
+            False,
+            [(None, "Email", "Map the guest's e-mail")],
+        ),
+        (
+            "system items of fitting types",
+            LEAD_WITH_VISIT,
+            (
+                *GOOD,
+                MappingRow("Visit__c", ITEM, "booking_start"),
+                MappingRow("Description", ITEM, "booking_datetime_text"),
+                MappingRow("Website", ITEM, "booking_page_url"),
+            ),
+            False,
+            [],
+        ),
+        (
+            "a system item longer than the field",
+            LEAD,
+            (*GOOD, MappingRow("Website", ITEM, "meeting_url")),
+            False,
+            [(4, "Website", "Web meeting URL allows 500 characters but Website (Website) holds 255")],
+        ),
+        (
+            "a system item that cannot fit",
+            LEAD,
+            (*GOOD, MappingRow("NumberOfEmployees", ITEM, "meeting_url")),
+            False,
+            [(4, "NumberOfEmployees", "Web meeting URL cannot fill")],
+        ),
+    ],
+)
+def test_check_mapping(name, fields, rows, overwrite, expected):
+    problems = check_mapping(fields, EDITOR_QUESTIONS, rows, overwrite=overwrite)
+    assert [(p.row, p.field) for p in problems] == [(row, field_name) for row, field_name, _ in expected], name
+    for problem, (_, _, words) in zip(problems, expected, strict=True):
+        assert words in problem.message
+
+
+def test_every_system_item_has_a_stable_key_a_label_and_a_value():
+    snapshot = booking(meeting_url="https://meet.example.com/x", booking_page_url="https://portal.example.com/c/x")
+    for key, item in SYSTEM_ITEMS.items():
+        assert item.key == key and item.label and item.fits
+        assert item.value_of(snapshot) is not None
+
+
+def test_answer_caps_match_the_booking_form():
+    assert {kind: info.answer_cap for kind, info in QUESTION_KINDS.items()} == {
+        str(kind): cap for kind, cap in KIND_MAX_LENGTH.items()
+    }

@@ -58,7 +58,7 @@ QUESTION_KINDS = MappingProxyType(
     )
 )
 # Built-in questions whose answers the booking also keeps in its own columns.
-_GUEST_COLUMNS = MappingProxyType(
+GUEST_COLUMNS = MappingProxyType(
     {
         "full_name": "guest_name",
         "family_name": "guest_family_name",
@@ -84,8 +84,8 @@ def checkbox_checked(answer: str) -> bool:
 def question_value(booking: BookingSnapshot, question: QuestionSnapshot) -> SourceValue:
     """The guest's answer; built-in questions fall back to the booking's guest columns."""
     answer = booking.answer_to(question.id)
-    if not answer.strip() and question.kind in _GUEST_COLUMNS:
-        answer = getattr(booking, _GUEST_COLUMNS[question.kind])
+    if not answer.strip() and question.kind in GUEST_COLUMNS:
+        answer = getattr(booking, GUEST_COLUMNS[question.kind])
     return checkbox_checked(answer) if question.kind == "checkbox" else answer
 
 

@@ -1,0 +1,68 @@
+"""The integration editor's preview: exactly what the sync would send for a booking, for a new guest and for a guest
+whose record exists, computed by the same planner functions the sync uses (no call to Salesforce)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+
+from .catalogue import SyncError
+from .inputs import CREATED, QuestionSnapshot, SyncRequest
+from .plan import FoundRecord, Lookup, WritePlan, plan_writes, preflight
+from .sources import answer_limit
+from .values import SyncRefused
+
+# Stands in for the guest's existing record in the existing-record case (the preview never looks one up).
+EXISTING_RECORD_PLACEHOLDERS = {"Lead": "00Q000000000000AAA", "Contact": "003000000000000AAA"}
+SAMPLE_ANSWERS = {
+    "full_name": "Alex Sample",
+    "family_name": "Sample",
+    "given_name": "Alex",
+    "email": "alex.sample@example.com",
+    "company": "Example Ltd",
+    "phone": "+1 555 0100",
+    "short_text": "Sample answer",
+    "long_text": "A longer sample answer,\nover two lines.",
+    "checkbox": "yes",
+}
+
+
+@dataclass(frozen=True)
+class Preview:
+    """The two cases' Composite writes (each WritePlan's request is None when nothing would be written), or the
+    error the sync would fail with before any call."""
+
+    new_record: WritePlan | None
+    existing_record: WritePlan | None
+    error: SyncError | None = None
+
+
+def preview(sync: SyncRequest, *, host_user_id: str = "", existing_record_id: str = "") -> Preview:
+    """What a completed booking would write. host_user_id: the host's Salesforce User, when known (it sets OwnerId);
+    existing_record_id: the record to show the existing-record case with (a placeholder id by default)."""
+    as_new_booking = replace(sync, event=CREATED, link=None)
+    problem = preflight(as_new_booking)
+    if problem is not None:
+        return Preview(None, None, problem)
+    object_name = sync.settings.object_name
+    record_id = existing_record_id or EXISTING_RECORD_PLACEHOLDERS.get(object_name, "")
+    lookup = Lookup(host_user_id=host_user_id)
+    try:
+        new = plan_writes(as_new_booking, lookup)
+        existing = plan_writes(as_new_booking, replace(lookup, record=FoundRecord(object_name, record_id)))
+    except SyncRefused as refused:
+        return Preview(None, None, refused.error)
+    return Preview(new, existing)
+
+
+def sample_answer(question: QuestionSnapshot) -> str:
+    """A plausible answer within the question's length (a choice question's first option)."""
+    if question.kind == "single_select":
+        return question.options[0] if question.options else ""
+    answer = SAMPLE_ANSWERS.get(question.kind, "Sample answer")
+    limit = answer_limit(question)
+    return answer[:limit] if limit else answer
+
+
+def sample_answers(questions: Sequence[QuestionSnapshot]) -> tuple[tuple[int, str], ...]:
+    return tuple((question.id, sample_answer(question)) for question in questions)

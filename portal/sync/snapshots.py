@@ -1,0 +1,153 @@
+"""Builders of the planner's immutable inputs from the models. They only read attributes (no queries of their own;
+load the relationships they read with the objects), so the sync service and the editor's preview plan from the
+same inputs."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
+
+from .fields import ObjectFields
+from .inputs import (
+    BookingSnapshot,
+    IntegrationSettings,
+    LinkSnapshot,
+    MappingRow,
+    QuestionSnapshot,
+    SyncRequest,
+)
+from .preview import SAMPLE_ANSWERS, sample_answers
+from .sources import GUEST_COLUMNS
+
+if TYPE_CHECKING:
+    from ..models import Booking, Calendar, FieldMapping, Question, SalesforceIntegration, SalesforceLink, User
+
+
+def question_snapshot(question: Question) -> QuestionSnapshot:
+    return QuestionSnapshot(
+        id=question.id,
+        kind=str(question.kind),
+        label=question.label,
+        required=bool(question.required),
+        options=tuple(question.options or ()),
+        max_length=question.max_length,
+    )
+
+
+def _questions(calendar: Calendar) -> tuple[QuestionSnapshot, ...]:
+    return tuple(question_snapshot(q) for q in sorted(calendar.questions, key=lambda q: q.position))
+
+
+def _answers(raw: dict[str, str] | None) -> tuple[tuple[int, str], ...]:
+    """The booking's answers keyed by question id (stored as text keys in JSON)."""
+    return tuple((int(key), str(value)) for key, value in (raw or {}).items() if str(key).isdigit())
+
+
+def booking_snapshot(booking: Booking, *, booking_page_url: str) -> BookingSnapshot:
+    """Reads the booking, its calendar with the questions, and its host."""
+    calendar = booking.calendar
+    host = booking.host
+    return BookingSnapshot(
+        booking_id=booking.id,
+        calendar_name=calendar.name,
+        calendar_private_name=calendar.private_name or "",
+        time_zone=calendar.time_zone,
+        meeting_url=calendar.meeting_url or "",
+        booking_page_url=booking_page_url,
+        start_at=booking.start_at,
+        end_at=booking.end_at,
+        guest_email=booking.guest_email,
+        guest_name=booking.guest_name or "",
+        guest_family_name=booking.guest_family_name or "",
+        guest_given_name=booking.guest_given_name or "",
+        guest_company=booking.guest_company or "",
+        guest_phone=booking.guest_phone or "",
+        host_email=host.email if host is not None else "",
+        host_name=host.name if host is not None else "",
+        name_format=str(calendar.name_format),
+        questions=_questions(calendar),
+        answers=_answers(booking.answers),
+    )
+
+
+def mapping_rows(mappings: Iterable[FieldMapping]) -> tuple[MappingRow, ...]:
+    return tuple(
+        MappingRow(
+            sf_field=m.sf_field,
+            source_kind=str(m.source_kind),
+            source_key=m.source_key or "",
+            fixed_value=m.fixed_value or "",
+            fallback_value=m.fallback_value or "",
+        )
+        for m in sorted(mappings, key=lambda m: m.position)
+    )
+
+
+def settings_snapshot(integration: SalesforceIntegration) -> IntegrationSettings:
+    """Reads the integration and its mapping rows."""
+    return IntegrationSettings(
+        object_name=str(integration.object_name),
+        register_event=bool(integration.register_event),
+        overwrite=bool(integration.overwrite),
+        contact_first=bool(integration.contact_first),
+        on_cancel=str(integration.on_cancel),
+        mappings=mapping_rows(integration.mappings),
+    )
+
+
+def link_snapshot(link: SalesforceLink | None) -> LinkSnapshot | None:
+    if link is None or not link.record_id:
+        return None
+    return LinkSnapshot(sf_object=link.sf_object, record_id=link.record_id, event_id=link.event_id or "")
+
+
+def sync_request(
+    event: str,
+    booking: Booking,
+    integration: SalesforceIntegration,
+    fields: ObjectFields,
+    *,
+    api_version: str,
+    booking_page_url: str,
+    link: SalesforceLink | None = None,
+) -> SyncRequest:
+    """One SyncJob event (SyncJob.event) ready to plan; fields: the cached describe of integration.object_name."""
+    return SyncRequest(
+        event=str(event),
+        booking=booking_snapshot(booking, booking_page_url=booking_page_url),
+        settings=settings_snapshot(integration),
+        fields=fields,
+        api_version=api_version,
+        link=link_snapshot(link),
+    )
+
+
+def sample_booking(
+    calendar: Calendar, *, start_at: datetime, booking_page_url: str, host: User | None = None
+) -> BookingSnapshot:
+    """A made-up booking of this calendar for the editor's preview: sample answers to every question, at start_at
+    (passed in: no clock here), hosted by `host` (default: the calendar's first participating member)."""
+    questions = _questions(calendar)
+    answers = sample_answers(questions)
+    by_kind = {q.kind: text for q, (_, text) in zip(questions, answers, strict=True)}
+    hosts = sorted(calendar.hosts, key=lambda h: h.position)
+    host = host if host is not None else (hosts[0].user if hosts else None)
+    guest = {column: by_kind.get(kind, "") for kind, column in GUEST_COLUMNS.items()}
+    guest["guest_email"] = guest["guest_email"] or SAMPLE_ANSWERS["email"]  # the lookup needs one
+    return BookingSnapshot(
+        booking_id=0,
+        calendar_name=calendar.name,
+        calendar_private_name=calendar.private_name or "",
+        time_zone=calendar.time_zone,
+        meeting_url=calendar.meeting_url or "",
+        booking_page_url=booking_page_url,
+        start_at=start_at,
+        end_at=start_at + timedelta(minutes=calendar.duration_minutes),
+        host_email=host.email if host is not None else "",
+        host_name=host.name if host is not None else "",
+        name_format=str(calendar.name_format),
+        questions=questions,
+        answers=answers,
+        **guest,
+    )

@@ -1,0 +1,210 @@
+"""Checks of a calendar's Salesforce mapping for the integration editor (issue 6), pure: each problem at its row,
+in words that say how to fix it. The describe, the questions and the rows come in; nothing is fetched."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from .fields import MAPPABLE_TYPES, TEXT_TYPES, FieldInfo, ObjectFields
+from .inputs import FIXED, ITEM, QUESTION, MappingRow, QuestionSnapshot
+from .sources import HOST_ITEM, QUESTION_KINDS, SYSTEM_ITEMS, answer_limit, question_for
+from .values import SyncRefused, convert
+
+LENGTH_TYPES = TEXT_TYPES | {"email", "phone", "url", "picklist", "multipicklist"}
+PICKLIST_TYPES = frozenset({"picklist", "multipicklist"})
+
+
+@dataclass(frozen=True)
+class MappingProblem:
+    row: int | None  # index into the rows; None: the mapping as a whole (e.g. a required field no row fills)
+    field: str
+    message: str
+
+
+def check_mapping(
+    fields: ObjectFields, questions: Sequence[QuestionSnapshot], rows: Sequence[MappingRow], *, overwrite: bool
+) -> tuple[MappingProblem, ...]:
+    """Every problem that must be fixed before the mapping is saved; empty when it may be saved."""
+    problems: list[MappingProblem] = []
+    first_row_of: dict[str, int] = {}
+    for index, row in enumerate(rows):
+        messages = _row_messages(index, row, fields, questions, overwrite, first_row_of)
+        problems += [MappingProblem(index, row.sf_field, message) for message in messages]
+    return tuple(problems) + _unmapped(fields, rows)
+
+
+def _row_messages(
+    index: int,
+    row: MappingRow,
+    fields: ObjectFields,
+    questions: Sequence[QuestionSnapshot],
+    overwrite: bool,
+    first_row_of: dict[str, int],
+) -> list[str]:
+    name = row.sf_field.strip()
+    if not name:
+        return ["Choose a Salesforce field for this row."]
+    if name.lower() in first_row_of:
+        return [f"{name} is already mapped in row {first_row_of[name.lower()] + 1}; remove one of the two rows."]
+    first_row_of[name.lower()] = index
+    field = fields.get(name)
+    if field is None:
+        return [
+            f"{name} no longer exists in Salesforce or the connected user cannot see it; choose another field "
+            "or remove the row."
+        ]
+    access = _access_message(field, overwrite)
+    if access:
+        return [access]
+    return _source_messages(field, row, questions) + _fallback_messages(field, row)
+
+
+def _access_message(field: FieldInfo, overwrite: bool) -> str:
+    if field.type not in MAPPABLE_TYPES:
+        return f"{field.display} is a {field.type} field, which a mapping cannot fill; choose another field."
+    if not field.createable:
+        return (
+            f"The connected Salesforce user may not set {field.display} on new records; grant access to the field "
+            "or remove the row."
+        )
+    if overwrite and not field.updateable:
+        return (
+            f"The connected Salesforce user may not update {field.display}, and overwrite is on; turn overwrite off, "
+            "grant access to the field, or remove the row."
+        )
+    return ""
+
+
+def _source_messages(field: FieldInfo, row: MappingRow, questions: Sequence[QuestionSnapshot]) -> list[str]:
+    if row.source_kind == QUESTION:
+        question = question_for(row, questions)
+        if question is None:
+            return ["The booking question this row used no longer exists; choose another source or remove the row."]
+        return _question_messages(field, row, question)
+    if row.source_kind == ITEM:
+        return _item_messages(field, row)
+    if row.source_kind == FIXED:
+        return _fixed_messages(field, row.fixed_value)
+    return ["Choose a source for this row: a booking question, a system item or a fixed value."]
+
+
+def _question_messages(field: FieldInfo, row: MappingRow, question: QuestionSnapshot) -> list[str]:
+    kind = QUESTION_KINDS.get(question.kind)
+    if kind is None or field.type not in kind.fits:
+        kind_label = kind.label.lower() if kind else question.kind
+        return [
+            f"A {kind_label} question ({question.label}) cannot fill {field.display}, a {field.type} field; "
+            "choose a question or system item of a fitting type, or a fixed value."
+        ]
+    remedy = f"limit the question to {field.length} characters or choose a longer field"
+    messages = _length_messages(field, _longest_answer(question), f"The question {question.label!r}", remedy)
+    messages += _choice_messages(field, question, kind.typed_by_guest)
+    can_be_blank = not question.required and question.kind != "checkbox"  # a checkbox is always ticked or not
+    if field.required_on_create and can_be_blank and not row.fallback_value.strip():
+        messages.append(
+            f"{field.display} is required by Salesforce but the question {question.label!r} is optional; make the "
+            "question required or give this row a fallback value."
+        )
+    return messages
+
+
+def _longest_answer(question: QuestionSnapshot) -> int:
+    if question.kind == "single_select":
+        return max((len(option) for option in question.options), default=0)
+    if question.kind == "checkbox":
+        return len("Yes")
+    return answer_limit(question)
+
+
+def _length_messages(field: FieldInfo, longest: int | None, source: str, remedy: str) -> list[str]:
+    if field.type not in LENGTH_TYPES or not field.length or not longest or longest <= field.length:
+        return []
+    return [
+        f"{source} allows {longest} characters but {field.display} holds {field.length}; {remedy} "
+        "(values are never shortened)."
+    ]
+
+
+def _choice_messages(field: FieldInfo, question: QuestionSnapshot, typed_by_guest: bool) -> list[str]:
+    if field.type not in PICKLIST_TYPES or not field.restricted_picklist:
+        return []
+    if typed_by_guest:
+        return [
+            f"Guests type {question.label!r} freely but {field.display} accepts only its picklist values; map a "
+            "choice question whose options are those values, or a fixed value."
+        ]
+    foreign = [option for option in question.options if option not in field.picklist_values]
+    if not foreign:
+        return []
+    return [
+        f"The options {', '.join(foreign)} of {question.label!r} are not values of {field.display}; use only "
+        f"{', '.join(field.picklist_values)}."
+    ]
+
+
+def _item_messages(field: FieldInfo, row: MappingRow) -> list[str]:
+    item = SYSTEM_ITEMS.get(row.source_key)
+    if item is None:
+        return ["This system item no longer exists; choose another source or remove the row."]
+    if field.type not in item.fits:
+        return [f"{item.label} cannot fill {field.display}, a {field.type} field; choose a fitting source."]
+    if row.source_key == HOST_ITEM and field.type == "reference" and "User" not in field.reference_to:
+        return [f"{item.label} is a Salesforce User, and {field.display} does not refer to Users."]
+    if field.type in PICKLIST_TYPES and field.restricted_picklist:
+        return [f"{field.display} accepts only its picklist values; map a fixed value instead of {item.label}."]
+    return _length_messages(field, item.max_length, item.label, "choose a longer field")
+
+
+def _fixed_messages(field: FieldInfo, value: str) -> list[str]:
+    if not value.strip():
+        return ["Type the fixed value, or choose another source."]
+    return _value_messages(field, value, "The fixed value")
+
+
+def _fallback_messages(field: FieldInfo, row: MappingRow) -> list[str]:
+    if row.source_kind == FIXED or not row.fallback_value.strip():
+        return []
+    return _value_messages(field, row.fallback_value, "The fallback value")
+
+
+def _value_messages(field: FieldInfo, value: str, what: str) -> list[str]:
+    """A typed value must convert to the field's type; for picklists it must be an active value, restricted or not."""
+    if field.type in PICKLIST_TYPES:
+        choices = [part.strip() for part in value.split(";")] if field.type == "multipicklist" else [value.strip()]
+        inactive = [choice for choice in choices if choice not in field.picklist_values]
+        if inactive:
+            return [
+                f"{what} {', '.join(inactive)!r} is not an active value of {field.display}; choose one of "
+                f"{', '.join(field.picklist_values)}."
+            ]
+    try:
+        convert(field, value)
+    except SyncRefused as refused:
+        return [f"{what} does not fit. {refused.error.message}"]
+    return []
+
+
+def _unmapped(fields: ObjectFields, rows: Sequence[MappingRow]) -> tuple[MappingProblem, ...]:
+    mapped = {row.sf_field.strip().lower() for row in rows}
+    problems = [
+        MappingProblem(
+            None,
+            f.name,
+            f"{f.display} is required by Salesforce: add a row for it from a required question, a system item, a "
+            "fixed value, or an optional question with a fallback.",
+        )
+        for f in fields.required_on_create
+        if f.name.lower() not in mapped
+    ]
+    email = fields.get("Email")
+    if email is not None and email.createable and "email" not in mapped:
+        problems.append(
+            MappingProblem(
+                None,
+                email.name,
+                f"Map the guest's e-mail to {email.display}: the sync finds the guest's record by it, so without it "
+                "every booking would create a new record.",
+            )
+        )
+    return tuple(problems)
