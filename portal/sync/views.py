@@ -7,6 +7,7 @@ from __future__ import annotations
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
+from .. import notifications
 from ..access import TeamAccess, require, team_access
 from ..extensions import db
 from ..models import Role, utcnow
@@ -25,9 +26,19 @@ from .queries import (
     mapping_used,
     sync_detail,
 )
+from .retention import prune_sync_trails_command
 
 bp = Blueprint("sync_errors", __name__)
-bp.record_once(lambda state: presenters.init_app(state.app))
+
+
+@bp.record_once
+def _init_feature(state) -> None:
+    """The pages' template helpers, the e-mail to owners and admins when a Salesforce connection breaks, and the
+    operator commands for trail retention and the daily digest."""
+    presenters.init_app(state.app)
+    notifications.init_app(state.app)
+    state.app.cli.add_command(prune_sync_trails_command)
+    state.app.cli.add_command(notifications.send_sync_digests_command)
 
 
 def scope_of(access: TeamAccess) -> Scope:
