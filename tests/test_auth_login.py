@@ -194,3 +194,20 @@ def test_login_starts_and_callbacks_are_rate_limited(make_app, run_id):
     assert starts == [302, 302, 429]
     assert callback.status_code == 429
     assert "Too many attempts" in callback.get_data(as_text=True)
+
+
+def test_the_callback_address_follows_the_public_base_url(make_app):
+    client = make_app(PUBLIC_BASE_URL="https://portal.example/").test_client()
+
+    response = start_login(client, "google")
+
+    assert "redirect_uri=https%3A%2F%2Fportal.example%2Flogin%2Fgoogle%2Fcallback" in response.headers["Location"]
+
+
+def test_a_provider_without_a_client_id_is_not_offered(make_app):
+    client = make_app(MICROSOFT_CLIENT_ID="").test_client()
+
+    page = client.get("/login").get_data(as_text=True)
+
+    assert "Log in with Google" in page and "Log in with Microsoft" not in page
+    assert start_login(client, "microsoft").status_code == 404
