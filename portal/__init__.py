@@ -80,6 +80,7 @@ def _register_blueprints(app: Flask) -> None:
     from .calendars.views import bp as calendars_bp
     from .health import bp as health_bp
     from .home import bp as home_bp
+    from .integrations import bp as integrations_bp
     from .salesforce.views import bp as salesforce_bp
     from .support import bp as support_bp
     from .sync.views import bp as sync_errors_bp
@@ -87,5 +88,5 @@ def _register_blueprints(app: Flask) -> None:
 
     for blueprint in (health_bp, home_bp, auth_bp, teams_bp, calendars_bp, booking_bp, salesforce_bp):
         app.register_blueprint(blueprint)
-    for blueprint in (sync_errors_bp, support_bp):
+    for blueprint in (sync_errors_bp, support_bp, integrations_bp):
         app.register_blueprint(blueprint)

@@ -14,6 +14,9 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(set_plan)
     app.cli.add_command(set_staff)
     app.cli.add_command(seed_demo)
+    from .integrations.legacy import import_legacy_settings_command
+
+    app.cli.add_command(import_legacy_settings_command)
 
 
 @click.command("set-plan")

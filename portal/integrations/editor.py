@@ -1,0 +1,210 @@
+"""The mapping editor's glue between the form, the models and the pure planner: filling the form, the source
+pull-down, checking a submitted form with the planner's mapping validation, and the preview's cases."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from flask import current_app, url_for
+from sqlalchemy import select
+
+from ..extensions import db
+from ..models import Booking, Calendar, OnCancel, SalesforceIntegration, SalesforceObject, SourceKind
+from ..sync import snapshots
+from ..sync.fields import FieldInfo, ObjectFields
+from ..sync.inputs import CREATED, BookingSnapshot, IntegrationSettings, MappingRow, QuestionSnapshot, SyncRequest
+from ..sync.preview import Preview, preview
+from ..sync.sources import QUESTION_KINDS, SYSTEM_ITEMS, default_mapping
+from ..sync.validation import check_mapping
+from .forms import BLANK_ROWS, FIXED, IntegrationForm, MappingRowForm, SourceOption
+
+PREVIEW_BOOKINGS = 20
+
+
+# -- filling the form ----------------------------------------------------------------------------------------------
+
+
+def object_name_or_default(value: str | None) -> str:
+    objects = (SalesforceObject.LEAD.value, SalesforceObject.CONTACT.value)
+    return value if value in objects else SalesforceObject.LEAD.value
+
+
+def chosen_object(form: IntegrationForm) -> str:
+    return object_name_or_default(form.object_name.data)
+
+
+def question_snapshots(calendar: Calendar) -> tuple[QuestionSnapshot, ...]:
+    return tuple(snapshots.question_snapshot(q) for q in sorted(calendar.questions, key=lambda q: q.position))
+
+
+def fill_form(form: IntegrationForm, integration: SalesforceIntegration) -> None:
+    """The saved settings and rows, then blank rows."""
+    settings = snapshots.settings_snapshot(integration)
+    form.object_name.data = settings.object_name
+    form.register_event.data = "register" if settings.register_event else "not_register"
+    form.overwrite.data = "update" if settings.overwrite else "not_update"
+    form.contact_first.data = settings.contact_first
+    form.on_cancel.data = settings.on_cancel
+    for row in settings.mappings:
+        form.rows.append_entry(_row_data(row))
+    form.add_blank_rows()
+
+
+def start_rows(form: IntegrationForm, calendar: Calendar, fields: ObjectFields) -> None:
+    """A new integration's first rows: the default mapping for the object (design §1), then blank rows."""
+    for row in default_mapping(question_snapshots(calendar), fields):
+        form.rows.append_entry(_row_data(row))
+    form.add_blank_rows()
+
+
+def tidy_rows(form: IntegrationForm, extra_blank: int = 0) -> None:
+    """Before showing a submitted form again: drop removed and blank rows, then offer blank ones."""
+    form.drop_finished_rows()
+    form.add_blank_rows(BLANK_ROWS + extra_blank)
+
+
+def _row_data(row: MappingRow) -> dict:
+    source = FIXED if row.source_kind == SourceKind.FIXED else f"{row.source_kind}:{row.source_key}"
+    return {
+        "sf_field": row.sf_field,
+        "source": source,
+        "fixed_value": row.fixed_value,
+        "fallback_value": row.fallback_value,
+    }
+
+
+def source_options(calendar: Calendar) -> list[SourceOption]:
+    """The booking form's questions (in form order), then the system items."""
+    options = []
+    for question in question_snapshots(calendar):
+        kind = QUESTION_KINDS.get(question.kind)
+        need = "required" if question.required else "optional"
+        label = f"{question.label} ({kind.label if kind else question.kind}, {need})"
+        options.append(SourceOption(f"{SourceKind.QUESTION.value}:{question.id}", label, "Booking form questions"))
+    for item in SYSTEM_ITEMS.values():
+        options.append(SourceOption(f"{SourceKind.ITEM.value}:{item.key}", item.label, "System items"))
+    return options
+
+
+def picklist_fields(fields: ObjectFields) -> dict[str, FieldInfo]:
+    """Fields whose active values the fixed-value box suggests, by API name."""
+    return {info.name: info for info in fields.offered(overwrite=False) if info.picklist_values}
+
+
+# -- checking a submitted form -------------------------------------------------------------------------------------
+
+
+@dataclass
+class CheckResult:
+    settings: IntegrationSettings
+    ok: bool = True
+    mapping_errors: list[str] = field(default_factory=list)
+
+
+def settings_from_form(form: IntegrationForm) -> tuple[IntegrationSettings, list[MappingRowForm]]:
+    """The planner's settings from the form, and the row forms they came from (same order)."""
+    row_forms = form.live_rows()
+    object_name = chosen_object(form)
+    on_cancel = form.on_cancel.data if form.on_cancel.data in {o.value for o in OnCancel} else OnCancel.DELETE_EVENT
+    settings = IntegrationSettings(
+        object_name=object_name,
+        register_event=form.register_event.data != "not_register",
+        overwrite=form.overwrites,
+        contact_first=bool(form.contact_first.data) and object_name == SalesforceObject.LEAD,
+        on_cancel=str(on_cancel),
+        mappings=tuple(_row_from_form(row) for row in row_forms),
+    )
+    return settings, row_forms
+
+
+def _row_from_form(row: MappingRowForm) -> MappingRow:
+    source = (row.source.data or "").strip()
+    if source == FIXED:
+        return MappingRow(row.sf_field.data or "", FIXED, fixed_value=(row.fixed_value.data or "").strip())
+    kind, _, key = source.partition(":")
+    return MappingRow(
+        sf_field=row.sf_field.data or "",
+        source_kind=kind,
+        source_key=key,
+        fallback_value=(row.fallback_value.data or "").strip(),
+    )
+
+
+def check(form: IntegrationForm, calendar: Calendar, fields: ObjectFields) -> CheckResult:
+    """Validate the form, then the mapping with the planner's checks; each problem is put on its row."""
+    settings, row_forms = settings_from_form(form)
+    result = CheckResult(settings, ok=form.validate())
+    problems = check_mapping(fields, question_snapshots(calendar), settings.mappings, overwrite=settings.overwrite)
+    for problem in problems:
+        result.ok = False
+        if problem.row is None:
+            result.mapping_errors.append(problem.message)
+        else:
+            row_forms[problem.row].row_errors.append(problem.message)
+    form.mapping_errors = result.mapping_errors
+    return result
+
+
+# -- preview -------------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PreviewPage:
+    booking: BookingSnapshot
+    result: Preview
+
+
+def recent_bookings(calendar: Calendar) -> list[Booking]:
+    return list(
+        db.session.scalars(
+            select(Booking)
+            .where(Booking.calendar_id == calendar.id)
+            .order_by(Booking.start_at.desc(), Booking.id.desc())
+            .limit(PREVIEW_BOOKINGS)
+        )
+    )
+
+
+def booking_for_preview(calendar: Calendar, booking_id: str) -> Booking | None:
+    """A real booking of this calendar when one is asked for by id; None means the sample booking."""
+    if not booking_id.isdigit() or len(booking_id) > 12:
+        return None
+    booking = db.session.get(Booking, int(booking_id))
+    return booking if booking is not None and booking.calendar_id == calendar.id else None
+
+
+def booking_page_url(calendar: Calendar) -> str:
+    return url_for("booking.calendar_page", slug=calendar.slug, _external=True)
+
+
+def preview_booking(calendar: Calendar, booking: Booking | None) -> BookingSnapshot:
+    """The chosen booking, or a sample one tomorrow at 10:00 in the calendar's time zone."""
+    page_url = booking_page_url(calendar)
+    if booking is not None:
+        return snapshots.booking_snapshot(booking, booking_page_url=page_url)
+    zone = ZoneInfo(calendar.time_zone)
+    tomorrow = datetime.now(zone).date() + timedelta(days=1)
+    start = datetime.combine(tomorrow, time(10), tzinfo=zone).astimezone(UTC)
+    return snapshots.sample_booking(calendar, start_at=start, booking_page_url=page_url)
+
+
+def preview_page(
+    integration: SalesforceIntegration, fields: ObjectFields, booking: BookingSnapshot, host_user_id: str
+) -> PreviewPage:
+    """Both cases as the planner would write them; host_user_id is the host's Salesforce User ("" if none)."""
+    sync = SyncRequest(
+        event=CREATED,
+        booking=booking,
+        settings=snapshots.settings_snapshot(integration),
+        fields=fields,
+        api_version=current_app.config["SALESFORCE_API_VERSION"],
+    )
+    return PreviewPage(booking, preview(sync, host_user_id=host_user_id))
+
+
+def pretty_json(value: object) -> str:
+    """A request body as people read it (the template escapes it for HTML)."""
+    return json.dumps(value, indent=2, ensure_ascii=False)

@@ -1,0 +1,154 @@
+"""The Service Integration → Salesforce form: the settings, and mapping rows whose pull-downs are built from the
+object's describe and the calendar's booking form. Works without JavaScript: blank rows, an "Add row" button,
+and a "Remove" box per row."""
+
+from __future__ import annotations
+
+import json
+from typing import NamedTuple
+
+from wtforms import BooleanField, FieldList, Form, FormField, RadioField, SelectField, StringField, SubmitField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import Length
+
+from ..models import OnCancel, SalesforceObject
+from ..sync.fields import FieldInfo, ObjectFields
+
+BLANK_ROWS = 2
+ROW_INDEX_PLACEHOLDER = "__index__"  # replaced by the script when it adds a row
+MAX_ROWS = 100
+FIXED = "fixed"
+
+
+class SourceOption(NamedTuple):
+    """One entry of the source pull-down: value `question:<id>` or `item:<key>`, its label and group."""
+
+    value: str
+    label: str
+    group: str
+
+
+class MappingRowForm(Form):
+    """One row: Salesforce field <- source (+ fixed value, + fallback). No CSRF of its own (the outer form has it)."""
+
+    sf_field = SelectField("Salesforce field", choices=[], validate_choice=False)
+    source = SelectField("Source", choices=[], validate_choice=False)
+    fixed_value = StringField("Fixed value", validators=[Length(max=1000)])
+    fallback_value = StringField("Fallback when blank", validators=[Length(max=1000)])
+    remove = BooleanField("Remove this row")
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.row_errors: list[str] = []  # the mapping checks' problems with this row
+
+    @property
+    def is_blank(self) -> bool:
+        return not (self.sf_field.data or self.source.data or self.fixed_value.data or self.fallback_value.data)
+
+
+class IntegrationForm(Form):
+    object_name = RadioField(
+        "Objects to be linked",
+        choices=[
+            SelectChoice(SalesforceObject.LEAD.value, "Lead"),
+            SelectChoice(SalesforceObject.CONTACT.value, "Contact"),
+        ],
+        default=SalesforceObject.LEAD.value,
+    )
+    register_event = RadioField(
+        "Register new behavior",
+        choices=[
+            SelectChoice("register", "Register: create a new Event for each booking"),
+            SelectChoice("not_register", "Not register: no Event"),
+        ],
+        default="register",
+    )
+    overwrite = RadioField(
+        "Update behavior",
+        choices=[
+            SelectChoice("update", "Update: overwrite the existing record's mapped fields"),
+            SelectChoice("not_update", "Not update: leave an existing record unchanged"),
+        ],
+        default="not_update",
+    )
+    contact_first = BooleanField(
+        "If the guest is already a Contact, link to that Contact instead of creating a Lead", default=True
+    )
+    on_cancel = RadioField(
+        "On cancel",
+        choices=[
+            SelectChoice(OnCancel.DELETE_EVENT.value, "Delete the Event"),
+            SelectChoice(OnCancel.MARK_CANCELLED.value, "Keep the Event, its subject marked “Cancelled: ”"),
+        ],
+        default=OnCancel.DELETE_EVENT.value,
+    )
+    rows = FieldList(FormField(MappingRowForm), min_entries=0, max_entries=MAX_ROWS)
+    add_row = SubmitField("Add row")
+    reload = SubmitField("Update field lists")
+    save = SubmitField("Integration")
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.mapping_errors: list[str] = []  # problems of the mapping as a whole (e.g. a required field unmapped)
+
+    @property
+    def overwrites(self) -> bool:
+        return self.overwrite.data == "update"
+
+    def live_rows(self) -> list[MappingRowForm]:
+        """Rows that are neither blank nor marked for removal, in order."""
+        return [entry.form for entry in self.rows if not entry.form.is_blank and not entry.form.remove.data]
+
+    def add_blank_rows(self, count: int = BLANK_ROWS) -> None:
+        for _ in range(min(count, MAX_ROWS - len(self.rows.entries))):
+            self.rows.append_entry({})
+
+    def drop_finished_rows(self) -> None:
+        """Forget removed and blank rows before the page is shown again (new blank rows are added after)."""
+        kept = [entry for entry in self.rows if not entry.form.is_blank and not entry.form.remove.data]
+        self.rows.entries = kept
+
+    def set_choices(self, fields: ObjectFields, sources: list[SourceOption]) -> None:
+        """Fill every row's pull-downs (and the script's blank row): the object's fields and the calendar's sources."""
+        source_choices = source_choices_for(sources)
+        self.row_template = MappingRowForm(prefix=f"{self.rows.name}-{ROW_INDEX_PLACEHOLDER}-")
+        for row in [*(entry.form for entry in self.rows), self.row_template]:
+            row.sf_field.choices = field_choices(fields, self.overwrites, row.sf_field.data)
+            row.source.choices = source_choices
+
+
+def field_choices(fields: ObjectFields, overwrite: bool, selected: str | None = None) -> list[SelectChoice]:
+    """Createable fields labelled "Label (ApiName)", required ones marked. Fields the user cannot update are
+    still listed but disabled and hidden while overwrite is on (the script shows them again when it is off)."""
+    choices = [SelectChoice("", "— choose a field —")]
+    for info in fields.offered(overwrite=False):
+        choices.append(SelectChoice(info.name, _field_label(info), _field_attributes(info, overwrite)))
+    if selected and fields.get(selected) not in fields.offered(overwrite=False):
+        # Keep a field that vanished or lost its permissions visible, so the row can show why it fails.
+        choices.append(SelectChoice(selected, f"{selected} (not available in Salesforce)", {"data-unavailable": "1"}))
+    return choices
+
+
+def _field_label(info: FieldInfo) -> str:
+    return f"{info.display} — required" if info.required_on_create else info.display
+
+
+def _field_attributes(info: FieldInfo, overwrite: bool) -> dict:
+    attributes = {"data-type": info.type}
+    if info.picklist_values:
+        attributes["data-picklist"] = json.dumps(list(info.picklist_values))
+    if info.required_on_create:
+        attributes["data-required"] = "1"
+    if not info.updateable:
+        attributes["data-create-only"] = "1"
+        if overwrite:
+            attributes.update(disabled=True, hidden=True)
+    return attributes
+
+
+def source_choices_for(sources: list[SourceOption]) -> list[SelectChoice]:
+    choices = [SelectChoice("", "— choose a source —")]
+    for option in sources:
+        choices.append(SelectChoice(option.value, option.label, {}, option.group))
+    choices.append(SelectChoice(FIXED, "A fixed value (type it in “Fixed value”)", {}, "Fixed value"))
+    return choices

@@ -1,0 +1,300 @@
+"""Service Integration → Salesforce pages of a calendar. Each view loads the calendar (404 for outsiders), checks
+that the user may edit it (403), checks the team's plan and connection, validates, calls one service, flashes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_login import login_required
+from sqlalchemy import select
+
+from ..access import TeamAccess, calendar_access, require
+from ..extensions import db
+from ..models import Calendar, ConnectionStatus, SalesforceConnection, SalesforceIntegration
+from ..salesforce import soql
+from ..salesforce.client import client_for_connection
+from ..salesforce.errors import SalesforceError
+from ..sync import snapshots
+from ..sync.fields import ObjectFields, fields_from_describe
+from ..sync.sources import maps_host
+from . import bp, describe, editor, service
+from .forms import IntegrationForm
+
+
+@dataclass(frozen=True)
+class ServiceIntegrationState:
+    """What the calendar's Advanced settings show about Salesforce."""
+
+    calendar: Calendar
+    integration: SalesforceIntegration | None
+    premium: bool
+    connection: SalesforceConnection | None
+    salesforce_page: str
+
+    @property
+    def connected(self) -> bool:
+        connection = self.connection
+        return (
+            connection is not None
+            and connection.status == ConnectionStatus.CONNECTED
+            and connection.refresh_token_encrypted is not None
+        )
+
+    @property
+    def unavailable_reason(self) -> str:
+        """Why integrations cannot be added or edited now ("" when they can)."""
+        if not self.premium:
+            return "Salesforce integrations are part of the Premium plan; this team is not on it."
+        if self.connection is None or self.connection.refresh_token_encrypted is None:
+            return "This team has not connected a Salesforce org yet; an owner or admin connects it first."
+        if not self.connected:
+            return "The team's Salesforce connection needs reconnecting; an owner or admin reconnects it first."
+        return ""
+
+
+def service_integration_state(calendar: Calendar) -> ServiceIntegrationState:
+    team = calendar.team
+    return ServiceIntegrationState(
+        calendar=calendar,
+        integration=service.integration_of(calendar),
+        premium=team.is_premium,
+        connection=db.session.scalar(select(SalesforceConnection).where(SalesforceConnection.team_id == team.id)),
+        salesforce_page=f"/teams/{team.id}/settings/integrations/salesforce",
+    )
+
+
+# -- the editor ----------------------------------------------------------------------------------------------------
+
+
+@bp.route("/calendars/<int:calendar_id>/integrations/salesforce/new", methods=["GET", "POST"])
+@login_required
+def new(calendar_id: int):
+    calendar, access = _editable_calendar(calendar_id)
+    if service.integration_of(calendar) is not None:
+        return redirect(url_for("integrations.edit", calendar_id=calendar.id))
+    return _editor_page(calendar, access, None)
+
+
+@bp.route("/calendars/<int:calendar_id>/integrations/salesforce", methods=["GET", "POST"])
+@login_required
+def edit(calendar_id: int):
+    calendar, access = _editable_calendar(calendar_id)
+    integration = service.integration_of(calendar)
+    if integration is None:
+        return redirect(url_for("integrations.new", calendar_id=calendar.id))
+    return _editor_page(calendar, access, integration)
+
+
+def _editor_page(calendar: Calendar, access: TeamAccess, integration: SalesforceIntegration | None):
+    state = service_integration_state(calendar)
+    if state.unavailable_reason:
+        return _unavailable_page(state, access)
+    form = IntegrationForm(request.form if request.method == "POST" else None)
+    if request.method == "GET" and integration is not None:
+        editor.fill_form(form, integration)
+    fields, problem = _object_fields(state.connection, editor.chosen_object(form))
+    if problem:
+        return _describe_failed_page(state, access, problem)
+    status = 200
+    if request.method == "GET" and integration is None:
+        editor.start_rows(form, calendar, fields)
+    if request.method == "POST":
+        if form.save.data:
+            result = editor.check(form, calendar, fields)
+            if result.ok:
+                saved = service.save_integration(calendar, result.settings)
+                flash(
+                    f"Salesforce integration saved: {saved.object_name.value} with {len(saved.mappings)} rows.",
+                    "success",
+                )
+                return redirect(url_for("integrations.edit", calendar_id=calendar.id))
+            status = 422
+        editor.tidy_rows(form, extra_blank=1 if form.add_row.data else 0)
+    return _render_editor(form, state, access, fields, status)
+
+
+def _render_editor(form, state: ServiceIntegrationState, access: TeamAccess, fields: ObjectFields, status: int):
+    calendar = state.calendar
+    form.set_choices(fields, editor.source_options(calendar))
+    cache = describe.cached_describe(state.connection, fields.object_name)
+    return (
+        render_template(
+            "integrations/edit.html",
+            form=form,
+            calendar=calendar,
+            integration=state.integration,
+            fields=fields,
+            picklists=editor.picklist_fields(fields),
+            describe_fetched_at=cache.fetched_at if cache else None,
+            breadcrumbs=_crumbs(access, calendar, "Salesforce integration"),
+        ),
+        status,
+    )
+
+
+def _object_fields(connection: SalesforceConnection, object_name: str) -> tuple[ObjectFields | None, str]:
+    """The object's fields from the cached describe (fetched once if missing), or why they could not be had."""
+    try:
+        cache = describe.describe_of(connection, object_name)
+    except SalesforceError as failure:
+        db.session.rollback()
+        return None, failure.message
+    db.session.commit()
+    return fields_from_describe(cache.payload), ""
+
+
+@bp.post("/calendars/<int:calendar_id>/integrations/salesforce/refresh-fields")
+@login_required
+def refresh_fields(calendar_id: int):
+    calendar, access = _editable_calendar(calendar_id)
+    state = service_integration_state(calendar)
+    if state.unavailable_reason:
+        return _unavailable_page(state, access)
+    object_name = editor.object_name_or_default(request.form.get("object_name"))
+    try:
+        describe.refresh_describe(state.connection, object_name)
+    except SalesforceError as failure:
+        db.session.rollback()
+        return _describe_failed_page(state, access, failure.message)
+    db.session.commit()
+    flash(f"Salesforce fields of {object_name} refreshed.", "success")
+    target = "integrations.edit" if state.integration else "integrations.new"
+    return redirect(url_for(target, calendar_id=calendar.id))
+
+
+# -- pause, resume, remove -----------------------------------------------------------------------------------------
+
+
+@bp.post("/calendars/<int:calendar_id>/integrations/salesforce/pause")
+@login_required
+def pause(calendar_id: int):
+    calendar, integration = _editable_integration(calendar_id)
+    service.set_paused(integration, True)
+    flash("Salesforce integration paused: new bookings are not sent until you resume it.", "success")
+    return redirect(url_for("calendars.edit", calendar_id=calendar.id, _anchor="advanced-settings"))
+
+
+@bp.post("/calendars/<int:calendar_id>/integrations/salesforce/resume")
+@login_required
+def resume(calendar_id: int):
+    calendar, integration = _editable_integration(calendar_id)
+    service.set_paused(integration, False)
+    flash("Salesforce integration resumed.", "success")
+    return redirect(url_for("calendars.edit", calendar_id=calendar.id, _anchor="advanced-settings"))
+
+
+@bp.route("/calendars/<int:calendar_id>/integrations/salesforce/remove", methods=["GET", "POST"])
+@login_required
+def remove(calendar_id: int):
+    calendar, integration = _editable_integration(calendar_id)
+    if request.method == "POST":
+        service.remove_integration(integration)
+        flash("Salesforce integration removed. Records already in Salesforce stay there.", "success")
+        return redirect(url_for("calendars.edit", calendar_id=calendar.id, _anchor="advanced-settings"))
+    _, access = calendar_access(calendar_id)
+    return render_template(
+        "integrations/remove.html",
+        calendar=calendar,
+        integration=integration,
+        breadcrumbs=_crumbs(access, calendar, "Remove Salesforce integration"),
+    )
+
+
+# -- preview -------------------------------------------------------------------------------------------------------
+
+
+@bp.get("/calendars/<int:calendar_id>/integrations/salesforce/preview")
+@login_required
+def preview(calendar_id: int):
+    calendar, integration = _editable_integration(calendar_id)
+    _, access = calendar_access(calendar_id)
+    state = service_integration_state(calendar)
+    if state.unavailable_reason:
+        return _unavailable_page(state, access)
+    fields, problem = _object_fields(state.connection, integration.object_name.value)
+    if problem:
+        return _describe_failed_page(state, access, problem)
+    chosen = editor.booking_for_preview(calendar, request.args.get("booking", ""))
+    booking = editor.preview_booking(calendar, chosen)
+    needs_host = integration.register_event or maps_host(snapshots.mapping_rows(integration.mappings))
+    host_user_id, host_problem = _host_user_id(state.connection, booking.host_email if needs_host else "")
+    return render_template(
+        "integrations/preview.html",
+        calendar=calendar,
+        integration=integration,
+        chosen=chosen,
+        recent_bookings=editor.recent_bookings(calendar),
+        page=editor.preview_page(integration, fields, booking, host_user_id),
+        host_user_id=host_user_id,
+        host_problem=host_problem,
+        pretty_json=editor.pretty_json,
+        breadcrumbs=_crumbs(access, calendar, "Preview"),
+    )
+
+
+def _host_user_id(connection: SalesforceConnection, host_email: str) -> tuple[str, str]:
+    """The host's active Salesforce User id, read as the sync reads it (a query, never a write), or why not."""
+    if not host_email:
+        return "", ""
+    try:
+        with client_for_connection(connection.id) as client:
+            records = client.query(soql.user_by_email(host_email)).get("records", [])
+    except SalesforceError as failure:
+        return "", f"The host's Salesforce user could not be looked up: {failure.message}"
+    matching = [r["Id"] for r in records if str(r.get("Email") or "").lower() == host_email.lower()]
+    return (matching[0], "") if matching else ("", "")
+
+
+# -- helpers -------------------------------------------------------------------------------------------------------
+
+
+def _editable_calendar(calendar_id: int) -> tuple[Calendar, TeamAccess]:
+    calendar, access = calendar_access(calendar_id)
+    require(access.can_edit_calendar(calendar))
+    return calendar, access
+
+
+def _editable_integration(calendar_id: int) -> tuple[Calendar, SalesforceIntegration]:
+    calendar, _ = _editable_calendar(calendar_id)
+    integration = service.integration_of(calendar)
+    if integration is None:
+        abort(404, description="This calendar has no Salesforce integration.")
+    return calendar, integration
+
+
+def _unavailable_page(state: ServiceIntegrationState, access: TeamAccess):
+    calendar = state.calendar
+    return (
+        render_template(
+            "integrations/unavailable.html",
+            state=state,
+            calendar=calendar,
+            breadcrumbs=_crumbs(access, calendar, "Salesforce integration"),
+        ),
+        403,
+    )
+
+
+def _describe_failed_page(state: ServiceIntegrationState, access: TeamAccess, problem: str):
+    calendar = state.calendar
+    return (
+        render_template(
+            "integrations/describe_failed.html",
+            state=state,
+            calendar=calendar,
+            problem=problem,
+            breadcrumbs=_crumbs(access, calendar, "Salesforce integration"),
+        ),
+        200,  # the page itself works: it explains that Salesforce did not answer and what to do
+    )
+
+
+def _crumbs(access: TeamAccess, calendar: Calendar, page: str) -> list[tuple[str, str | None]]:
+    return [
+        (access.team.name, None),
+        ("Calendars", url_for("calendars.index", team_id=calendar.team_id)),
+        (calendar.name, url_for("calendars.edit", calendar_id=calendar.id)),
+        ("Advanced settings", url_for("calendars.edit", calendar_id=calendar.id, _anchor="advanced-settings")),
+        (page, None),
+    ]
