@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import select
 
 from portal.calendars import booking as service
+from portal.calendars import editor
 from portal.extensions import db
 from portal.models import AuditEvent, Booking, Calendar, NameFormat, QuestionKind, Role, utcnow
 
@@ -300,3 +301,13 @@ def test_the_edit_page_has_an_advanced_settings_section(client, factory, roles):
     login(client, users[Role.OWNER])
     page = client.get(f"/calendars/{calendar.id}/edit").get_data(as_text=True)
     assert 'id="advanced-settings"' in page and "Advanced settings" in page
+
+
+def test_a_slug_taken_between_the_check_and_the_save_is_reported_on_the_field(client, factory, roles, monkeypatch):
+    team, users = roles
+    factory.calendar(team, created_by=users[Role.OWNER], slug="discovery-call")
+    db.session.commit()
+    monkeypatch.setattr(editor, "slug_is_free", lambda slug, calendar_id=None: True)  # as if saved concurrently
+    login(client, users[Role.MEMBER])
+    response = create(client, team, [(users[Role.MEMBER], 1)])
+    assert response.status_code == 422 and "already uses this URL slug" in response.get_data(as_text=True)

@@ -6,8 +6,10 @@ Question ids stay stable across edits because bookings' answers and Salesforce m
 from __future__ import annotations
 
 import secrets
+from contextlib import contextmanager
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from .. import audit
 from ..extensions import db
@@ -22,6 +24,7 @@ BUILT_IN_LABELS = {
     QuestionKind.COMPANY: "Company",
     QuestionKind.PHONE: "Phone",
 }
+SLUG_CONSTRAINT = "uq_calendars_slug"
 CUSTOM = (QuestionKind.SHORT_TEXT, QuestionKind.LONG_TEXT, QuestionKind.SINGLE_SELECT, QuestionKind.CHECKBOX)
 
 
@@ -38,19 +41,33 @@ def slug_is_free(slug: str, calendar_id: int | None = None) -> bool:
 
 def create_calendar(team: Team, created_by: User, form: CalendarForm) -> Calendar:
     calendar = Calendar(team_id=team.id, created_by_id=created_by.id)
-    _apply(calendar, form)
-    db.session.add(calendar)
-    db.session.flush()
-    audit.record("calendar.created", team_id=team.id, target=calendar, name=calendar.name)
-    db.session.commit()
+    with _slug_guard():
+        _apply(calendar, form)
+        db.session.add(calendar)
+        db.session.flush()
+        audit.record("calendar.created", team_id=team.id, target=calendar, name=calendar.name)
+        db.session.commit()
     return calendar
 
 
 def update_calendar(calendar: Calendar, form: CalendarForm) -> Calendar:
-    _apply(calendar, form)
-    audit.record("calendar.updated", team_id=calendar.team_id, target=calendar, name=calendar.name)
-    db.session.commit()
+    with _slug_guard():
+        _apply(calendar, form)
+        audit.record("calendar.updated", team_id=calendar.team_id, target=calendar, name=calendar.name)
+        db.session.commit()
     return calendar
+
+
+@contextmanager
+def _slug_guard():
+    """Two editors saving the same slug at once: the unique constraint decides, reported like a taken slug."""
+    try:
+        yield
+    except IntegrityError as error:
+        db.session.rollback()
+        if getattr(getattr(error.orig, "diag", None), "constraint_name", None) == SLUG_CONSTRAINT:
+            raise SlugTaken() from error
+        raise
 
 
 def duplicate_calendar(calendar: Calendar, created_by: User) -> Calendar:
