@@ -18,6 +18,8 @@ from ..models import Identity, Team, User, utcnow
 from ..teams.services import bind_invitations, create_personal_space
 from .providers import PROVIDERS, ProviderLogin
 
+MAX_EMAIL_LENGTH = 320  # the users.email column
+
 
 class LoginRefused(Exception):
     """The provider vouched for someone we may not sign in; the message is shown on the login page.
@@ -59,9 +61,9 @@ def _sign_in(login: ProviderLogin) -> SignedIn:
 
 
 def _account_for_new_identity(login: ProviderLogin) -> User:
-    if not login.email:
+    if not login.email or len(login.email) > MAX_EMAIL_LENGTH:
         raise LoginRefused(
-            f"Your {_label(login)} account did not share an e-mail address with us, so we cannot log you in."
+            f"Your {_label(login)} account did not share a usable e-mail address with us, so we cannot log you in."
         )
     user = db.session.scalar(select(User).where(User.email == login.email))
     if user is not None and not login.email_verified:
