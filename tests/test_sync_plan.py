@@ -12,7 +12,10 @@ from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 
+from emulators.salesforce.composite import run_composite
+from emulators.salesforce.dataapi import Context as EmulatorContext
 from emulators.salesforce.metadata import STANDARD_FIELDS, describe_object
+from emulators.salesforce.org import Org
 from portal.models import (
     Booking,
     Calendar,
@@ -611,6 +614,21 @@ SCENARIOS = [
         Expect(2, ("linked existing Lead (not updated)", "created Event"), LEAD, LEAD_ID, NEW_EVENT_ID),
     ),
     Scenario(
+        "a booking without an e-mail address fails before any call",
+        sync(snapshot=booking(guest_email="  "), mappings=(q("LastName", NAME), q("Company", COMPANY))),
+        [],
+        Expect(0, error="INVALID_EMAIL_ADDRESS"),
+    ),
+    Scenario(
+        "a Lead converted between the read and the write is retried, and the retry links its Contact",
+        sync(overwrite=True),
+        [
+            reads(leads=[lead()]),
+            write_fails("record", 400, "CANNOT_UPDATE_CONVERTED_LEAD", "cannot reference converted lead", []),
+        ],
+        Expect(2, error="CANNOT_UPDATE_CONVERTED_LEAD", retryable=True),
+    ),
+    Scenario(
         "a Lead whose e-mail merely resembles the guest's is not theirs",
         sync(),
         [reads(leads=[lead(email="mary@example.co")]), writes_ok()],
@@ -1008,3 +1026,112 @@ def test_sample_booking_answers_every_question_and_is_hosted_by_the_first_member
     assert {qid for qid, _ in sample.answers} == {NAME, EMAIL, COMPANY, PHONE, TOPIC}
     request = SyncRequest(CREATED, sample, snapshots.settings_snapshot(integration), LEAD_FIELDS, VERSION)
     assert preview(request).error is None
+
+
+# -- against the emulator's org logic, in process (no HTTP, no app) ------------------------------------------------
+
+
+def _org_with_host() -> tuple[Org, str]:
+    org = Org()
+    return org, org.add_user("host@acme.test", email="host@acme.test", first_name="Hana", last_name="Host")
+
+
+def _apply(org: Org, request: SyncRequest, between: Callable[[], None] = lambda: None) -> tuple[Outcome, int]:
+    """Run a sync against the org as the service would, calling `between` after the reads."""
+    step, calls = first_step(request), 0
+    while step.outcome is None:
+        if calls == 1:
+            between()
+        calls += 1
+        with org.lock:
+            answer = run_composite(EmulatorContext(org, {}, step.request.url), step.request.body())
+        step = advance(step, answer.body)
+    return step.outcome, calls
+
+
+def _live(org: Org, sobject: str) -> list[dict]:
+    return [r for r in org.records[sobject].values() if not r["IsDeleted"]]
+
+
+def test_emulated_org_new_guest_gets_a_lead_and_an_event_owned_by_the_host():
+    org, host_id = _org_with_host()
+    outcome, calls = _apply(org, sync())
+    (created,) = _live(org, "Lead")
+    (event_record,) = _live(org, "Event")
+    assert (outcome.ok, calls, outcome.record_id, outcome.event_id) == (True, 2, created["Id"], event_record["Id"])
+    assert (created["LastName"], created["Company"], created["Email"]) == ("Mary Ann O'Brien", "Acme", GUEST_EMAIL)
+    assert (event_record["WhoId"], event_record["OwnerId"]) == (created["Id"], host_id)
+    assert event_record["StartDateTime"] == "2025-03-04T09:00:00.000+0000"
+
+
+def test_emulated_org_exactly_once_after_an_unknown_outcome():
+    org, _ = _org_with_host()
+    first, _ = _apply(org, sync())
+    again, calls = _apply(org, sync())  # as if the first answer had been lost
+    assert (len(_live(org, "Lead")), len(_live(org, "Event")), calls) == (1, 1, 1)
+    assert (again.record_id, again.event_id) == (first.record_id, first.event_id)
+    assert again.actions == ("linked existing Lead (not updated)", "found Event already created")
+
+
+def test_emulated_org_update_on_changes_only_mapped_non_empty_values():
+    org, _ = _org_with_host()
+    lead_id = org.insert_record(
+        "Lead", {"LastName": "Old", "Company": "Old Co", "Email": "MARY@example.com", "Phone": "+1 555"}
+    )
+    outcome, calls = _apply(org, sync(overwrite=True))
+    record = org.records["Lead"][lead_id]
+    assert (outcome.record_id, calls) == (lead_id, 2)
+    assert (record["LastName"], record["Company"], record["Phone"]) == ("Mary Ann O'Brien", "Acme", "+1 555")
+
+
+def test_emulated_org_converted_lead_links_its_contact():
+    org, _ = _org_with_host()
+    lead_id = org.insert_record("Lead", {"LastName": "O'Brien", "Company": "Acme", "Email": GUEST_EMAIL})
+    contact_id = org.convert_lead(lead_id)["contactId"]
+    outcome, calls = _apply(org, sync(overwrite=True))
+    (event_record,) = _live(org, "Event")
+    assert (outcome.sf_object, outcome.record_id, event_record["WhoId"], calls) == (CONTACT, contact_id, contact_id, 2)
+
+
+def test_emulated_org_apostrophe_and_plus_in_the_email_are_matched():
+    org, _ = _org_with_host()
+    email = "o'brien+test@example.com"
+    lead_id = org.insert_record("Lead", {"LastName": "O'Brien", "Company": "Acme", "Email": "O'Brien+Test@example.com"})
+    snapshot = booking(guest_email=email, answers=((NAME, "Mary"), (EMAIL, email), (COMPANY, "Acme")))
+    outcome, _ = _apply(org, sync(snapshot=snapshot))
+    assert outcome.record_id == lead_id and len(_live(org, "Lead")) == 1
+
+
+@pytest.mark.parametrize(("rule", "calls", "leads"), [("alert", 2, 2), ("block", 3, 1)])
+def test_emulated_org_duplicate_rules(rule, calls, leads):
+    org, _ = _org_with_host()
+    org.settings["duplicate_rules"]["Lead"] = rule
+
+    def someone_else_creates_the_lead():
+        org.insert_record("Lead", {"LastName": "O'Brien", "Company": "Acme", "Email": GUEST_EMAIL})
+
+    outcome, made = _apply(org, sync(), between=someone_else_creates_the_lead)
+    (event_record,) = _live(org, "Event")
+    assert (outcome.ok, made, len(_live(org, "Lead"))) == (True, calls, leads)
+    assert event_record["WhoId"] == outcome.record_id
+
+
+def test_emulated_org_reschedule_and_cancel_act_on_the_event_only():
+    org, _ = _org_with_host()
+    created, _ = _apply(org, sync())
+    link = LinkSnapshot(LEAD, created.record_id, created.event_id)
+    later = booking(start_at=datetime(2025, 3, 5, 14, 0, tzinfo=UTC), end_at=datetime(2025, 3, 5, 15, 0, tzinfo=UTC))
+    moved, calls = _apply(org, sync(RESCHEDULED, link, snapshot=later))
+    event_record = org.records["Event"][created.event_id]
+    assert (moved.ok, calls, event_record["StartDateTime"], event_record["DurationInMinutes"]) == (
+        True,
+        1,
+        "2025-03-05T14:00:00.000+0000",
+        60,
+    )
+    marked, _ = _apply(org, sync(CANCELLED, link, snapshot=later, on_cancel=MARK_CANCELLED))
+    assert event_record["Subject"] == "Cancelled: Acme intro: Mary Ann O'Brien"
+    assert marked.event_id == created.event_id
+    deleted, _ = _apply(org, sync(CANCELLED, link, snapshot=later))
+    assert (deleted.event_id, event_record["IsDeleted"]) == ("", True)
+    assert _live(org, "Lead") and not _live(org, "Event")

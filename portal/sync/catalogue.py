@@ -42,7 +42,8 @@ CATALOGUE = MappingProxyType(
             _info(
                 "CANNOT_UPDATE_CONVERTED_LEAD",
                 "The Lead was converted.",
-                "The booking is linked to the Contact the Lead was converted to.",
+                "Nothing: the retry finds the Contact the Lead was converted to and links the booking to it.",
+                retryable=True,  # a fresh read sees the conversion (design §5)
             ),
             _info(
                 "INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST",

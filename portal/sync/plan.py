@@ -218,6 +218,8 @@ def preflight(sync: SyncRequest) -> SyncError | None:
     that cannot fit its field, a field or source that no longer exists."""
     if not applies_mapping(sync):
         return None
+    if not sync.booking.guest_email.strip():
+        return sync_error("INVALID_EMAIL_ADDRESS", "The booking has no e-mail address to find the guest's record by.")
     assumed_host = _ASSUMED_HOST_USER if sync.booking.host_email else ""
     try:
         values = record_values(sync.fields, sync.settings.mappings, sync.booking, assumed_host, creating=True)
@@ -274,7 +276,9 @@ def _records(result: Mapping[str, Any] | None) -> list[Mapping[str, Any]]:
 
 
 def _with_email(records: list[Mapping[str, Any]], email: str) -> list[Mapping[str, Any]]:
-    """Rows whose e-mail matches case-insensitively, most recently modified first."""
+    """Rows whose e-mail matches case-insensitively, most recently modified first (none for a blank address)."""
+    if not email:
+        return []
     matching = [r for r in records if str(r.get("Email") or "").strip().lower() == email]
     return sorted(matching, key=lambda r: str(r.get("LastModifiedDate") or ""), reverse=True)
 
