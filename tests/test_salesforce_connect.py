@@ -12,6 +12,8 @@ from emulators.salesforce.testing import complete_authorize_page
 from portal.crypto import token_cipher
 from portal.models import AuditEvent, ConnectionStatus, DescribeCache, Role, SalesforceConnection
 from portal.salesforce import signals
+from portal.salesforce.client import client_for_connection
+from portal.salesforce.errors import SalesforceAuthError
 
 from .factories import login
 from .salesforce_flow import (
@@ -354,3 +356,27 @@ def test_a_callback_finished_by_another_user_is_refused(client, factory, db_sess
 
     assert answer.status_code == 403
     assert connection_of(db_session, team.id) is None
+
+
+def test_invalid_grant_moves_the_connection_to_needs_reconnect_and_reconnecting_brings_it_back(
+    owner_client, db_session, salesforce_control
+):
+    connect_via_emulator(owner_client, owner_client.team.id)
+    connection_id = connection_of(db_session, owner_client.team.id).id
+    salesforce_control.revoke_all_tokens()  # e.g. an admin revoked the app's OAuth usage in Salesforce
+
+    with client_for_connection(connection_id) as sf, pytest.raises(SalesforceAuthError):
+        sf.query("SELECT Id FROM Lead")
+
+    assert connection_of(db_session, owner_client.team.id).status == ConnectionStatus.NEEDS_RECONNECT
+    page = owner_client.get(page_url(owner_client.team.id)).get_data(as_text=True)
+    assert "Needs reconnect" in page
+    assert "refresh token policy" in page
+
+    connect_via_emulator(owner_client, owner_client.team.id)
+
+    assert connection_of(db_session, owner_client.team.id).status == ConnectionStatus.CONNECTED
+    with client_for_connection(connection_id) as sf:
+        assert sf.query("SELECT Id FROM Lead")["totalSize"] == 0
+    actions = audit_actions(db_session, owner_client.team.id)
+    assert actions == ["salesforce.connect", "salesforce.needs_reconnect", "salesforce.reconnect"]
