@@ -12,7 +12,7 @@ import logging
 import smtplib
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from email.message import EmailMessage
 from email.utils import make_msgid, parseaddr
 from urllib.parse import quote
@@ -61,7 +61,7 @@ def notify_connection_broken(team_id: int, reason: str, now: datetime | None = N
         if team is None or not recipients:
             return False
         message = _connection_broken_text(team, reason)
-        return _claim_and_send(session, team_id, CONNECTION_BROKEN, now.date(), recipients, message, item_count=1)
+        return _claim_and_send(session, team_id, CONNECTION_BROKEN, now, recipients, message, item_count=1)
 
 
 def _connection_broken_text(team: Team, reason: str) -> tuple[str, str]:
@@ -147,7 +147,7 @@ def send_digest(session: Session, team_id: int, counts: list[CodeCount], now: da
         return False
     message = _digest_text(team, counts)
     total = sum(c.count for c in counts)
-    return _claim_and_send(session, team_id, DAILY_DIGEST, now.date(), recipients, message, item_count=total)
+    return _claim_and_send(session, team_id, DAILY_DIGEST, now, recipients, message, item_count=total)
 
 
 def _digest_text(team: Team, counts: list[CodeCount]) -> tuple[str, str]:
@@ -196,11 +196,18 @@ def recipients_of(session: Session, team_id: int) -> list[str]:
 
 
 def _claim_and_send(
-    session: Session, team_id: int, kind: str, day: date, recipients: list[str], text: tuple[str, str], item_count: int
+    session: Session,
+    team_id: int,
+    kind: str,
+    now: datetime,
+    recipients: list[str],
+    text: tuple[str, str],
+    item_count: int,
 ) -> bool:
+    """Record the message as sent today (unless it already was), then send it; on failure forget the record."""
     claim = session.scalar(
         insert(NotificationLog)
-        .values(team_id=team_id, kind=kind, day=day, recipients=recipients, item_count=item_count)
+        .values(team_id=team_id, kind=kind, day=now.date(), sent_at=now, recipients=recipients, item_count=item_count)
         .on_conflict_do_nothing(index_elements=["team_id", "kind", "day"])
         .returning(NotificationLog.id)
     )
