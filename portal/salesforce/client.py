@@ -88,8 +88,9 @@ def client_for_connection(
 class SalesforceClient:
     """REST calls on one connection's `instance_url`. Not shared between threads; one per job or request.
 
-    `api_calls` counts requests sent to the instance (a Composite request is one); `api_usage` is the last
-    `Sforce-Limit-Info` seen (or the stored one), persisted on `close()`."""
+    `api_calls` counts requests sent to the instance (a Composite request is one, a retried one two);
+    `refreshes` counts access-token renewals (its own refresh, or a token another process had just stored);
+    `api_usage` is the last `Sforce-Limit-Info` seen (or the stored one), persisted on `close()`."""
 
     def __init__(
         self,

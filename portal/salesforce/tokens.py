@@ -34,10 +34,6 @@ class ApiUsage:
     limit: int
     seen_at: datetime
 
-    @property
-    def ratio(self) -> float:
-        return self.used / self.limit if self.limit else 0.0
-
 
 @dataclass(frozen=True)
 class StoredTokens:
