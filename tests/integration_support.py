@@ -149,3 +149,71 @@ def field_options(page: str, row: int = 0) -> dict[str, dict]:
 
 def offered(option: dict) -> bool:
     return "disabled" not in option and "hidden" not in option
+
+
+def question_id(calendar: Calendar, label: str) -> int:
+    return next(question.id for question in calendar.questions if question.label == label)
+
+
+def editor_post(csrf: str, rows: list[tuple], *, button: str = "save", **settings) -> dict[str, str]:
+    """The editor form as a browser without JavaScript posts it. rows: (field, source[, fixed or fallback value]);
+    source is "question:<id>", "item:<key>" or "fixed"."""
+    data = {
+        "csrf_token": csrf,
+        "object_name": "Lead",
+        "register_event": "register",
+        "overwrite": "not_update",
+        "contact_first": "y",
+        "on_cancel": "delete_event",
+        button: "Go",
+        **settings,
+    }
+    for index, (field, source, *value) in enumerate(rows):
+        data[f"rows-{index}-sf_field"] = field
+        data[f"rows-{index}-source"] = source
+        if value:
+            data[f"rows-{index}-{'fixed_value' if source == 'fixed' else 'fallback_value'}"] = value[0]
+    return {key: value for key, value in data.items() if value is not None}
+
+
+class _RowErrorReader(HTMLParser):
+    """The messages shown inside each mapping row, in row order (the script's template row excluded)."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.rows: list[list[str]] = []
+        self._in_row = self._in_errors = self._in_template = False
+        self._item: list[str] | None = None
+
+    def handle_starttag(self, tag, attrs):
+        attributes = dict(attrs)
+        if tag == "template":
+            self._in_template = True
+        elif tag == "fieldset" and "data-mapping-row" in attributes and not self._in_template:
+            self._in_row = True
+            self.rows.append([])
+        elif tag == "ul" and self._in_row and "row-errors" in (attributes.get("class") or ""):
+            self._in_errors = True
+        elif tag == "li" and self._in_errors:
+            self._item = []
+
+    def handle_data(self, data):
+        if self._item is not None:
+            self._item.append(data)
+
+    def handle_endtag(self, tag):
+        if tag == "template":
+            self._in_template = False
+        elif tag == "li" and self._item is not None:
+            self.rows[-1].append("".join(self._item).strip())
+            self._item = None
+        elif tag == "ul":
+            self._in_errors = False
+        elif tag == "fieldset" and self._in_row:
+            self._in_row = False
+
+
+def row_errors(page: str) -> list[list[str]]:
+    reader = _RowErrorReader()
+    reader.feed(page)
+    return reader.rows
