@@ -79,10 +79,11 @@ def _entry(number: int, item: Any) -> LegacyEntry:
     if not isinstance(rows, list) or not rows:
         raise LegacyImportError(f'{where}: "information_to_be_retrieved" must be a non-empty list.')
     mappings = tuple(_row(where, calendar, index, row) for index, row in enumerate(rows, start=1))
-    fields = [row.sf_field.lower() for row in mappings]
-    repeated = sorted({row.sf_field for row in mappings if fields.count(row.sf_field.lower()) > 1})
-    if repeated:
-        raise LegacyImportError(f"{where}: {', '.join(repeated)} is mapped more than once.")
+    first_spelling: dict[str, str] = {}
+    for row in mappings:
+        if row.sf_field.lower() in first_spelling:  # API names are case-insensitive
+            raise LegacyImportError(f"{where}: {first_spelling[row.sf_field.lower()]} is mapped more than once.")
+        first_spelling[row.sf_field.lower()] = row.sf_field
     settings = IntegrationSettings(
         object_name=SalesforceObject.LEAD.value,
         register_event=False,
