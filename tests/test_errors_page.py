@@ -11,7 +11,7 @@ from portal.models import Role, SyncStatus, utcnow
 from portal.sync.chart import health_chart
 from portal.sync.queries import DayCounts, Scope, health_counts
 from tests.factories import login
-from tests.sync_factories import make_booking, make_sync
+from tests.sync_factories import make_booking, make_integration, make_sync
 
 
 def listed_ids(response) -> list[int]:
@@ -335,3 +335,34 @@ def test_the_page_draws_the_chart_as_inline_svg_with_the_counts(client, admin_vi
     today = utcnow().date()
     assert f"{today:%b} {today.day}: 2 synced, 1 failed, 0 waiting" in text
     assert text.count('class="seg-synced"') == 1 and 'height="66.67"' in text
+
+
+# --- where the page is linked from -------------------------------------------------------------------------------
+
+
+def test_the_teams_salesforce_page_links_to_the_errors_page(client, admin_view):
+    team, _, _ = admin_view
+
+    text = client.get(f"/teams/{team.id}/settings/integrations/salesforce").get_data(as_text=True)
+
+    assert f'href="/teams/{team.id}/salesforce/errors"' in text
+
+
+def test_a_calendars_service_integration_links_to_its_errors(client, admin_view, db_session):
+    team, calendar, _ = admin_view
+    make_integration(db_session, calendar)
+
+    text = client.get(f"/calendars/{calendar.id}/edit").get_data(as_text=True)
+
+    assert f'href="/teams/{team.id}/salesforce/errors?calendar={calendar.id}"' in text
+
+
+def test_the_sync_detail_links_to_the_calendars_mapping(client, admin_view, db_session):
+    team, calendar, _ = admin_view
+    make_integration(db_session, calendar)
+    job = make_sync(db_session, make_booking(db_session, calendar))
+
+    text = client.get(f"/teams/{team.id}/salesforce/syncs/{job.id}").get_data(as_text=True)
+
+    assert f'href="/calendars/{calendar.id}/integrations/salesforce"' in text
+    assert '<tr class="offending"><td><code>Company</code>' in text

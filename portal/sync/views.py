@@ -84,6 +84,7 @@ def detail(team_id: int, sync_id: int):
         may_retry=actions.may_retry(found.job),
         may_dismiss=actions.may_dismiss(found.job),
         retention_days=current_app.config["SYNC_TRAIL_RETENTION_DAYS"],
+        mapping_url=url_for("integrations.edit", calendar_id=found.calendar.id),
         breadcrumbs=_sync_breadcrumbs(access, found),
     )
 
