@@ -8,9 +8,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from flask import current_app, url_for
+from flask import current_app
 from sqlalchemy import select
 
+from ..calendars.urls import booking_page_url
 from ..extensions import db
 from ..models import Booking, Calendar, OnCancel, SalesforceIntegration, SalesforceObject, SourceKind
 from ..sync import snapshots
@@ -174,10 +175,6 @@ def booking_for_preview(calendar: Calendar, booking_id: str) -> Booking | None:
         return None
     booking = db.session.get(Booking, int(booking_id))
     return booking if booking is not None and booking.calendar_id == calendar.id else None
-
-
-def booking_page_url(calendar: Calendar) -> str:
-    return url_for("booking.calendar_page", slug=calendar.slug, _external=True)
 
 
 def preview_booking(calendar: Calendar, booking: Booking | None) -> BookingSnapshot:
