@@ -263,6 +263,19 @@ def test_odd_paging_and_search_values_never_break_the_page(client, admin_view, d
     assert client.get(errors_url(team, **args)).status_code == 200
 
 
+def test_pagination_links_carry_only_the_known_filters(client, admin_view, db_session):
+    team, calendar, _ = admin_view
+    for _ in range(26):
+        make_sync(db_session, make_booking(db_session, calendar))
+
+    response = client.get(errors_url(team, per_page=25, state="failed", _method="PATCH", _scheme="javascript"))
+
+    next_link = re.search(r'<a rel="next" href="([^"]*)"', response.get_data(as_text=True)).group(1)
+    assert response.status_code == 200
+    assert next_link.startswith(f"/teams/{team.id}/salesforce/errors?")
+    assert "state=failed" in next_link and "page=2" in next_link and "_method" not in next_link
+
+
 # --- health at a glance ----------------------------------------------------------------------------------------
 
 

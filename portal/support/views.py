@@ -8,7 +8,15 @@ from flask import abort, current_app, flash, redirect, render_template, request,
 from ..audit import record
 from ..extensions import db
 from ..sync import actions
-from ..sync.forms import PER_PAGE_CHOICES, ConfirmForm, parse_audit_filters, parse_error_filters
+from ..sync.forms import (
+    AUDIT_FILTER_ARGS,
+    ERROR_FILTER_ARGS,
+    PER_PAGE_CHOICES,
+    ConfirmForm,
+    carried_filters,
+    parse_audit_filters,
+    parse_error_filters,
+)
 from ..sync.queries import (
     STATES,
     Scope,
@@ -35,7 +43,8 @@ def failures():
     filters, problems = parse_error_filters(request.args, team_filter=True)
     page = error_page(db.session, ALL_TEAMS, filters)
     shown = sorted({row.team_id for row in page.rows})
-    record("support.view_failures", team_id=filters.team_id, teams_shown=shown, filters=_filter_args())
+    carried = carried_filters(request.args, ERROR_FILTER_ARGS)
+    record("support.view_failures", team_id=filters.team_id, teams_shown=shown, filters=carried)
     db.session.commit()
     return render_template(
         "support/failures.html",
@@ -46,7 +55,7 @@ def failures():
         codes=error_code_choices(db.session, ALL_TEAMS),
         states=STATES,
         per_page_choices=PER_PAGE_CHOICES,
-        query_args=_filter_args(),
+        query_args=carried,
         breadcrumbs=[("Support", None), ("Failed syncs", None)],
     )
 
@@ -99,7 +108,8 @@ def audit():
     filters, problems = parse_audit_filters(request.args)
     page = audit_page(db.session, filters)
     shown = sorted({row.team_id for row in page.rows if row.team_id is not None})
-    record("support.view_audit", team_id=filters.team_id, teams_shown=shown, filters=_filter_args())
+    carried = carried_filters(request.args, AUDIT_FILTER_ARGS)
+    record("support.view_audit", team_id=filters.team_id, teams_shown=shown, filters=carried)
     db.session.commit()
     return render_template(
         "support/audit.html",
@@ -107,7 +117,7 @@ def audit():
         problems=problems,
         page=page,
         per_page_choices=PER_PAGE_CHOICES,
-        query_args=_filter_args(),
+        query_args=carried,
         breadcrumbs=[("Support", url_for(".failures")), ("Audit log", None)],
     )
 
@@ -117,10 +127,6 @@ def _load_sync(team_id: int, sync_id: int) -> SyncDetail:
     if found is None or found.job.team_id != team_id:
         abort(404)
     return found
-
-
-def _filter_args() -> dict[str, str]:
-    return {k: v[:320] for k, v in request.args.items() if k != "page" and v}
 
 
 def _breadcrumbs(found: SyncDetail, *tail: tuple[str, str | None]) -> list[tuple[str, str | None]]:

@@ -13,6 +13,8 @@ from wtforms.validators import DataRequired, Length
 from .queries import STATES, AuditFilters, ErrorFilters
 
 PER_PAGE_CHOICES = (25, 50, 100, 200)
+ERROR_FILTER_ARGS = ("team", "calendar", "code", "state", "from", "to", "q", "per_page")
+AUDIT_FILTER_ARGS = ("team", "action", "actor", "per_page")
 MAX_PAGE = 100_000
 
 
@@ -74,6 +76,12 @@ def parse_audit_filters(args: Mapping[str, str]) -> tuple[AuditFilters, dict[str
         per_page=_per_page(args),
     )
     return filters, problems
+
+
+def carried_filters(args: Mapping[str, str], names: tuple[str, ...]) -> dict[str, str]:
+    """The filters in use, to carry into pagination links and audit entries (only known names: a query argument
+    like `_method` must never reach url_for)."""
+    return {name: args[name][:320] for name in names if args.get(name)}
 
 
 def _optional_id(args: Mapping[str, str], name: str, problems: dict[str, str], message: str) -> int | None:

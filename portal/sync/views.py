@@ -13,7 +13,15 @@ from ..extensions import db
 from ..models import Role, utcnow
 from . import actions, presenters
 from .chart import health_chart
-from .forms import PER_PAGE_CHOICES, ConfirmForm, DismissForm, RetryAllForm, parse_error_filters
+from .forms import (
+    ERROR_FILTER_ARGS,
+    PER_PAGE_CHOICES,
+    ConfirmForm,
+    DismissForm,
+    RetryAllForm,
+    carried_filters,
+    parse_error_filters,
+)
 from .queries import (
     STATES,
     Scope,
@@ -67,7 +75,7 @@ def errors(team_id: int):
         codes=error_code_choices(db.session, scope),
         states=STATES,
         per_page_choices=PER_PAGE_CHOICES,
-        query_args=_query_args(),
+        query_args=carried_filters(request.args, ERROR_FILTER_ARGS),
         breadcrumbs=_breadcrumbs(access, ("Sync errors", None)),
     )
 
@@ -181,11 +189,6 @@ def _load_sync(team_id: int, sync_id: int) -> tuple[TeamAccess, SyncDetail]:
         abort(404)
     require(access.can_edit_calendar(found.calendar))
     return access, found
-
-
-def _query_args() -> dict[str, str]:
-    """The current filters, to carry into pagination links."""
-    return {k: v for k, v in request.args.items() if k != "page" and v}
 
 
 def _breadcrumbs(access: TeamAccess, *tail: tuple[str, str | None]) -> list[tuple[str, str | None]]:
