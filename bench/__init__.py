@@ -1,0 +1,1 @@
+"""Benchmarks that print figures (docs/performance.md): api_calls, throughput, latency, pages, drill."""
