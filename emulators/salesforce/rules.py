@@ -267,7 +267,7 @@ def _condition_holds(condition: dict, record: dict) -> bool:
 
 def _check_duplicates(org: Org, sobject: str, record: dict, headers: dict, version: str) -> None:
     mode = org.settings["duplicate_rules"].get(sobject, "off")
-    if mode not in DUPLICATE_MESSAGES or not record.get("Email"):
+    if mode not in DUPLICATE_MESSAGES:
         return
     matches = find_duplicates(org, sobject, record)
     if not matches or (mode == "alert" and allow_save_requested(headers)):
@@ -276,16 +276,29 @@ def _check_duplicates(org: Org, sobject: str, record: dict, headers: dict, versi
 
 
 def find_duplicates(org: Org, sobject: str, record: dict) -> list[dict]:
-    """The standard matching rule, reduced to an exact case-insensitive e-mail match."""
-    email = record["Email"].lower()
+    """The standard matching rules, with exact case-insensitive comparisons where Salesforce uses fuzzy ones:
+    the same e-mail, or the same person by name — with the same Company (Lead) or the same Phone (Contact)."""
     return [
         other
         for other in org.records[sobject].values()
         if other["Id"] != record.get("Id")
         and not other["IsDeleted"]
         and not other.get("IsConverted")
-        and (other.get("Email") or "").lower() == email
+        and (_same(record, other, "Email") or _same_person(sobject, record, other))
     ]
+
+
+def _same(record: dict, other: dict, field: str) -> bool:
+    value = (record.get(field) or "").strip().lower()
+    return bool(value) and value == (other.get(field) or "").strip().lower()
+
+
+def _same_person(sobject: str, record: dict, other: dict) -> bool:
+    if not _same(record, other, "LastName"):
+        return False
+    if record.get("FirstName") and other.get("FirstName") and not _same(record, other, "FirstName"):
+        return False
+    return _same(record, other, "Company" if sobject == "Lead" else "Phone")
 
 
 def allow_save_requested(headers: dict) -> bool:

@@ -170,6 +170,34 @@ def test_blocking_duplicate_rule_refuses_even_with_allow_save(salesforce_rest, s
     assert error["duplicateResult"]["allowSave"] is False
 
 
+@pytest.mark.parametrize(
+    ("sobject", "existing", "new", "duplicate"),
+    [
+        ("Lead", {"LastName": "Sato", "Company": "Acme"}, {"LastName": "SATO", "Company": "acme"}, True),
+        ("Lead", {"LastName": "Sato", "Company": "Acme"}, {"LastName": "Sato", "Company": "Other"}, False),
+        (
+            "Lead",
+            {"FirstName": "Ken", "LastName": "Sato", "Company": "Acme"},
+            {"FirstName": "Yui", "LastName": "Sato", "Company": "Acme"},
+            False,
+        ),
+        ("Contact", {"LastName": "Sato", "Phone": "03-1234"}, {"LastName": "Sato", "Phone": "03-1234"}, True),
+        ("Contact", {"LastName": "Sato", "Phone": "03-1234"}, {"LastName": "Sato", "Phone": "03-9999"}, False),
+    ],
+)
+def test_duplicate_rules_also_match_the_same_person_without_the_same_e_mail(
+    salesforce_rest, salesforce_control, sobject, existing, new, duplicate
+):
+    salesforce_control.update_settings(duplicate_rules={sobject: "block"})
+    salesforce_rest.post(f"/sobjects/{sobject}", json={**existing, "Email": "first@example.com"})
+
+    response = salesforce_rest.post(f"/sobjects/{sobject}", json={**new, "Email": "second@example.com"})
+
+    assert (response.status_code == 400) is duplicate
+    if duplicate:
+        assert only_error(response)["errorCode"] == "DUPLICATES_DETECTED"
+
+
 def test_validation_rule_gives_its_own_message(salesforce_rest, salesforce_control):
     rule = {
         "object": "Lead",
