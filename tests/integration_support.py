@@ -94,6 +94,7 @@ class _FormReader(HTMLParser):
         self._select: str | None = None
         self._option: dict | None = None
         self._in_template = 0
+        self._textarea: str | None = None
 
     def handle_starttag(self, tag, attrs):
         attributes = dict(attrs)
@@ -109,6 +110,9 @@ class _FormReader(HTMLParser):
                     self.values[name] = attributes.get("value", "y")
             elif kind != "submit":
                 self.values[name] = attributes.get("value") or ""
+        elif tag == "textarea" and name:
+            self._textarea = name
+            self.values[name] = ""
         elif tag == "select" and name:
             self._select = name
             self.options[name] = []
@@ -122,10 +126,16 @@ class _FormReader(HTMLParser):
     def handle_data(self, data):
         if self._option is not None:
             self._option["label"] += data
+        elif self._textarea is not None:
+            self.values[self._textarea] += data
 
     def handle_endtag(self, tag):
         if tag == "template":
             self._in_template -= 1
+        elif tag == "textarea" and self._textarea is not None:
+            text = self.values[self._textarea]
+            self.values[self._textarea] = text[2:] if text.startswith("\r\n") else text.removeprefix("\n")
+            self._textarea = None
         elif tag == "option":
             self._option = None
         elif tag == "select":

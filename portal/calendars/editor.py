@@ -13,6 +13,7 @@ from sqlalchemy.exc import IntegrityError
 
 from .. import audit
 from ..extensions import db
+from ..integrations import service as integrations
 from ..models import AvailabilityRange, Calendar, CalendarHost, NameFormat, Question, QuestionKind, Team, User
 from .forms import CalendarForm
 
@@ -50,9 +51,21 @@ def create_calendar(team: Team, created_by: User, form: CalendarForm) -> Calenda
     return calendar
 
 
+class MappedQuestionsRemoved(Exception):
+    """Saving would delete booking questions the Salesforce mapping uses; nothing was saved, so the editor asks."""
+
+
 def update_calendar(calendar: Calendar, form: CalendarForm) -> Calendar:
+    in_use = integrations.questions_in_use(calendar)
+    labels = {question.id: question.label for question in calendar.questions}
     with _slug_guard():
         _apply(calendar, form)
+        kept = {question.id for question in calendar.questions}
+        deleted = [(qid, labels[qid]) for qid in in_use if qid in labels and qid not in kept]
+        if deleted and not form.remove_mapped_questions.data:
+            db.session.rollback()
+            raise MappedQuestionsRemoved(integrations.mapped_removal_message(in_use, deleted))
+        integrations.flag_for_deleted_question(calendar, deleted)
         audit.record("calendar.updated", team_id=calendar.team_id, target=calendar, name=calendar.name)
         db.session.commit()
     return calendar

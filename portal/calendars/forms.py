@@ -223,6 +223,8 @@ class CalendarForm(FlaskForm):
     company = SelectField("Company question", choices=choices(OPTIONAL_FIELD_CHOICES))
     phone = SelectField("Phone question", choices=choices(OPTIONAL_FIELD_CHOICES))
     questions = FieldList(FormField(QuestionRow))
+    # Shown only when saving would delete questions a Salesforce mapping uses (editor.MappedQuestionsRemoved).
+    remove_mapped_questions = BooleanField("Delete them anyway")
 
     def __init__(self, *args, members: list[tuple[int, str]] = (), **kwargs) -> None:
         super().__init__(*args, **kwargs)

@@ -72,6 +72,8 @@ def edit(calendar_id: int):
             editor.update_calendar(calendar, form)
         except editor.SlugTaken:
             _slug_taken(form)
+        except editor.MappedQuestionsRemoved as refusal:
+            form.remove_mapped_questions.errors = [str(refusal)]
         else:
             flash("Calendar saved.", "success")
             return redirect(url_for("calendars.edit", calendar_id=calendar.id))

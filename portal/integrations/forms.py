@@ -112,9 +112,14 @@ class IntegrationForm(Form):
         """Fill every row's pull-downs (and the script's blank row): the object's fields and the calendar's sources."""
         source_choices = source_choices_for(sources)
         self.row_template = MappingRowForm(prefix=f"{self.rows.name}-{ROW_INDEX_PLACEHOLDER}-")
+        known_sources = {choice.value for choice in source_choices}
         for row in [*(entry.form for entry in self.rows), self.row_template]:
             row.sf_field.choices = field_choices(fields, self.overwrites, row.sf_field.data)
             row.source.choices = source_choices
+            if row.source.data and row.source.data not in known_sources:
+                # Keep a deleted question's row showing what it used, so the row can say why it fails.
+                gone = SelectChoice(row.source.data, "A deleted question or item: choose another source")
+                row.source.choices = [*source_choices, gone]
 
 
 def field_choices(fields: ObjectFields, overwrite: bool, selected: str | None = None) -> list[SelectChoice]:

@@ -110,6 +110,15 @@ def flag_for_deleted_question(calendar: Calendar, deleted: Iterable[tuple[int, s
     )
 
 
+def mapped_removal_message(in_use: dict[int, list[str]], deleted: Iterable[tuple[int, str]]) -> str:
+    """Why the calendar editor asks before deleting questions the Salesforce mapping uses."""
+    mapped = "; ".join(f"“{label}” → {', '.join(in_use[question_id])}" for question_id, label in deleted)
+    return (
+        f"Saving deletes booking questions the Salesforce integration maps ({mapped}). Tick this box and save again "
+        "to delete them anyway: the integration is then flagged until its mapping is fixed."
+    )
+
+
 def describe_for_audit(settings: IntegrationSettings) -> dict:
     """The settings and mapping as plain values for an audit event's details."""
     return {
