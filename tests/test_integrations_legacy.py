@@ -106,6 +106,7 @@ def test_the_example_file_in_docs_imports_into_the_demo_calendar(app, db_session
             'exactly "lead_label" and "source"',
         ),
         ([entry("legacy-first", ("LastName", "item:weather"))], "unknown system item 'weather'"),
+        ([entry("legacy-first", *[(f"F{n}__c", "fixed:x") for n in range(101)])], "more than 100 rows"),
         (
             [entry("legacy-first", ("LastName", "question:Name"), ("lastname", "fixed:x"))],
             "LastName is mapped more than once",

@@ -327,6 +327,15 @@ def test_forged_values_are_refused_without_a_server_error(client, db_session, wo
     ]
 
 
+def test_control_characters_in_typed_values_are_refused_at_their_field(client, db_session, world):
+    login(client, world.owner)
+    data = editor_post(csrf_token(client), [*base_rows(world.calendar), ("Title", "fixed", "Buyer\x00")])
+
+    page = refused(client.post(f"{world.editor_url}/new", data=data), db_session)
+
+    assert "Remove the control characters (such as NUL) from this field." in page
+
+
 # -- adding and removing rows without JavaScript -------------------------------------------------------------------
 
 

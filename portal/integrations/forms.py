@@ -11,6 +11,7 @@ from wtforms import BooleanField, FieldList, Form, FormField, RadioField, Select
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length
 
+from ..calendars.forms import no_control_characters
 from ..models import OnCancel, SalesforceObject
 from ..sync.fields import FieldInfo, ObjectFields
 
@@ -33,8 +34,8 @@ class MappingRowForm(Form):
 
     sf_field = SelectField("Salesforce field", choices=[], validate_choice=False)
     source = SelectField("Source", choices=[], validate_choice=False)
-    fixed_value = StringField("Fixed value", validators=[Length(max=1000)])
-    fallback_value = StringField("Fallback when blank", validators=[Length(max=1000)])
+    fixed_value = StringField("Fixed value", validators=[Length(max=1000), no_control_characters()])
+    fallback_value = StringField("Fallback when blank", validators=[Length(max=1000), no_control_characters()])
     remove = BooleanField("Remove this row")
 
     def __init__(self, *args, **kwargs) -> None:

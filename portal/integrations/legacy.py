@@ -16,6 +16,7 @@ from ..models import Calendar, OnCancel, SalesforceObject
 from ..sync.inputs import FIXED, ITEM, QUESTION, IntegrationSettings, MappingRow
 from ..sync.sources import SYSTEM_ITEMS
 from . import service
+from .forms import MAX_ROWS
 
 
 class LegacyImportError(ValueError):
@@ -78,6 +79,8 @@ def _entry(number: int, item: Any) -> LegacyEntry:
     rows = item.get("information_to_be_retrieved")
     if not isinstance(rows, list) or not rows:
         raise LegacyImportError(f'{where}: "information_to_be_retrieved" must be a non-empty list.')
+    if len(rows) > MAX_ROWS:
+        raise LegacyImportError(f"{where}: more than {MAX_ROWS} rows; the mapping editor holds at most {MAX_ROWS}.")
     mappings = tuple(_row(where, calendar, index, row) for index, row in enumerate(rows, start=1))
     first_spelling: dict[str, str] = {}
     for row in mappings:
