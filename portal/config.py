@@ -104,7 +104,10 @@ def _check(config: dict) -> None:
 
 
 def _require_https(config: dict) -> None:
-    """Production talks to Salesforce and identity providers over TLS only (design §6)."""
+    """Production talks to Salesforce and identity providers over TLS only (design §6), and knows its own
+    public address (workers write booking page URLs into Salesforce without a request to take it from)."""
+    if not config["PUBLIC_BASE_URL"].startswith("https://"):
+        raise ConfigError("PUBLIC_BASE_URL must be set to the portal's https:// address in production")
     for name in (
         "GOOGLE_DISCOVERY_URL",
         "MICROSOFT_DISCOVERY_URL",

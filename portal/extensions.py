@@ -20,29 +20,42 @@ def sqlalchemy_url(database_url: str) -> str:
     return database_url
 
 
+class AppSession(Session):
+    """Binds to the current app's engine at each use, so apps in one process (tests) keep their own databases;
+    an explicit bind (tests' rollback-per-test connection) wins."""
+
+    def get_bind(self, mapper=None, clause=None, **kwargs):
+        if self.bind is not None:
+            return self.bind
+        return current_app.extensions["database"].engine
+
+
+class AppDatabase:
+    """One app's engine."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+
 class Database:
-    """One engine per app and a request-scoped session, removed at the end of each request."""
+    """A request-scoped session (removed at the end of each app context) over the current app's engine."""
 
     def __init__(self) -> None:
-        self.session_factory = sessionmaker(expire_on_commit=False)
+        self.session_factory = sessionmaker(class_=AppSession, expire_on_commit=False)
         self.session: scoped_session[Session] = scoped_session(self.session_factory)
-        self._engine: Engine | None = None
 
     def init_app(self, app: Flask) -> None:
-        self._engine = create_engine(
+        engine = create_engine(
             sqlalchemy_url(app.config["DATABASE_URL"]),
             pool_pre_ping=True,
             pool_size=app.config.get("DB_POOL_SIZE", 5),
         )
-        self.session_factory.configure(bind=self._engine)
+        app.extensions["database"] = AppDatabase(engine)
         app.teardown_appcontext(lambda exc: self.session.remove())
-        app.extensions["database"] = self
 
     @property
     def engine(self) -> Engine:
-        if self._engine is None:
-            raise RuntimeError("Database.init_app has not been called")
-        return self._engine
+        return current_app.extensions["database"].engine
 
 
 class RedisQueues:

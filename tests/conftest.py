@@ -168,7 +168,7 @@ def db_session(app):
         db.session.remove()
         transaction.rollback()
         connection.close()
-        db.session_factory.configure(bind=db.engine, join_transaction_mode="conditional_savepoint")
+        db.session_factory.configure(bind=None, join_transaction_mode="conditional_savepoint")
 
 
 @pytest.fixture

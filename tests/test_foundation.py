@@ -11,7 +11,7 @@ from alembic.config import Config
 from portal.config import ConfigError, load_config
 from portal.security import safe_next
 
-BASE_ENV = {"SECRET_KEY": "s", "DATABASE_URL": "postgresql://db/x"}
+BASE_ENV = {"SECRET_KEY": "s", "DATABASE_URL": "postgresql://db/x", "PUBLIC_BASE_URL": "https://portal.example"}
 
 
 def test_production_config_refuses_plain_http_providers():
@@ -102,3 +102,8 @@ def test_alembic_migrations_match_the_models(database_factory):
     config.attributes["url"] = database_factory("check")
     config.attributes["configure_logger"] = False
     command.check(config)  # raises when autogenerate would find differences
+
+
+def test_production_config_requires_the_public_https_address():
+    with pytest.raises(ConfigError, match="PUBLIC_BASE_URL"):
+        load_config({"SECRET_KEY": "s", "DATABASE_URL": "postgresql://db/x"})

@@ -25,6 +25,8 @@ log = logging.getLogger("portal.sync.schedule")
 RUN_SYNC_JOB = "jobs.sync.run_sync_job"
 BLOCKING = (SyncStatus.PENDING, SyncStatus.RUNNING, SyncStatus.WAITING)
 LIVE_RQ_STATES = {JobStatus.QUEUED, JobStatus.SCHEDULED, JobStatus.STARTED, JobStatus.DEFERRED}
+# RQ's scheduler keeps times in whole seconds, so a delayed attempt may start up to a second early.
+EARLY_START_TOLERANCE = timedelta(seconds=2)
 
 
 def rq_job_id(job_id: int, attempt: int) -> str:
@@ -76,7 +78,7 @@ def claim(session: Session, job_id: int, now: datetime | None = None) -> Claim |
     job = session.scalar(
         select(SyncJob)
         .where(SyncJob.id == job_id, SyncJob.status == SyncStatus.PENDING)
-        .where(or_(SyncJob.next_attempt_at.is_(None), SyncJob.next_attempt_at <= now))
+        .where(or_(SyncJob.next_attempt_at.is_(None), SyncJob.next_attempt_at <= now + EARLY_START_TOLERANCE))
         .with_for_update(skip_locked=True)
     )
     if job is None:
@@ -173,6 +175,15 @@ def requeue(session: Session, jobs: list[SyncJob], now: datetime | None = None) 
     session.commit()
     for job in sorted(jobs, key=lambda j: j.id):
         _try_enqueue(job.id, job.attempts + 1)
+
+
+def release_team(session: Session, team_id: int) -> int:
+    """Waiting jobs of a team go out now (its connection is back); returns how many."""
+    waiting = session.scalars(
+        select(SyncJob).where(SyncJob.team_id == team_id, SyncJob.status == SyncStatus.WAITING)
+    ).all()
+    requeue(session, list(waiting))
+    return len(waiting)
 
 
 # --- the sweep ------------------------------------------------------------------------------------------------

@@ -1,0 +1,215 @@
+"""Applying one SyncJob attempt: the one place that touches both the database and Salesforce.
+
+It claims the row, checks what must hold first (integration, plan, connection), drives the pure planner
+(portal.sync.plan) with one Composite read and one Composite write through the Salesforce client, stores the ids
+as soon as they return, and records the outcome — synced, skipped, waiting, retried later or failed — with the
+attempt's redacted trail.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from flask import current_app
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ..calendars.urls import booking_page_url
+from ..extensions import db
+from ..models import (
+    Booking,
+    ConnectionStatus,
+    SalesforceConnection,
+    SalesforceIntegration,
+    SalesforceLink,
+    SyncAttempt,
+    SyncJob,
+    SyncStatus,
+    utcnow,
+)
+from ..salesforce.client import SalesforceClient, client_for_connection
+from ..salesforce.errors import SalesforceAuthError, SalesforceRequestError, SalesforceUnavailable
+from . import schedule
+from .catalogue import SyncError, sync_error
+from .fields import ObjectFields, fields_from_describe
+from .plan import Outcome, Step, advance, first_step
+from .snapshots import sync_request
+
+log = logging.getLogger("portal.sync")
+
+
+@dataclass(frozen=True)
+class Blocker:
+    """Why a job cannot run now: it is skipped for good, or waits until the cause is fixed."""
+
+    status: SyncStatus
+    reason: str
+
+
+def run(sync_job_id: int) -> str:
+    """Run the job's next attempt if it is ours to run; returns what happened, for the RQ result and logs."""
+    session = db.session
+    claimed = schedule.claim(session, sync_job_id)
+    if claimed is None:
+        return "not claimed"
+    job = session.get(SyncJob, sync_job_id, populate_existing=True)
+    attempt = SyncAttempt(sync_job_id=job.id, number=claimed.attempt, trail=[])
+    session.add(attempt)
+    session.commit()
+    try:
+        return _attempt(session, job, attempt)
+    except Exception:  # a bug or an outage of our own database: keep the job retryable, never lose it
+        log.exception("sync attempt crashed", extra={"sync_job_id": job.id})
+        session.rollback()
+        error = sync_error("INTERNAL_ERROR", "The portal failed while syncing this booking; it is retried.")
+        return _failed(session, job, attempt, SyncError(**{**error.__dict__, "retryable": True}))
+
+
+def _attempt(session: Session, job: SyncJob, attempt: SyncAttempt) -> str:
+    integration = session.scalar(
+        select(SalesforceIntegration).where(SalesforceIntegration.calendar_id == job.calendar_id)
+    )
+    connection = session.scalar(select(SalesforceConnection).where(SalesforceConnection.team_id == job.team_id))
+    blocker = blocker_for(job, integration, connection)
+    if blocker is not None:
+        return _blocked(session, job, attempt, blocker)
+    if near_daily_limit(connection, utcnow(), current_app.config["SYNC_API_USAGE_CEILING"]):
+        attempt.outcome, attempt.finished_at = "deferred (near the daily API limit)", utcnow()
+        until = utcnow() + timedelta(seconds=current_app.config["SYNC_NEAR_LIMIT_DELAY_SECONDS"])
+        schedule.defer(session, job, until, reason="near_api_limit")
+        return "deferred"
+
+    trail: list[dict] = []
+    try:
+        with client_for_connection(connection.id, on_exchange=trail.append) as client:
+            outcome = _apply(session, job, integration, connection, client)
+            attempt.api_calls = client.api_calls
+    except SalesforceAuthError as error:
+        _close_attempt(attempt, trail, "waiting", error.code)
+        return _blocked(session, job, attempt, Blocker(SyncStatus.WAITING, _waiting_reason(error)))
+    except SalesforceUnavailable as error:
+        _close_attempt(attempt, trail, "unavailable", error.code or "SERVER_UNAVAILABLE")
+        code = error.code or ("UNKNOWN_OUTCOME" if error.may_have_committed else "SERVER_UNAVAILABLE")
+        return _failed(session, job, attempt, sync_error(code, error.message, http_status=error.status or 503))
+    except SalesforceRequestError as error:
+        _close_attempt(attempt, trail, "refused", error.code)
+        return _failed(session, job, attempt, sync_error(error.code, error.message, tuple(error.fields), error.status))
+    _close_attempt(attempt, trail, "synced" if outcome.ok else "failed", outcome.error.code if outcome.error else "")
+    if not outcome.ok:
+        return _failed(session, job, attempt, outcome.error)
+    return _synced(session, job, outcome, connection.instance_url)
+
+
+def _apply(
+    session: Session,
+    job: SyncJob,
+    integration: SalesforceIntegration,
+    connection: SalesforceConnection,
+    client: SalesforceClient,
+) -> Outcome:
+    booking = session.get(Booking, job.booking_id)
+    link = session.get(SalesforceLink, job.booking_id)
+    fields = object_fields(session, connection, integration.object_name.value)
+    sync = sync_request(
+        job.event,
+        booking,
+        integration,
+        fields,
+        api_version=current_app.config["SALESFORCE_API_VERSION"],
+        booking_page_url=booking_page_url(booking.calendar),
+        link=link,
+    )
+    step: Step = first_step(sync)
+    while step.outcome is None:
+        response = client.request("POST", step.request.url, json=step.request.body())
+        step = advance(step, response)
+    return step.outcome
+
+
+def object_fields(session: Session, connection: SalesforceConnection, object_name: str) -> ObjectFields:
+    """The object's describe from the cache the mapping editor filled; fetched (one extra call) only when missing."""
+    from ..integrations.describe import describe_of
+
+    payload = describe_of(connection, object_name).payload
+    session.commit()
+    return fields_from_describe(payload)
+
+
+def blocker_for(
+    job: SyncJob, integration: SalesforceIntegration | None, connection: SalesforceConnection | None
+) -> Blocker | None:
+    """What stops this job from reaching Salesforce now (design §5): skipped for good, or waiting for a person."""
+    if integration is None:
+        return Blocker(SyncStatus.SKIPPED, "no_integration")
+    if not integration.enabled:
+        return Blocker(SyncStatus.SKIPPED, "paused")
+    if not integration.calendar.team.is_premium:
+        return Blocker(SyncStatus.WAITING, "plan")
+    if connection is None:
+        return Blocker(SyncStatus.WAITING, "not_connected")
+    if connection.status == ConnectionStatus.NEEDS_RECONNECT:
+        return Blocker(SyncStatus.WAITING, "needs_reconnect")
+    return None
+
+
+def near_daily_limit(connection: SalesforceConnection, now: datetime, ceiling: float) -> bool:
+    """Slow down when the last usage seen (within the hour) is past the ceiling, instead of burning the rest."""
+    used, limit, seen = connection.api_usage_used, connection.api_usage_limit, connection.api_usage_seen_at
+    if not used or not limit or seen is None or now - seen > timedelta(hours=1):
+        return False
+    return used / limit >= ceiling
+
+
+def _waiting_reason(error: SalesforceAuthError) -> str:
+    return "not_connected" if error.code == "not_connected" else "needs_reconnect"
+
+
+# --- recording outcomes ---------------------------------------------------------------------------------------
+
+
+def _close_attempt(attempt: SyncAttempt, trail: list[dict], outcome: str, error_code: str) -> None:
+    attempt.trail = trail
+    attempt.outcome, attempt.error_code = outcome, error_code or ""
+    attempt.finished_at = utcnow()
+
+
+def _blocked(session: Session, job: SyncJob, attempt: SyncAttempt, blocker: Blocker) -> str:
+    if attempt.finished_at is None:
+        attempt.outcome, attempt.finished_at = blocker.status.value, utcnow()
+    job.error_code = job.error_message = ""
+    schedule.finish(session, job, blocker.status, blocker.reason)
+    return f"{blocker.status.value}: {blocker.reason}"
+
+
+def _synced(session: Session, job: SyncJob, outcome: Outcome, instance_url: str) -> str:
+    job.action_taken = outcome.action_taken
+    job.sf_object, job.sf_record_id, job.sf_event_id = outcome.sf_object, outcome.record_id, outcome.event_id
+    job.error_code, job.error_message, job.error_fields, job.retryable = "", "", [], False
+    if outcome.record_id:
+        _store_link(session, job.booking_id, outcome, instance_url)
+    schedule.finish(session, job, SyncStatus.SYNCED)
+    log.info("synced: %s", outcome.action_taken, extra={"sync_job_id": job.id, "booking_id": job.booking_id})
+    return "synced"
+
+
+def _store_link(session: Session, booking_id: int, outcome: Outcome, instance_url: str) -> None:
+    link = session.get(SalesforceLink, booking_id) or SalesforceLink(booking_id=booking_id)
+    link.sf_object, link.record_id, link.event_id = outcome.sf_object, outcome.record_id, outcome.event_id
+    link.instance_url = instance_url
+    session.add(link)
+
+
+def _failed(session: Session, job: SyncJob, attempt: SyncAttempt, error: SyncError) -> str:
+    """A transient error is retried with backoff until the retries run out; a permanent one fails at once."""
+    job.error_code, job.error_message, job.error_fields = error.code, error.message, list(error.fields)
+    job.retryable = error.retryable
+    if attempt.finished_at is None:
+        attempt.outcome, attempt.error_code, attempt.finished_at = "failed", error.code, utcnow()
+    if error.retryable and schedule.retry_later(session, job):
+        log.info("retrying later: %s", error.code, extra={"sync_job_id": job.id})
+        return f"retry: {error.code}"
+    schedule.finish(session, job, SyncStatus.FAILED)
+    log.info("failed: %s", error.code, extra={"sync_job_id": job.id})
+    return f"failed: {error.code}"

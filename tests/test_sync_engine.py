@@ -1,0 +1,332 @@
+"""The sync engine end to end: bookings committed in PostgreSQL, real RQ workers on real Redis, the Salesforce
+emulator over HTTP. Each test asserts the records in the emulator afterwards and the API calls it logged."""
+
+from __future__ import annotations
+
+import pytest
+
+from portal import create_app
+from portal.models import OnCancel, SalesforceObject, SyncEvent, SyncStatus
+from tests.fixtures.services import WorkerProcesses
+from tests.sync_world import World
+
+WORKERS = 2
+
+
+@pytest.fixture(scope="module")
+def engine_app(base_config, database_factory):
+    config = {
+        **base_config,
+        "DATABASE_URL": database_factory("sync"),
+        "RQ_QUEUE_PREFIX": base_config["RQ_QUEUE_PREFIX"] + "engine",
+        "SYNC_RETRY_BACKOFF_SECONDS": [1, 1, 2],
+        "PUBLIC_BASE_URL": "http://127.0.0.1:5000",  # a loopback callback, as the emulator accepts
+    }
+    app = create_app(config)
+    yield app
+    app.extensions["database"].engine.dispose()
+
+
+@pytest.fixture(scope="module")
+def engine_workers(engine_app):
+    workers = WorkerProcesses()
+    workers.start(engine_app, WORKERS)
+    yield workers
+    workers.stop()
+
+
+@pytest.fixture
+def world_of(engine_app, engine_workers, salesforce_emulator, salesforce_control):
+    def make(**settings) -> World:
+        return World.create(engine_app, salesforce_emulator, salesforce_control, **settings)
+
+    return make
+
+
+def _synced(world: World, booking_id: int, count: int = 1):
+    jobs = world.wait(booking_id, count=count)
+    assert [job.status for job in jobs] == [SyncStatus.SYNCED] * count, [
+        (j.status, j.error_code, j.error_message) for j in jobs
+    ]
+    return jobs
+
+
+# -- new and existing guests ---------------------------------------------------------------------------------------
+
+
+def test_new_guest_becomes_a_lead_with_an_event_in_two_calls(world_of):
+    world = world_of()
+
+    booking_id = world.book("new.guest@example.com", name="Nora New", company="Newco", phone="+81 3 1234 5678")
+
+    job = _synced(world, booking_id)[0]
+    [lead] = world.records("Lead", "new.guest@example.com")
+    assert (lead["LastName"], lead["Company"], lead["LeadSource"], lead["Phone"]) == (
+        "Nora New",
+        "Newco",
+        "Web",
+        "+81 3 1234 5678",
+    )
+    [event] = world.events_for(lead["Id"])
+    assert event["Subject"].startswith("Discovery call") and "Nora New" in event["Subject"]
+    assert (job.sf_record_id, job.sf_event_id) == (lead["Id"], event["Id"])
+    assert len(world.instance_calls()) == 2
+    assert world.token_calls() == []
+
+
+def test_existing_guest_with_update_on_gets_only_the_mapped_non_empty_fields(world_of):
+    world = world_of(overwrite=True)
+    lead_id = world.control.seed_record(
+        "Lead", LastName="Old Name", Company="Oldco", Email="known@example.com", Phone="111", Title="CTO"
+    )
+
+    booking_id = world.book("Known@Example.com", name="New Name", company="Newco", phone="")
+
+    _synced(world, booking_id)
+    lead = world.control.get_record(lead_id)
+    assert (lead["LastName"], lead["Company"], lead["LeadSource"]) == ("New Name", "Newco", "Web")
+    assert lead["Phone"] == "111", "a blank answer never blanks out a stored value"
+    assert lead["Title"] == "CTO", "unmapped fields are untouched"
+    assert len(world.records("Lead")) == 1
+    assert len(world.events_for(lead_id)) == 1
+    assert len(world.instance_calls()) == 2
+
+
+def test_existing_guest_with_update_off_is_untouched_and_the_event_still_linked(world_of):
+    world = world_of(overwrite=False)
+    lead_id = world.control.seed_record("Lead", LastName="Kept", Company="Keptco", Email="kept@example.com")
+
+    booking_id = world.book("kept@example.com", name="Changed", company="Changedco")
+
+    _synced(world, booking_id)
+    lead = world.control.get_record(lead_id)
+    assert (lead["LastName"], lead["Company"]) == ("Kept", "Keptco")
+    assert len(world.events_for(lead_id)) == 1
+    assert len(world.instance_calls()) == 2
+
+
+def test_contact_integration_creates_a_contact_with_an_event(world_of):
+    world = world_of(object_name=SalesforceObject.CONTACT)
+
+    booking_id = world.book("contact.guest@example.com", name="Cora Contact")
+
+    _synced(world, booking_id)
+    [contact] = world.records("Contact", "contact.guest@example.com")
+    assert contact["LastName"] == "Cora Contact"
+    assert world.records("Lead") == []
+    assert len(world.events_for(contact["Id"])) == 1
+    assert len(world.instance_calls()) == 2
+
+
+def test_contact_first_links_a_lead_integration_to_the_existing_contact(world_of):
+    world = world_of(contact_first=True)
+    contact_id = world.control.seed_record("Contact", LastName="Already Contact", Email="cf@example.com")
+
+    booking_id = world.book("cf@example.com", name="Someone Else")
+
+    job = _synced(world, booking_id)[0]
+    assert world.records("Lead") == []
+    assert job.sf_record_id == contact_id
+    assert len(world.events_for(contact_id)) == 1
+    assert world.control.get_record(contact_id)["LastName"] == "Already Contact"
+    assert len(world.instance_calls()) == 2
+
+
+def test_a_guest_whose_only_lead_is_converted_is_linked_through_the_converted_contact(world_of):
+    world = world_of(overwrite=True)
+    lead_id = world.control.seed_record("Lead", LastName="Conv", Company="Convco", Email="conv@example.com")
+    contact_id = world.control.convert_lead(lead_id)
+    world.control.clear_log()
+
+    booking_id = world.book("conv@example.com", name="Conv Again", company="Other")
+
+    job = _synced(world, booking_id)[0]
+    assert job.sf_record_id == contact_id
+    assert len(world.events_for(contact_id)) == 1
+    assert len(world.records("Lead")) == 1, "no new Lead for a converted guest"
+    assert len(world.instance_calls()) == 2
+
+
+def test_email_with_apostrophe_and_plus_is_matched_exactly(world_of):
+    world = world_of(overwrite=True)
+    lead_id = world.control.seed_record("Lead", LastName="O'Brien", Company="Irish", Email="o'brien+test@example.com")
+    world.control.seed_record("Lead", LastName="Other", Company="X", Email="obrien+test@example.com")
+
+    booking_id = world.book("o'brien+test@example.com", name="Pat O'Brien", company="Irishco")
+
+    job = _synced(world, booking_id)[0]
+    assert job.sf_record_id == lead_id
+    assert world.control.get_record(lead_id)["LastName"] == "Pat O'Brien"
+    assert len(world.records("Lead")) == 2
+
+
+# -- duplicate rules ------------------------------------------------------------------------------------------------
+
+
+def test_alert_duplicate_rule_still_creates_in_two_calls(world_of):
+    world = world_of()
+    world.control.update_settings(duplicate_rules={"Lead": "alert"})
+    world.control.seed_record("Lead", LastName="Dup Guest", Company="Dupco", Email="first@example.com")
+
+    booking_id = world.book("second@example.com", name="Dup Guest", company="Dupco")
+
+    _synced(world, booking_id)
+    assert len(world.records("Lead", "second@example.com")) == 1
+    assert len(world.instance_calls()) == 2
+
+
+def test_blocking_duplicate_rule_uses_the_matched_record_in_three_calls(world_of):
+    world = world_of()
+    world.control.update_settings(duplicate_rules={"Lead": "block"})
+    matched_id = world.control.seed_record("Lead", LastName="Block Guest", Company="Blockco", Email="old@example.com")
+
+    booking_id = world.book("new@example.com", name="Block Guest", company="Blockco")
+
+    job = _synced(world, booking_id)[0]
+    assert job.sf_record_id == matched_id
+    assert len(world.records("Lead")) == 1
+    assert len(world.events_for(matched_id)) == 1
+    assert len(world.instance_calls()) == 3
+
+
+# -- failures -------------------------------------------------------------------------------------------------------
+
+
+def test_blank_required_field_fails_with_zero_api_calls(world_of):
+    world = world_of()  # Company is optional on the form but required for a Lead
+
+    booking_id = world.book("nocompany@example.com", name="No Company", company="")
+
+    [job] = world.wait(booking_id)
+    assert (job.status, job.error_code, job.retryable) == (SyncStatus.FAILED, "REQUIRED_FIELD_MISSING", False)
+    assert "Company" in job.error_fields
+    assert world.instance_calls() == []
+    assert world.records("Lead") == []
+
+
+@pytest.mark.parametrize("fault", ["service_unavailable", "unable_to_lock_row"])
+def test_transient_faults_are_retried_then_synced(world_of, fault):
+    world = world_of()
+    world.control.add_fault(fault, path="composite", method="POST", count=2)
+
+    booking_id = world.book(f"{fault}@example.com", name="Retry Guest")
+
+    job = _synced(world, booking_id)[0]
+    assert job.attempts >= 2
+    assert len(world.records("Lead", f"{fault}@example.com")) == 1
+
+
+def test_expired_session_is_refreshed_once_and_synced(world_of):
+    world = world_of()
+    world.control.expire_access_tokens()
+
+    booking_id = world.book("expired@example.com", name="Expired Session")
+
+    _synced(world, booking_id)
+    assert len(world.token_calls()) == 1
+    assert len(world.records("Lead", "expired@example.com")) == 1
+
+
+def test_invalid_grant_waits_then_syncs_after_reconnecting(world_of, engine_app):
+    world = world_of()
+    world.control.revoke_all_tokens()
+
+    booking_id = world.book("revoked@example.com", name="Revoked Grant")
+
+    [job] = world.wait(booking_id)
+    assert (job.status, job.reason) == (SyncStatus.WAITING, "needs_reconnect")
+    assert world.connection().status.value == "needs_reconnect"
+    assert world.records("Lead") == []
+    _reconnect_as_owner(engine_app, world)
+    _synced(world, booking_id)
+    assert len(world.records("Lead", "revoked@example.com")) == 1
+
+
+def _reconnect_as_owner(app, world: World) -> None:
+    """The owner clicks Connect again on the team's Salesforce page and Allow on Salesforce's."""
+    from portal.extensions import db
+    from portal.models import User
+    from tests.factories import login
+    from tests.salesforce_flow import connect_via_emulator
+
+    with app.app_context():
+        owner = db.session.get(User, world.owner_id)
+        client = login(app.test_client(), owner)
+        response = connect_via_emulator(client, world.team_id)
+        assert response.status_code == 302, response.get_data(as_text=True)
+        db.session.remove()
+
+
+# -- reschedule, cancel and order -----------------------------------------------------------------------------------
+
+
+def test_reschedule_moves_the_event(world_of):
+    world = world_of()
+    booking_id = world.book("move@example.com", name="Mover")
+    [created] = _synced(world, booking_id)
+
+    world.reschedule(booking_id)
+
+    jobs = _synced(world, booking_id, count=2)
+    assert jobs[1].event == SyncEvent.RESCHEDULED
+    event = world.control.get_record(created.sf_event_id)
+    with world.app.app_context():
+        from portal.extensions import db
+        from portal.models import Booking
+
+        booking = db.session.get(Booking, booking_id)
+        start = booking.start_at
+        db.session.remove()
+    assert event["StartDateTime"].startswith(start.strftime("%Y-%m-%dT%H:%M:%S"))
+    assert len(world.records("Event")) == 1
+
+
+def test_cancel_deletes_the_event_and_keeps_the_lead(world_of):
+    world = world_of(on_cancel=OnCancel.DELETE_EVENT)
+    booking_id = world.book("cancel@example.com", name="Canceller")
+    [created] = _synced(world, booking_id)
+
+    world.cancel(booking_id)
+
+    _synced(world, booking_id, count=2)
+    assert world.control.get_record(created.sf_event_id)["IsDeleted"] is True
+    assert len(world.records("Lead", "cancel@example.com")) == 1
+
+
+def test_cancel_marks_the_event_when_set_to_keep_it(world_of):
+    world = world_of(on_cancel=OnCancel.MARK_CANCELLED)
+    booking_id = world.book("mark@example.com", name="Marker")
+    [created] = _synced(world, booking_id)
+
+    world.cancel(booking_id)
+
+    _synced(world, booking_id, count=2)
+    event = world.control.get_record(created.sf_event_id)
+    assert event["Subject"].startswith("Cancelled: ") and not event.get("IsDeleted")
+
+
+def test_a_cancel_enqueued_before_its_create_is_applied_after_it(world_of, engine_workers, engine_app):
+    engine_workers.stop()  # hold the queue while both jobs are enqueued
+    world = world_of()
+    booking_id = world.book("order@example.com", name="Orderly")
+    world.cancel(booking_id)
+    _enqueue_in_reverse(engine_app, world.jobs(booking_id))
+
+    engine_workers.start(engine_app, WORKERS)
+
+    created, cancelled = _synced(world, booking_id, count=2)
+    assert (created.event, cancelled.event) == (SyncEvent.CREATED, SyncEvent.CANCELLED)
+    assert created.finished_at <= cancelled.finished_at
+    assert world.control.get_record(created.sf_event_id)["IsDeleted"] is True
+
+
+def _enqueue_in_reverse(app, jobs):
+    from rq import Queue
+
+    from portal.extensions import queue_name, queues
+
+    with app.app_context():
+        queue = Queue(queue_name(app.config, "sync"), connection=queues.redis)
+        queue.empty()
+        for job in reversed(jobs):
+            queue.enqueue("jobs.sync.run_sync_job", job.id, job_id=f"sync-{job.id}-1")
