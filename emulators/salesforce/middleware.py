@@ -38,7 +38,11 @@ class EmulatorMiddleware:
             time.sleep(latency / 1000)
         with self.org.lock:
             fault = faults.take(
-                self.org.faults, faults.TRANSPORT_FAULTS, environ["REQUEST_METHOD"], [path], self.org.random
+                self.org.faults,
+                faults.TRANSPORT_FAULTS,
+                environ["REQUEST_METHOD"],
+                [path, *_subrequest_urls(path, body)],
+                self.org.random,
             )
         entry.fault = fault
         if fault == faults.DROP_CONNECTION:
@@ -67,6 +71,17 @@ class EmulatorMiddleware:
         if drop_after:
             _drop(environ)
         return chunks
+
+
+def _subrequest_urls(path: str, body: bytes) -> list[str]:
+    """A Composite request's subrequest URLs, so a fault rule can aim at the write rather than the read."""
+    if not path.rstrip("/").endswith("/composite"):
+        return []
+    try:
+        subrequests = json.loads(body or b"{}").get("compositeRequest") or []
+        return [str(sub.get("url", "")) for sub in subrequests if isinstance(sub, dict)]
+    except (ValueError, AttributeError):
+        return []
 
 
 def _read_body(environ: dict) -> bytes:

@@ -69,6 +69,17 @@ def test_dropped_connection_after_commit_leaves_the_record_written(salesforce_re
     assert (entry["fault"], entry["status"], entry["api_call"]) == ("drop_after_commit", 200, True)
 
 
+def test_a_fault_can_aim_at_a_composite_subrequest_and_spare_other_composites(salesforce_rest, salesforce_control):
+    salesforce_control.add_fault("drop_after_commit", path="sobjects/Lead$", method="POST", count=1)
+    read = [{"method": "GET", "url": "/services/data/v59.0/query?q=SELECT+Id+FROM+Lead", "referenceId": "leads"}]
+    write = [{"method": "POST", "url": "/services/data/v59.0/sobjects/Lead", "referenceId": "lead", "body": LEAD}]
+
+    assert salesforce_rest.post("/composite", json={"allOrNone": False, "compositeRequest": read}).status_code == 200
+    with pytest.raises(requests.ConnectionError):
+        salesforce_rest.post("/composite", json={"allOrNone": True, "compositeRequest": write})
+    assert [lead["Email"] for lead in salesforce_control.records("Lead")] == ["guest@example.com"]
+
+
 def test_counted_faults_hit_only_the_next_k_matching_requests(salesforce_rest, salesforce_control):
     salesforce_control.add_fault("unknown_exception", path="/limits", count=2)
     statuses = [salesforce_rest.get("/sobjects/Lead/describe").status_code] + [
