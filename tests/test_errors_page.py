@@ -50,7 +50,7 @@ def test_a_row_names_calendar_guest_code_cause_remedy_fields_and_attempts(client
     assert "Make that booking question required, or give the mapping row a fallback value." in row
     assert "<code>Company</code>" in row
     assert "<td>2</td>" in row
-    assert "retry it by hand" in row
+    assert "retry by hand" in row
 
 
 def test_a_sync_awaiting_an_automatic_retry_shows_when(client, admin_view, db_session):

@@ -53,7 +53,7 @@ def next_retry(status: str, reason: str, next_attempt_at: datetime | None) -> st
         return when_utc(next_attempt_at)
     if status == "waiting":
         return "when Salesforce is connected again" if reason != "plan" else "when the team is on the Premium plan"
-    return "none: retry it by hand once the cause is fixed"
+    return "none: retry by hand once the cause is fixed"
 
 
 def when_utc(moment: datetime | None) -> str:
