@@ -306,3 +306,17 @@ def test_removing_asks_first_then_deletes_the_mapping_and_audits(client, db_sess
     assert db_session.scalar(select(SalesforceIntegration)) is None
     event = db_session.scalar(select(AuditEvent).where(AuditEvent.action == "salesforce_integration.removed"))
     assert event.actor_id == world.owner.id and event.details["rows"] == 2
+
+
+def test_choosing_contact_and_updating_the_field_lists_shows_contact_fields(client, world, salesforce_control):
+    login(client, world.owner)
+    data = editor_form(client.get(f"{world.editor_url}/new").get_data(as_text=True))
+
+    reloaded = client.post(
+        f"{world.editor_url}/new", data={**data, "object_name": "Contact", "reload": "Update field lists"}
+    )
+
+    options = field_options(reloaded.get_data(as_text=True))
+    assert reloaded.status_code == 200
+    assert "Department" in options and "Company" not in options
+    assert [entry["path"].split("/")[-2] for entry in describe_calls(salesforce_control)] == ["Lead", "Contact"]
