@@ -12,10 +12,13 @@ import pytest
 from aiosmtpd.controller import Controller
 from sqlalchemy import select
 
-from portal.models import NotificationLog, Role, SyncStatus
+from portal.extensions import db
+from portal.models import ConnectionStatus, NotificationLog, Role, SyncJob, SyncStatus
 from portal.notifications import CONNECTION_BROKEN, DAILY_DIGEST, notify_connection_broken, send_due_digests
 from portal.salesforce import signals
+from portal.sync.service import run
 from tests.sync_factories import make_booking, make_sync
+from tests.sync_world import World
 
 NOW = datetime(2031, 5, 6, 9, 30, tzinfo=UTC)
 
@@ -227,3 +230,57 @@ def test_the_digest_command_sends_due_digests(app, inbox, team, db_session):
 
     assert result.exit_code == 0 and "Sent 1 digest." in result.output
     assert len(inbox.messages) == 2
+
+
+# --- end to end: a sync finds the grant revoked ------------------------------------------------------------------
+
+
+@pytest.fixture
+def revoked_world(make_app, salesforce_emulator, salesforce_control, run_id):
+    """A connected team whose grant Salesforce has just revoked, and a booking whose sync is due."""
+
+    def make(**config):
+        app = make_app(RQ_QUEUE_PREFIX=f"notify{run_id}", PUBLIC_BASE_URL="https://portal.example.test", **config)
+        world = World.create(app, salesforce_emulator, salesforce_control)
+        salesforce_control.revoke_all_tokens()
+        booking_id = world.book("gita@example.com")
+        return app, world, booking_id
+
+    return make
+
+
+def run_sync_in_process(app, world: World, booking_id: int) -> SyncJob:
+    [job] = world.jobs(booking_id)
+    with app.app_context():
+        run(job.id)
+        db.session.remove()
+    [job] = world.jobs(booking_id)
+    return job
+
+
+def test_a_sync_that_finds_the_grant_revoked_mails_owners_and_admins_at_once(revoked_world):
+    handler, port = Inbox(), free_port()
+    controller = Controller(handler, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        app, world, booking_id = revoked_world(SMTP_HOST="127.0.0.1", SMTP_PORT=port)
+        job = run_sync_in_process(app, world, booking_id)
+    finally:
+        controller.stop()
+
+    assert (job.status, job.reason) == (SyncStatus.WAITING, "needs_reconnect")
+    assert len(handler.messages) == 2  # the owner and the admin of World's team
+    assert handler.messages[0]["Subject"].startswith("Salesforce needs reconnecting for ")
+    assert "invalid_grant" in handler.messages[0].get_content()
+
+
+def test_a_sync_is_still_recorded_when_the_mail_server_is_down(revoked_world):
+    app, world, booking_id = revoked_world(SMTP_HOST="127.0.0.1", SMTP_PORT=free_port())
+
+    job = run_sync_in_process(app, world, booking_id)
+
+    assert (job.status, job.reason) == (SyncStatus.WAITING, "needs_reconnect")
+    assert world.connection().status == ConnectionStatus.NEEDS_RECONNECT
+    with app.app_context():
+        assert db.session.scalars(select(NotificationLog)).all() == []  # nothing claims a message that never went
+        db.session.remove()
