@@ -96,22 +96,20 @@ def _editor_page(calendar: Calendar, access: TeamAccess, integration: Salesforce
     fields, problem = _object_fields(state.connection, editor.chosen_object(form))
     if problem:
         return _describe_failed_page(state, access, problem)
-    status = 200
-    if request.method == "GET" and integration is None:
-        editor.start_rows(form, calendar, fields)
-    if request.method == "POST":
-        if form.save.data:
-            result = editor.check(form, calendar, fields)
-            if result.ok:
-                saved = service.save_integration(calendar, result.settings)
-                flash(
-                    f"Salesforce integration saved: {saved.object_name.value} with {len(saved.mappings)} rows.",
-                    "success",
-                )
-                return redirect(url_for("integrations.edit", calendar_id=calendar.id))
-            status = 422
-        editor.tidy_rows(form, extra_blank=1 if form.add_row.data else 0)
-    return _render_editor(form, state, access, fields, status)
+    if request.method == "GET":
+        if integration is None:
+            editor.start_rows(form, calendar, fields)
+        return _render_editor(form, state, access, fields, 200)
+    if form.save.data:
+        result = editor.check(form, calendar, fields)
+        if result.ok:
+            saved = service.save_integration(calendar, result.settings)
+            rows = len(saved.mappings)
+            flash(f"Salesforce integration saved: {saved.object_name.value} with {rows} rows.", "success")
+            return redirect(url_for("integrations.edit", calendar_id=calendar.id))
+    # Not saved: a refused save, "Add row" or "Update field lists" shows the form again.
+    editor.tidy_rows(form, extra_blank=1 if form.add_row.data else 0)
+    return _render_editor(form, state, access, fields, 422 if form.save.data else 200)
 
 
 def _render_editor(form, state: ServiceIntegrationState, access: TeamAccess, fields: ObjectFields, status: int):
@@ -138,7 +136,6 @@ def _object_fields(connection: SalesforceConnection, object_name: str) -> tuple[
     try:
         cache = describe.describe_of(connection, object_name)
     except SalesforceError as failure:
-        db.session.rollback()
         return None, failure.message
     db.session.commit()
     return fields_from_describe(cache.payload), ""
@@ -155,7 +152,6 @@ def refresh_fields(calendar_id: int):
     try:
         describe.refresh_describe(state.connection, object_name)
     except SalesforceError as failure:
-        db.session.rollback()
         return _describe_failed_page(state, access, failure.message)
     db.session.commit()
     flash(f"Salesforce fields of {object_name} refreshed.", "success")
