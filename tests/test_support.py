@@ -152,3 +152,11 @@ def test_the_console_root_leads_to_the_failures(client, two_teams):
     response = client.get("/support/")
 
     assert response.status_code == 302 and response.headers["Location"].endswith("/support/syncs")
+
+
+def test_staff_find_the_console_in_the_navigation_and_others_do_not(client, factory, two_teams):
+    assert 'href="/support/syncs">Support</a>' in client.get("/support/audit").get_data(as_text=True)
+
+    team, users = factory.team_with_roles()
+    login(client, users[Role.OWNER])
+    assert 'href="/support/syncs"' not in client.get(f"/teams/{team.id}/salesforce/errors").get_data(as_text=True)
