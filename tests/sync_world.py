@@ -36,6 +36,22 @@ FINAL = (SyncStatus.SYNCED, SyncStatus.SKIPPED, SyncStatus.WAITING, SyncStatus.F
 _slots = itertools.count()
 
 
+def sync_app(base_config: dict, database_url: str, queue_suffix: str, **overrides):
+    """An app on its own committed database and RQ queue, with quick retries for tests."""
+    from portal import create_app
+
+    return create_app(
+        {
+            **base_config,
+            "DATABASE_URL": database_url,
+            "RQ_QUEUE_PREFIX": base_config["RQ_QUEUE_PREFIX"] + queue_suffix,
+            "SYNC_RETRY_BACKOFF_SECONDS": [1, 1, 2],
+            "PUBLIC_BASE_URL": "http://127.0.0.1:5000",  # a loopback callback, as the emulator accepts
+            **overrides,
+        }
+    )
+
+
 def next_slot() -> datetime:
     """A distinct free slot for every booking of the test session (hours 9-16 over consecutive days)."""
     n = next(_slots)

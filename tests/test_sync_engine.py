@@ -5,24 +5,16 @@ from __future__ import annotations
 
 import pytest
 
-from portal import create_app
 from portal.models import OnCancel, SalesforceObject, SyncEvent, SyncStatus
 from tests.fixtures.services import WorkerProcesses
-from tests.sync_world import World
+from tests.sync_world import World, sync_app
 
 WORKERS = 2
 
 
 @pytest.fixture(scope="module")
 def engine_app(base_config, database_factory):
-    config = {
-        **base_config,
-        "DATABASE_URL": database_factory("sync"),
-        "RQ_QUEUE_PREFIX": base_config["RQ_QUEUE_PREFIX"] + "engine",
-        "SYNC_RETRY_BACKOFF_SECONDS": [1, 1, 2],
-        "PUBLIC_BASE_URL": "http://127.0.0.1:5000",  # a loopback callback, as the emulator accepts
-    }
-    app = create_app(config)
+    app = sync_app(base_config, database_factory("sync"), "engine")
     yield app
     app.extensions["database"].engine.dispose()
 
