@@ -78,7 +78,6 @@ class ErrorRow:
     attempts: int
     next_attempt_at: datetime | None
     created_at: datetime
-    updated_at: datetime
 
     @property
     def state(self) -> str:
@@ -198,7 +197,6 @@ _ROW_COLUMNS = (
     SyncJob.attempts,
     SyncJob.next_attempt_at,
     SyncJob.created_at,
-    SyncJob.updated_at,
 )
 
 
