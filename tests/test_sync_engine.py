@@ -43,6 +43,12 @@ def _synced(world: World, booking_id: int, count: int = 1):
     return jobs
 
 
+def _assert_budget(world: World, instance_calls: int) -> None:
+    """Design §5's API budget, from the emulator's own log: instance calls, and no token call on the happy path."""
+    assert len(world.instance_calls()) == instance_calls
+    assert world.token_calls() == []
+
+
 # -- new and existing guests ---------------------------------------------------------------------------------------
 
 
@@ -62,8 +68,7 @@ def test_new_guest_becomes_a_lead_with_an_event_in_two_calls(world_of):
     [event] = world.events_for(lead["Id"])
     assert event["Subject"].startswith("Discovery call") and "Nora New" in event["Subject"]
     assert (job.sf_record_id, job.sf_event_id) == (lead["Id"], event["Id"])
-    assert len(world.instance_calls()) == 2
-    assert world.token_calls() == []
+    _assert_budget(world, 2)
 
 
 def test_existing_guest_with_update_on_gets_only_the_mapped_non_empty_fields(world_of):
@@ -81,7 +86,7 @@ def test_existing_guest_with_update_on_gets_only_the_mapped_non_empty_fields(wor
     assert lead["Title"] == "CTO", "unmapped fields are untouched"
     assert len(world.records("Lead")) == 1
     assert len(world.events_for(lead_id)) == 1
-    assert len(world.instance_calls()) == 2
+    _assert_budget(world, 2)
 
 
 def test_existing_guest_with_update_off_is_untouched_and_the_event_still_linked(world_of):
@@ -94,7 +99,7 @@ def test_existing_guest_with_update_off_is_untouched_and_the_event_still_linked(
     lead = world.control.get_record(lead_id)
     assert (lead["LastName"], lead["Company"]) == ("Kept", "Keptco")
     assert len(world.events_for(lead_id)) == 1
-    assert len(world.instance_calls()) == 2
+    _assert_budget(world, 2)
 
 
 def test_contact_integration_creates_a_contact_with_an_event(world_of):
@@ -107,7 +112,7 @@ def test_contact_integration_creates_a_contact_with_an_event(world_of):
     assert contact["LastName"] == "Cora Contact"
     assert world.records("Lead") == []
     assert len(world.events_for(contact["Id"])) == 1
-    assert len(world.instance_calls()) == 2
+    _assert_budget(world, 2)
 
 
 def test_contact_first_links_a_lead_integration_to_the_existing_contact(world_of):
@@ -121,7 +126,7 @@ def test_contact_first_links_a_lead_integration_to_the_existing_contact(world_of
     assert job.sf_record_id == contact_id
     assert len(world.events_for(contact_id)) == 1
     assert world.control.get_record(contact_id)["LastName"] == "Already Contact"
-    assert len(world.instance_calls()) == 2
+    _assert_budget(world, 2)
 
 
 def test_a_guest_whose_only_lead_is_converted_is_linked_through_the_converted_contact(world_of):
@@ -136,7 +141,7 @@ def test_a_guest_whose_only_lead_is_converted_is_linked_through_the_converted_co
     assert job.sf_record_id == contact_id
     assert len(world.events_for(contact_id)) == 1
     assert len(world.records("Lead")) == 1, "no new Lead for a converted guest"
-    assert len(world.instance_calls()) == 2
+    _assert_budget(world, 2)
 
 
 def test_email_with_apostrophe_and_plus_is_matched_exactly(world_of):
@@ -164,7 +169,7 @@ def test_alert_duplicate_rule_still_creates_in_two_calls(world_of):
 
     _synced(world, booking_id)
     assert len(world.records("Lead", "second@example.com")) == 1
-    assert len(world.instance_calls()) == 2
+    _assert_budget(world, 2)
 
 
 def test_blocking_duplicate_rule_uses_the_matched_record_in_three_calls(world_of):
@@ -178,7 +183,7 @@ def test_blocking_duplicate_rule_uses_the_matched_record_in_three_calls(world_of
     assert job.sf_record_id == matched_id
     assert len(world.records("Lead")) == 1
     assert len(world.events_for(matched_id)) == 1
-    assert len(world.instance_calls()) == 3
+    _assert_budget(world, 3)
 
 
 # -- failures -------------------------------------------------------------------------------------------------------
