@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 from ..access import TeamAccess, calendar_access, require, team_access
 from ..extensions import db
 from ..models import Booking, Calendar, Membership, User
+from ..sync.states import booking_sync_states
 from . import editor
 from .forms import CalendarForm
 
@@ -131,6 +132,7 @@ def bookings(calendar_id: int):
         page=page,
         has_more=len(rows) > BOOKINGS_PER_PAGE,
         hosts=_user_names({booking.host_id for booking in rows}),
+        sync_states=booking_sync_states(db.session, [booking.id for booking in rows]),
         breadcrumbs=_calendar_crumbs(access, calendar, "Bookings"),
     )
 

@@ -1,0 +1,55 @@
+"""Where each booking stands with Salesforce, for lists: its latest sync job and its record, in two queries."""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import distinct_on
+from sqlalchemy.orm import Session
+
+from ..models import SalesforceLink, SyncJob, SyncStatus
+
+REASONS = {
+    "paused": "the integration is paused",
+    "no_integration": "the integration was removed",
+    "plan": "the team is not on the Premium plan",
+    "not_connected": "Salesforce is not connected",
+    "needs_reconnect": "Salesforce needs reconnecting",
+    "near_api_limit": "the org is near its daily API limit",
+}
+
+
+@dataclass(frozen=True)
+class BookingSyncState:
+    sync_id: int
+    status: SyncStatus
+    reason: str
+    error_code: str
+    record_url: str
+
+    @property
+    def explanation(self) -> str:
+        return REASONS.get(self.reason, self.reason.replace("_", " "))
+
+
+def booking_sync_states(session: Session, booking_ids: Collection[int]) -> dict[int, BookingSyncState]:
+    if not booking_ids:
+        return {}
+    latest = session.scalars(
+        select(SyncJob)
+        .where(SyncJob.booking_id.in_(booking_ids))
+        .order_by(SyncJob.booking_id, SyncJob.id.desc())
+        .ext(distinct_on(SyncJob.booking_id))
+    ).all()
+    links = {
+        link.booking_id: link
+        for link in session.scalars(select(SalesforceLink).where(SalesforceLink.booking_id.in_(booking_ids)))
+    }
+    return {job.booking_id: _state(job, links.get(job.booking_id)) for job in latest}
+
+
+def _state(job: SyncJob, link: SalesforceLink | None) -> BookingSyncState:
+    record_url = f"{link.instance_url.rstrip('/')}/{link.record_id}" if link and link.instance_url else ""
+    return BookingSyncState(job.id, job.status, job.reason, job.error_code, record_url)

@@ -1,0 +1,56 @@
+"""Each booking's sync state on the calendar's bookings list, with the way to its Salesforce record."""
+
+from __future__ import annotations
+
+from portal.models import Role, SalesforceLink, SyncStatus
+from tests.factories import login
+from tests.sync_factories import make_booking, make_sync
+
+
+def test_bookings_list_shows_each_bookings_latest_sync_state_and_salesforce_link(client, factory, db_session):
+    team, people = factory.team_with_roles()
+    calendar = factory.calendar(team, created_by=people[Role.OWNER], hosts=[people[Role.MEMBER]])
+    synced, waiting, unsynced = (make_booking(db_session, calendar) for _ in range(3))
+    make_sync(db_session, synced, status=SyncStatus.FAILED, error_code="SERVER_UNAVAILABLE")
+    make_sync(db_session, synced, status=SyncStatus.SYNCED, error_code="")
+    db_session.add(
+        SalesforceLink(
+            booking_id=synced.id,
+            sf_object="Lead",
+            record_id="00Q000000000001AAA",
+            instance_url="https://acme.my.salesforce.com",
+        )
+    )
+    make_sync(db_session, waiting, status=SyncStatus.WAITING, error_code="", reason="needs_reconnect")
+    db_session.flush()
+
+    page = login(client, people[Role.OWNER]).get(f"/calendars/{calendar.id}/bookings").get_data(as_text=True)
+
+    assert page.count("badge-synced") == 1 and "badge-failed" not in page
+    assert 'href="https://acme.my.salesforce.com/00Q000000000001AAA"' in page
+    assert "badge-waiting" in page and "Salesforce needs reconnecting" in page
+    assert page.count('<span class="muted">—</span>') == 1  # the booking that has no sync job
+
+
+def test_bookings_list_makes_two_sync_queries_whatever_the_number_of_bookings(client, factory, db_session):
+    from sqlalchemy import event
+
+    from portal.extensions import db
+
+    team, people = factory.team_with_roles()
+    calendar = factory.calendar(team, created_by=people[Role.OWNER])
+    for _ in range(12):
+        make_sync(db_session, make_booking(db_session, calendar), status=SyncStatus.SYNCED, error_code="")
+    statements: list[str] = []
+
+    def count(conn, cursor, statement, *args):
+        statements.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", count)
+    try:
+        login(client, people[Role.OWNER]).get(f"/calendars/{calendar.id}/bookings")
+    finally:
+        event.remove(db.engine, "before_cursor_execute", count)
+
+    assert sum("FROM sync_jobs" in s for s in statements) == 1
+    assert sum("FROM salesforce_links" in s for s in statements) == 1
