@@ -54,3 +54,16 @@ def test_bookings_list_makes_two_sync_queries_whatever_the_number_of_bookings(cl
 
     assert sum("FROM sync_jobs" in s for s in statements) == 1
     assert sum("FROM salesforce_links" in s for s in statements) == 1
+
+
+def test_team_salesforce_page_says_how_many_syncs_wait_and_failed(client, factory, db_session):
+    team, people = factory.team_with_roles()
+    calendar = factory.calendar(team, created_by=people[Role.OWNER])
+    for status in (SyncStatus.WAITING, SyncStatus.WAITING, SyncStatus.FAILED, SyncStatus.SYNCED):
+        make_sync(db_session, make_booking(db_session, calendar), status=status, reason="not_connected")
+
+    page = login(client, people[Role.OWNER]).get(f"/teams/{team.id}/settings/integrations/salesforce")
+
+    text = page.get_data(as_text=True)
+    assert "2 waiting" in text and "1 failed" in text
+    assert "go out by themselves once Salesforce is connected" in text

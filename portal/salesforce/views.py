@@ -13,6 +13,7 @@ from sqlalchemy import select
 from ..access import TeamAccess, membership_of, require, team_access
 from ..extensions import db
 from ..models import SalesforceConnection
+from ..sync.states import team_sync_counts
 from . import connections, oauth, pending
 from .connections import ConnectFailed, PendingConnect
 from .forms import ConnectForm, DisconnectForm
@@ -198,4 +199,5 @@ def _page(access: TeamAccess, form: ConnectForm):
         form=form,
         reason_help=REASON_HELP.get(reason_code, ""),
         premium_notice=PREMIUM_ONLY,
+        sync_counts=team_sync_counts(db.session, access.team.id),
     )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Collection
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import distinct_on
 from sqlalchemy.orm import Session
 
@@ -32,6 +32,18 @@ class BookingSyncState:
     @property
     def explanation(self) -> str:
         return REASONS.get(self.reason, self.reason.replace("_", " "))
+
+
+def team_sync_counts(session: Session, team_id: int) -> dict[SyncStatus, int]:
+    """How many of a team's syncs wait, are queued, or failed (for the team's Salesforce page)."""
+    rows = session.execute(
+        select(SyncJob.status, func.count())
+        .where(
+            SyncJob.team_id == team_id, SyncJob.status.in_((SyncStatus.WAITING, SyncStatus.PENDING, SyncStatus.FAILED))
+        )
+        .group_by(SyncJob.status)
+    ).all()
+    return {status: count for status, count in rows}
 
 
 def booking_sync_states(session: Session, booking_ids: Collection[int]) -> dict[int, BookingSyncState]:
