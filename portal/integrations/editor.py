@@ -179,7 +179,7 @@ def booking_for_preview(calendar: Calendar, booking_id: str) -> Booking | None:
 
 def preview_booking(calendar: Calendar, booking: Booking | None) -> BookingSnapshot:
     """The chosen booking, or a sample one tomorrow at 10:00 in the calendar's time zone."""
-    page_url = booking_page_url(calendar)
+    page_url = booking_page_url(calendar)  # as the sync writes it
     if booking is not None:
         return snapshots.booking_snapshot(booking, booking_page_url=page_url)
     zone = ZoneInfo(calendar.time_zone)

@@ -136,6 +136,25 @@ CATALOGUE = MappingProxyType(
                 retryable=True,
             ),
             _info(
+                "UNKNOWN_EXCEPTION",
+                "Salesforce failed with an internal error.",
+                "Nothing: the sync is retried automatically; if it keeps failing, contact Salesforce support with "
+                "the ErrorId in the message.",
+                retryable=True,
+            ),
+            _info(
+                "UNKNOWN_OUTCOME",
+                "The connection dropped after the write was sent, so whether Salesforce saved it is unknown.",
+                "Nothing: the retry first looks for what was saved, so nothing is created twice.",
+                retryable=True,
+            ),
+            _info(
+                "INTERNAL_ERROR",
+                "The portal failed while syncing this booking.",
+                "Nothing: the sync is retried automatically; if it keeps failing, contact support.",
+                retryable=True,
+            ),
+            _info(
                 "UNEXPECTED_RESPONSE",
                 "Salesforce answered in a form the portal did not expect.",
                 "The sync is retried; if it keeps failing, contact support with the sync's trail.",

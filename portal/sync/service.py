@@ -63,8 +63,8 @@ def run(sync_job_id: int) -> str:
     except Exception:  # a bug or an outage of our own database: keep the job retryable, never lose it
         log.exception("sync attempt crashed", extra={"sync_job_id": job.id})
         session.rollback()
-        error = sync_error("INTERNAL_ERROR", "The portal failed while syncing this booking; it is retried.")
-        return _failed(session, job, attempt, SyncError(**{**error.__dict__, "retryable": True}))
+        error = sync_error("INTERNAL_ERROR", "The portal failed while syncing this booking.")
+        return _failed(session, job, attempt, error)
 
 
 def _attempt(session: Session, job: SyncJob, attempt: SyncAttempt) -> str:
