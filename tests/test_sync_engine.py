@@ -3,6 +3,9 @@ emulator over HTTP. Each test asserts the records in the emulator afterwards and
 
 from __future__ import annotations
 
+import time
+from datetime import timedelta
+
 import pytest
 
 from portal.models import OnCancel, SalesforceObject, SyncEvent, SyncStatus
@@ -327,3 +330,29 @@ def _enqueue_in_reverse(app, jobs):
         queue.empty()
         for job in reversed(jobs):
             queue.enqueue("jobs.sync.run_sync_job", job.id, job_id=f"sync-{job.id}-1")
+
+
+def test_near_the_orgs_daily_api_limit_a_teams_syncs_wait_instead_of_burning_the_rest(world_of):
+    world = world_of()
+    world.control.update_settings(daily_api_limit=1000)
+    world.control.set_api_calls(950)  # the org has used 95% of today's calls elsewhere
+    first = world.book("before.limit@example.com", name="First")
+    _synced(world, first)  # usage was not known yet: this sync learns it from Sforce-Limit-Info
+    assert world.connection().api_usage_used >= 950
+
+    second = world.book("near.limit@example.com", name="Second")
+
+    job = _wait_for_reason(world, second, "near_api_limit")
+    assert (job.status, job.attempts) == (SyncStatus.PENDING, 0)
+    assert job.next_attempt_at - job.created_at > timedelta(minutes=10)
+    assert world.records("Lead", "near.limit@example.com") == []
+
+
+def _wait_for_reason(world: World, booking_id: int, reason: str, timeout: float = 30):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        jobs = world.jobs(booking_id)
+        if jobs and jobs[0].reason == reason:
+            return jobs[0]
+        time.sleep(0.2)
+    raise AssertionError(f"no job with reason {reason}: {[(j.status, j.reason) for j in world.jobs(booking_id)]}")
