@@ -44,7 +44,7 @@ _RECORDS = """
 <h2 id="{{ name }}">{{ name }}</h2>
 {% if rows %}
 <table><thead><tr>{% for column in columns[name] %}<th scope="col">{{ column }}</th>{% endfor %}</tr></thead>
-<tbody>{% for row in rows %}<tr>{% for column in columns[name] %}<td>{{ row.get(column) if row.get(column) is not none else "" }}</td>{% endfor %}</tr>{% endfor %}</tbody></table>
+<tbody>{% for row in rows %}<tr id="{{ row.Id }}">{% for column in columns[name] %}<td>{{ row.get(column) if row.get(column) is not none else "" }}</td>{% endfor %}</tr>{% endfor %}</tbody></table>
 {% else %}<p>No records.</p>{% endif %}
 {% endfor %}"""
 

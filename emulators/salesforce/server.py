@@ -2,9 +2,10 @@
 host) over a shared Org, and serves them on 127.0.0.1 with threaded Werkzeug servers.
 """
 
+import re
 import threading
 
-from flask import Flask
+from flask import Flask, abort, redirect
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
 from emulators.salesforce import control_api, oauth, rest
@@ -12,6 +13,7 @@ from emulators.salesforce.middleware import EmulatorMiddleware
 from emulators.salesforce.org import Org
 
 LISTENERS = ("production", "sandbox", "mydomain", "instance")
+RECORD_ID = re.compile(r"[A-Za-z0-9]{15}(?:[A-Za-z0-9]{3})?")
 
 
 class QuietRequestHandler(WSGIRequestHandler):
@@ -29,8 +31,16 @@ def create_listener_app(org: Org, listener: str) -> Flask:
     app.register_blueprint(control_api.blueprint)
     if listener == "instance":
         app.register_blueprint(rest.blueprint)
+        app.add_url_rule("/<record_id>", "record_link", _record_link)
     app.wsgi_app = EmulatorMiddleware(app.wsgi_app, org, listener)
     return app
+
+
+def _record_link(record_id: str):
+    """instance_url/<id> opens a record in Salesforce's UI; here, its row on the records page."""
+    if not RECORD_ID.fullmatch(record_id):
+        abort(404)
+    return redirect(f"/__emulator__/records#{record_id}")
 
 
 class Listeners:

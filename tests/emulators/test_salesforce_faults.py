@@ -131,3 +131,13 @@ def test_latency_setting_still_serves_requests(salesforce_rest, salesforce_contr
 def test_control_api_is_never_faulted(salesforce_control):
     salesforce_control.add_fault("service_unavailable", path=".*")
     assert salesforce_control.api_calls() == 0
+
+
+def test_a_record_url_on_the_instance_opens_its_row_on_the_records_page(salesforce_emulator, salesforce_control):
+    lead_id = salesforce_control.seed_record("Lead", **LEAD)
+
+    response = requests.get(f"{salesforce_emulator.instance_url}/{lead_id}", allow_redirects=False, timeout=10)
+    page = requests.get(f"{salesforce_emulator.instance_url}/{lead_id}", timeout=10)
+
+    assert response.status_code == 302 and response.headers["Location"].endswith(f"/__emulator__/records#{lead_id}")
+    assert f'<tr id="{lead_id}">' in page.text
