@@ -69,6 +69,7 @@ class Bench:
         self.run_id = f"{label}{os.getpid()}"
         self.logs = INSTANCE / "bench" / self.run_id
         self.stack = ExitStack()
+        self.workers_started = 0  # worker names stay unique across pools
 
     def __enter__(self) -> Bench:
         self.logs.mkdir(parents=True, exist_ok=True)
@@ -127,6 +128,7 @@ class Bench:
             "DATABASE_URL": database_url,
             "REDIS_URL": redis_url,
             "RQ_QUEUE_PREFIX": f"bench{self.run_id}",
+            "PUBLIC_BASE_URL": "https://portal.example",  # links in Events; a deployment always sets it
             "TOKEN_ENCRYPTION_KEYS": [Fernet.generate_key().decode()],
             "LOG_LEVEL": "WARNING",
             "RATE_LIMIT_BOOKING": "100000/60",
@@ -209,11 +211,10 @@ class WorkerPool:
             raise ValueError(f"worker class must be one of {WORKER_CLASSES}")
         self.bench, self.app, self.worker_class = bench, app, worker_class
         self.processes: dict[str, subprocess.Popen] = {}
-        self._started = 0
 
     def start_one(self) -> str:
-        name = f"{self.bench.run_id}-{self._started}"
-        self._started += 1
+        name = f"{self.bench.run_id}-{self.bench.workers_started}"
+        self.bench.workers_started += 1
         if self.worker_class == "fork":
             command = [PYTHON, "-m", "jobs.worker", "--name", name]
         else:

@@ -224,12 +224,13 @@ def sync_states(app: Flask, booking_ids: list[int]) -> dict[SyncStatus, int]:
 
 
 def wait_for_syncs(app: Flask, booking_ids: list[int], timeout: float, poll: float = 0.2) -> dict[SyncStatus, int]:
-    """Until every one of these bookings' sync jobs reached a final state (or the timeout); returns the states."""
+    """Until each of these bookings' sync jobs reached a final state (or the timeout); returns the states."""
     deadline = time.monotonic() + timeout
     while True:
         states = sync_states(app, booking_ids)
-        done = sum(count for status, count in states.items() if status in FINAL)
-        if done >= len(booking_ids) or time.monotonic() > deadline:
+        if sum(states.values()) < len(booking_ids):
+            raise SystemExit(f"{len(booking_ids)} bookings but {sum(states.values())} sync jobs: no integration?")
+        if all(status in FINAL for status in states) or time.monotonic() > deadline:
             return states
         time.sleep(poll)
 
