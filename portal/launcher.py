@@ -126,7 +126,9 @@ def main(argv: list[str] | None = None) -> None:
     )
     try:
         _wait_for(f"http://127.0.0.1:{args.identity_port}/google/.well-known/openid-configuration")
+        _wait_for(f"http://127.0.0.1:{args.salesforce_port + 3}/__emulator__/")
         _wait_for(f"http://127.0.0.1:{args.port}/healthz")
+        _seed_salesforce_users(args.salesforce_port + 3)
     except SystemExit:
         stop()
         raise
@@ -139,6 +141,18 @@ def main(argv: list[str] | None = None) -> None:
     except KeyboardInterrupt:
         pass
     stop()
+
+
+def _seed_salesforce_users(instance_port: int) -> None:
+    """The demo team's people are Users in the emulated org too, so a booking's host becomes the Event's owner."""
+    from emulators.salesforce.control import EmulatorControl
+
+    from .demo_data import DEMO_PEOPLE
+
+    control = EmulatorControl(f"http://127.0.0.1:{instance_port}")
+    for email, name, _ in DEMO_PEOPLE:
+        first, _, last = name.partition(" ")
+        control.add_user(username=email, email=email, first_name=first, last_name=last or first)
 
 
 def _banner(args, seeded: str) -> str:
