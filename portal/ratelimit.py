@@ -52,7 +52,9 @@ def rate_limited(bucket: str, setting: str, methods: tuple[str, ...] = ("POST",)
         @functools.wraps(view)
         def wrapped(*args, **kwargs):
             if request.method in methods and not allow(bucket, current_app.config[setting]):
-                abort(429, description="Too many attempts from your connection. Please wait a few minutes and try again.")
+                abort(
+                    429, description="Too many attempts from your connection. Please wait a few minutes and try again."
+                )
             return view(*args, **kwargs)
 
         return wrapped
