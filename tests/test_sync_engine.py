@@ -356,3 +356,31 @@ def _wait_for_reason(world: World, booking_id: int, reason: str, timeout: float 
             return jobs[0]
         time.sleep(0.2)
     raise AssertionError(f"no job with reason {reason}: {[(j.status, j.reason) for j in world.jobs(booking_id)]}")
+
+
+def test_a_failed_create_retried_after_the_guest_cancelled_ends_with_the_event_cancelled(world_of, engine_app):
+    from sqlalchemy import select, update
+
+    from portal.extensions import db
+    from portal.models import FieldMapping, SalesforceIntegration, SyncJob
+    from portal.sync.schedule import requeue
+
+    world = world_of()
+    booking_id = world.book("late@example.com", name="Late Guest", company="")  # fails: Company is required
+    [created] = world.wait(booking_id)
+    assert created.error_code == "REQUIRED_FIELD_MISSING"
+    world.cancel(booking_id)
+    world.wait(booking_id, count=2)
+
+    with engine_app.app_context():  # the editor adds a fallback, then "Retry" on the errors page
+        db.session.execute(
+            update(FieldMapping).where(FieldMapping.sf_field == "Company").values(fallback_value="Unknown")
+        )
+        requeue(db.session, [db.session.get(SyncJob, created.id)])
+        db.session.remove()
+
+    jobs = _synced(world, booking_id, count=2)
+    [lead] = world.records("Lead", "late@example.com")
+    assert lead["Company"] == "Unknown"
+    assert [e["IsDeleted"] for e in world.control.records("Event")] == [True]
+    assert jobs[1].sf_event_id == ""

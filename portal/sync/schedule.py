@@ -40,13 +40,17 @@ def retry_delay(attempts_made: int, backoff: list[int]) -> int | None:
     return backoff[attempts_made - 1]
 
 
+def job_timeout(config) -> int:
+    """RQ kills a job before its lease runs out, so the sweep never hands out an attempt that is still running."""
+    lease = config["SYNC_LEASE_SECONDS"]
+    return max(lease - 20, lease * 3 // 4)
+
+
 def enqueue_attempt(job_id: int, attempt: int, at: datetime | None = None) -> None:
     """Enqueue one attempt, now or at a time (RQ's scheduler, run by the workers, moves it to the queue)."""
     queue = queues.queue("sync")
     key = rq_job_id(job_id, attempt)
-    options = dict(
-        job_id=key, result_ttl=3600, failure_ttl=7 * 86400, job_timeout=current_app.config["SYNC_LEASE_SECONDS"]
-    )
+    options = dict(job_id=key, result_ttl=3600, failure_ttl=7 * 86400, job_timeout=job_timeout(current_app.config))
     if at is not None and at > utcnow():
         queue.enqueue_at(at, RUN_SYNC_JOB, job_id, **options)
     else:

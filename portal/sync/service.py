@@ -20,11 +20,13 @@ from ..calendars.urls import booking_page_url
 from ..extensions import db
 from ..models import (
     Booking,
+    BookingStatus,
     ConnectionStatus,
     SalesforceConnection,
     SalesforceIntegration,
     SalesforceLink,
     SyncAttempt,
+    SyncEvent,
     SyncJob,
     SyncStatus,
     utcnow,
@@ -190,8 +192,25 @@ def _synced(session: Session, job: SyncJob, outcome: Outcome, instance_url: str)
     if outcome.record_id:
         _store_link(session, job.booking_id, outcome, instance_url)
     schedule.finish(session, job, SyncStatus.SYNCED)
+    _reapply_finished_cancel(session, job)
     log.info("synced: %s", outcome.action_taken, extra={"sync_job_id": job.id, "booking_id": job.booking_id})
     return "synced"
+
+
+def _reapply_finished_cancel(session: Session, job: SyncJob) -> None:
+    """A create that reached Salesforce only after the booking's cancel was applied (a failed create retried
+    later) put an Event up for a meeting that will not happen: apply the cancel again, now that there is one."""
+    if job.event == SyncEvent.CANCELLED or job.booking.status != BookingStatus.CANCELLED:
+        return
+    cancel = session.scalar(
+        select(SyncJob)
+        .where(SyncJob.booking_id == job.booking_id, SyncJob.event == SyncEvent.CANCELLED, SyncJob.id > job.id)
+        .where(SyncJob.status.in_((SyncStatus.SYNCED, SyncStatus.FAILED, SyncStatus.SKIPPED)))
+        .order_by(SyncJob.id.desc())
+        .limit(1)
+    )
+    if cancel is not None:
+        schedule.requeue(session, [cancel])
 
 
 def _store_link(session: Session, booking_id: int, outcome: Outcome, instance_url: str) -> None:
