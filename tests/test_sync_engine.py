@@ -373,8 +373,11 @@ def test_a_failed_create_retried_after_the_guest_cancelled_ends_with_the_event_c
     world.wait(booking_id, count=2)
 
     with engine_app.app_context():  # the editor adds a fallback, then "Retry" on the errors page
+        integration = select(SalesforceIntegration.id).where(SalesforceIntegration.calendar_id == world.calendar_id)
         db.session.execute(
-            update(FieldMapping).where(FieldMapping.sf_field == "Company").values(fallback_value="Unknown")
+            update(FieldMapping)
+            .where(FieldMapping.integration_id == integration.scalar_subquery(), FieldMapping.sf_field == "Company")
+            .values(fallback_value="Unknown")
         )
         requeue(db.session, [db.session.get(SyncJob, created.id)])
         db.session.remove()
