@@ -166,6 +166,10 @@ def test_the_date_range_includes_both_end_days(client, admin_view, db_session):
     response = client.get(errors_url(team, **{"from": "2030-05-10", "to": "2030-05-12"}))
 
     assert listed_ids(response) == [last.id, first.id]
+    page = response.get_data(as_text=True)
+    assert 'name="from" value="2030-05-10"' in page and 'name="to" value="2030-05-12"' in page, (
+        "the filter keeps its dates"
+    )
 
 
 def test_search_finds_a_guest_by_part_of_the_email_in_any_case(client, admin_view, db_session):
