@@ -67,3 +67,26 @@ def test_team_salesforce_page_says_how_many_syncs_wait_and_failed(client, factor
     text = page.get_data(as_text=True)
     assert "2 waiting" in text and "1 failed" in text
     assert "go out by themselves once Salesforce is connected" in text
+
+
+def test_dashboard_shows_the_salesforce_connection_and_failed_syncs_at_a_glance(client, factory, db_session):
+    from portal.models import ConnectionStatus, SalesforceConnection
+
+    team, people = factory.team_with_roles()
+    calendar = factory.calendar(team, created_by=people[Role.OWNER])
+    make_sync(db_session, make_booking(db_session, calendar), status=SyncStatus.FAILED)
+    db_session.add(
+        SalesforceConnection(
+            team_id=team.id,
+            login_url="https://login.salesforce.com",
+            instance_url="https://acme.my.salesforce.com",
+            status=ConnectionStatus.NEEDS_RECONNECT,
+            username="admin@acme.example",
+        )
+    )
+    db_session.flush()
+
+    page = login(client, people[Role.OWNER]).get("/dashboard").get_data(as_text=True)
+
+    assert "Needs reconnecting" in page
+    assert f'href="/teams/{team.id}/salesforce/errors">1 failed, 0 waiting' in page
