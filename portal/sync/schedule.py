@@ -241,22 +241,31 @@ def _enqueue_missing(session: Session, now: datetime, batch: int) -> int:
         and_(earlier.booking_id == SyncJob.booking_id, earlier.id < SyncJob.id, earlier.status.in_(BLOCKING))
     )
     due = session.execute(
-        select(SyncJob.id, SyncJob.attempts)
+        select(SyncJob.id, SyncJob.attempts, SyncJob.next_attempt_at)
         .where(SyncJob.status == SyncStatus.PENDING, SyncJob.next_attempt_at <= now, ~blocked)
         .order_by(SyncJob.next_attempt_at)
         .limit(batch)
     ).all()
     session.rollback()
+    overdue_before = now - timedelta(seconds=current_app.config["SYNC_SWEEP_SECONDS"])
     enqueued = 0
-    for job_id, attempts in due:
-        if not _rq_job_alive(rq_job_id(job_id, attempts + 1)):
+    for job_id, attempts, due_at in due:
+        if not _rq_job_alive(rq_job_id(job_id, attempts + 1), overdue=due_at < overdue_before):
             _try_enqueue(job_id, attempts + 1)
             enqueued += 1
     return enqueued
 
 
-def _rq_job_alive(key: str) -> bool:
+def _rq_job_alive(key: str, overdue: bool) -> bool:
+    """A retry RQ still holds as scheduled a sweep interval after it came due is not alive: the worker running RQ's
+    scheduler died (its lock outlives it by a minute; other workers retake it only every 10 minutes). It is taken
+    out of the scheduled registry so only the sweep's enqueue runs it."""
     try:
-        return Job.fetch(key, connection=queues.redis).get_status(refresh=False) in LIVE_RQ_STATES
+        job = Job.fetch(key, connection=queues.redis)
     except NoSuchJobError:
         return False
+    status = job.get_status(refresh=False)
+    if status == JobStatus.SCHEDULED and overdue:
+        queues.queue("sync").scheduled_job_registry.remove(job)
+        return False
+    return status in LIVE_RQ_STATES

@@ -1,0 +1,66 @@
+"""The sweep and RQ's scheduler: a retry RQ still holds as scheduled long after it was due (the worker running RQ's
+scheduler was killed: its lock outlives it, and other workers retake it only every 10 minutes) is enqueued by the
+sweep; one that has only just come due is left to the scheduler."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from rq import Queue
+
+from portal.extensions import queue_name, queues
+from portal.models import SyncJob, SyncStatus, utcnow
+from portal.sync.schedule import RUN_SYNC_JOB, rq_job_id, sweep
+from tests.sync_factories import make_booking
+
+
+@pytest.fixture
+def sync_queue(app) -> Queue:
+    queue = Queue(queue_name(app.config, "sync"), connection=queues.redis)
+    queue.empty()
+    for key in queue.scheduled_job_registry.get_job_ids():
+        queue.scheduled_job_registry.remove(key)
+    yield queue
+    queue.empty()
+
+
+def _retry_scheduled_by_rq(db_session, factory, sync_queue: Queue, due_seconds_ago: float) -> str:
+    """A pending row on its second attempt whose RQ job sits in the scheduled registry, due that long ago."""
+    team, people = factory.team_with_roles()
+    calendar = factory.calendar(team, created_by=people["owner"])
+    due = utcnow() - timedelta(seconds=due_seconds_ago)
+    job = SyncJob(
+        team_id=team.id,
+        calendar_id=calendar.id,
+        booking_id=make_booking(db_session, calendar).id,
+        event="created",
+        status=SyncStatus.PENDING,
+        attempts=1,
+        next_attempt_at=due,
+    )
+    db_session.add(job)
+    db_session.flush()
+    key = rq_job_id(job.id, 2)
+    sync_queue.enqueue_at(due, RUN_SYNC_JOB, job.id, job_id=key)
+    return key
+
+
+def test_a_retry_the_rq_scheduler_left_overdue_is_enqueued_by_the_sweep(app, db_session, factory, sync_queue):
+    key = _retry_scheduled_by_rq(db_session, factory, sync_queue, due_seconds_ago=10 * 60)
+
+    result = sweep(db_session)
+
+    assert result.enqueued == 1
+    assert sync_queue.get_job_ids() == [key]
+    assert key not in sync_queue.scheduled_job_registry.get_job_ids()
+
+
+def test_a_retry_that_just_came_due_is_left_to_the_rq_scheduler(app, db_session, factory, sync_queue):
+    key = _retry_scheduled_by_rq(db_session, factory, sync_queue, due_seconds_ago=1)
+
+    result = sweep(db_session)
+
+    assert result.enqueued == 0
+    assert sync_queue.get_job_ids() == []
+    assert key in sync_queue.scheduled_job_registry.get_job_ids()
