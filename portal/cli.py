@@ -14,6 +14,7 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(set_plan)
     app.cli.add_command(set_staff)
     app.cli.add_command(seed_demo)
+    app.cli.add_command(rotate_token_keys)
     from .integrations.legacy import import_legacy_settings_command
 
     app.cli.add_command(import_legacy_settings_command)
@@ -59,3 +60,23 @@ def seed_demo() -> None:
 
     for line in seed():
         click.echo(line)
+
+
+@click.command("rotate-token-keys")
+def rotate_token_keys() -> None:
+    """Re-encrypt every stored Salesforce token under the newest TOKEN_ENCRYPTION_KEYS key.
+
+    Put the new key first in TOKEN_ENCRYPTION_KEYS, run this, then drop the old key.
+    """
+    from .crypto import token_cipher
+    from .models import SalesforceConnection
+
+    cipher = token_cipher()
+    connections = db.session.scalars(select(SalesforceConnection).with_for_update()).all()
+    for connection in connections:
+        if connection.access_token_encrypted:
+            connection.access_token_encrypted = cipher.rotate(connection.access_token_encrypted)
+        if connection.refresh_token_encrypted:
+            connection.refresh_token_encrypted = cipher.rotate(connection.refresh_token_encrypted)
+    db.session.commit()
+    click.echo(f"Re-encrypted the tokens of {len(connections)} Salesforce connection(s) under the newest key.")
