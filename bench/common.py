@@ -195,9 +195,9 @@ class Bench:
             pool.start_one()
         return pool
 
-    def sweep(self, app: Flask, every: float) -> subprocess.Popen:
-        """`python -m jobs.sweep --every N`, the periodic sweep a deployment runs."""
-        process = self.spawn("sweep", app, PYTHON, "-m", "jobs.sweep", "--every", str(every))
+    def sweep(self, app: Flask) -> subprocess.Popen:
+        """`python -m jobs.sweep`, the periodic sweep a deployment runs (every SYNC_SWEEP_SECONDS)."""
+        process = self.spawn("sweep", app, PYTHON, "-m", "jobs.sweep")
         self.stack.callback(_stop, process)
         return process
 
