@@ -1,6 +1,7 @@
-"""The sweep and RQ's scheduler: a retry RQ still holds as scheduled long after it was due (the worker running RQ's
-scheduler was killed: its lock outlives it, and other workers retake it only every 10 minutes) is enqueued by the
-sweep; one that has only just come due is left to the scheduler."""
+"""The sweep and dead RQ workers. A row still pending long after it came due, whose RQ job is scheduled (the worker
+running RQ's scheduler was killed: its lock outlives it, and other workers retake it only every 10 minutes) or
+started (its worker was killed before claiming the row), is enqueued again by the sweep; one that has only just
+come due is left to RQ."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from datetime import timedelta
 
 import pytest
 from rq import Queue
+from rq.job import Job, JobStatus
 
 from portal.extensions import queue_name, queues
 from portal.models import SyncJob, SyncStatus, utcnow
@@ -64,3 +66,29 @@ def test_a_retry_that_just_came_due_is_left_to_the_rq_scheduler(app, db_session,
     assert result.enqueued == 0
     assert sync_queue.get_job_ids() == []
     assert key in sync_queue.scheduled_job_registry.get_job_ids()
+
+
+def _attempt_taken_by_a_worker(db_session, factory, sync_queue: Queue, due_seconds_ago: float) -> str:
+    """A pending row whose RQ job a worker took (status started) and then died before claiming the row."""
+    key = _retry_scheduled_by_rq(db_session, factory, sync_queue, due_seconds_ago)
+    sync_queue.scheduled_job_registry.remove(key)
+    Job.fetch(key, connection=sync_queue.connection).set_status(JobStatus.STARTED)
+    return key
+
+
+def test_an_attempt_whose_worker_died_before_claiming_the_row_is_enqueued_again(app, db_session, factory, sync_queue):
+    key = _attempt_taken_by_a_worker(db_session, factory, sync_queue, due_seconds_ago=10 * 60)
+
+    result = sweep(db_session)
+
+    assert result.enqueued == 1
+    assert sync_queue.get_job_ids() == [key]
+
+
+def test_an_attempt_a_worker_just_took_is_left_to_it(app, db_session, factory, sync_queue):
+    _attempt_taken_by_a_worker(db_session, factory, sync_queue, due_seconds_ago=1)
+
+    result = sweep(db_session)
+
+    assert result.enqueued == 0
+    assert sync_queue.get_job_ids() == []

@@ -257,15 +257,16 @@ def _enqueue_missing(session: Session, now: datetime, batch: int) -> int:
 
 
 def _rq_job_alive(key: str, overdue: bool) -> bool:
-    """A retry RQ still holds as scheduled a sweep interval after it came due is not alive: the worker running RQ's
-    scheduler died (its lock outlives it by a minute; other workers retake it only every 10 minutes). It is taken
-    out of the scheduled registry so only the sweep's enqueue runs it."""
+    """A row still pending a sweep interval after it came due, whose RQ job is scheduled or started, was let down by
+    a dead worker: the one running RQ's scheduler (its lock outlives it by a minute; other workers retake it only
+    every 10 minutes), or one killed between taking the job and claiming the row (RQ notices only at its 10-minute
+    maintenance). Either way the job is not alive; a scheduled one leaves the registry so only our enqueue runs."""
     try:
         job = Job.fetch(key, connection=queues.redis)
     except NoSuchJobError:
         return False
     status = job.get_status(refresh=False)
-    if status == JobStatus.SCHEDULED and overdue:
+    if overdue and status in (JobStatus.SCHEDULED, JobStatus.STARTED):
         queues.queue("sync").scheduled_job_registry.remove(job)
         return False
     return status in LIVE_RQ_STATES
