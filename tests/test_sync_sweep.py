@@ -1,7 +1,7 @@
-"""The sweep and dead RQ workers. A row still pending long after it came due, whose RQ job is scheduled (the worker
-running RQ's scheduler was killed: its lock outlives it, and other workers retake it only every 10 minutes) or
-started (its worker was killed before claiming the row), is enqueued again by the sweep; one that has only just
-come due is left to RQ."""
+"""The sweep and dead RQ workers. A row still pending long after it came due whose RQ job is not waiting in the
+queue (scheduled: the worker running RQ's scheduler was killed, its lock outlives it and other workers retake it
+only every 10 minutes; taken or started: its worker was killed before claiming the row) is enqueued again by the
+sweep. One waiting behind a backlog is not doubled, and one that has only just come due is left to RQ."""
 
 from __future__ import annotations
 
@@ -92,3 +92,26 @@ def test_an_attempt_a_worker_just_took_is_left_to_it(app, db_session, factory, s
 
     assert result.enqueued == 0
     assert sync_queue.get_job_ids() == []
+
+
+def test_an_attempt_taken_off_the_queue_by_a_worker_that_died_is_enqueued_again(app, db_session, factory, sync_queue):
+    key = _retry_scheduled_by_rq(db_session, factory, sync_queue, due_seconds_ago=10 * 60)
+    sync_queue.scheduled_job_registry.remove(key)
+    sync_queue.enqueue_job(Job.fetch(key, connection=sync_queue.connection))
+    sync_queue.connection.lrem(sync_queue.key, 1, key)  # what a worker's dequeue does; it died right after
+
+    result = sweep(db_session)
+
+    assert result.enqueued == 1
+    assert sync_queue.get_job_ids() == [key]
+
+
+def test_an_overdue_attempt_waiting_in_the_queue_behind_a_backlog_is_not_doubled(app, db_session, factory, sync_queue):
+    key = _retry_scheduled_by_rq(db_session, factory, sync_queue, due_seconds_ago=10 * 60)
+    sync_queue.scheduled_job_registry.remove(key)
+    sync_queue.enqueue_job(Job.fetch(key, connection=sync_queue.connection))
+
+    result = sweep(db_session)
+
+    assert result.enqueued == 0
+    assert sync_queue.get_job_ids() == [key]

@@ -235,7 +235,11 @@ def _release_waiting(session: Session, now: datetime) -> int:
 
 
 def _enqueue_missing(session: Session, now: datetime, batch: int) -> int:
-    """Due pending rows whose next attempt is not in RQ (Redis was flushed or down) are enqueued again."""
+    """Due pending rows whose next attempt is not in RQ (Redis was flushed or down) are enqueued again, and so are
+    rows still pending a sweep interval after they came due whose job is not waiting in the queue: a dead worker
+    let them down, either the one running RQ's scheduler (its lock outlives it by a minute; other workers retake it
+    only every 10 minutes) or one killed between taking the job and claiming the row (RQ recovers such a job only
+    at its 10-minute maintenance). An extra RQ job for an attempt is harmless: its claim finds nothing to do."""
     earlier = aliased(SyncJob)
     blocked = exists().where(
         and_(earlier.booking_id == SyncJob.booking_id, earlier.id < SyncJob.id, earlier.status.in_(BLOCKING))
@@ -248,25 +252,24 @@ def _enqueue_missing(session: Session, now: datetime, batch: int) -> int:
     ).all()
     session.rollback()
     overdue_before = now - timedelta(seconds=current_app.config["SYNC_SWEEP_SECONDS"])
+    waiting: set[str] | None = None
     enqueued = 0
     for job_id, attempts, due_at in due:
-        if not _rq_job_alive(rq_job_id(job_id, attempts + 1), overdue=due_at < overdue_before):
-            _try_enqueue(job_id, attempts + 1)
-            enqueued += 1
+        key = rq_job_id(job_id, attempts + 1)
+        if due_at < overdue_before:
+            waiting = set(queues.queue("sync").get_job_ids()) if waiting is None else waiting
+            if key in waiting:
+                continue
+            queues.queue("sync").scheduled_job_registry.remove(key)  # so only our enqueue runs it
+        elif _rq_job_alive(key):
+            continue
+        _try_enqueue(job_id, attempts + 1)
+        enqueued += 1
     return enqueued
 
 
-def _rq_job_alive(key: str, overdue: bool) -> bool:
-    """A row still pending a sweep interval after it came due, whose RQ job is scheduled or started, was let down by
-    a dead worker: the one running RQ's scheduler (its lock outlives it by a minute; other workers retake it only
-    every 10 minutes), or one killed between taking the job and claiming the row (RQ notices only at its 10-minute
-    maintenance). Either way the job is not alive; a scheduled one leaves the registry so only our enqueue runs."""
+def _rq_job_alive(key: str) -> bool:
     try:
-        job = Job.fetch(key, connection=queues.redis)
+        return Job.fetch(key, connection=queues.redis).get_status(refresh=False) in LIVE_RQ_STATES
     except NoSuchJobError:
         return False
-    status = job.get_status(refresh=False)
-    if overdue and status in (JobStatus.SCHEDULED, JobStatus.STARTED):
-        queues.queue("sync").scheduled_job_registry.remove(job)
-        return False
-    return status in LIVE_RQ_STATES
