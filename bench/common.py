@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import shutil
 import signal
 import socket
 import statistics
@@ -99,7 +100,9 @@ class Bench:
 
     def private_redis(self) -> PrivateRedis:
         """A Redis of our own: benches with workers suspend, restart or empty it, never a shared one."""
-        redis = PrivateRedis(Path(tempfile.mkdtemp(prefix="bench-redis-")), self.logs / "redis.log")
+        directory = Path(tempfile.mkdtemp(prefix="bench-redis-"))  # short: a unix socket path has 107 bytes at most
+        self.stack.callback(shutil.rmtree, directory, ignore_errors=True)
+        redis = PrivateRedis(directory, self.logs / "redis.log")
         redis.start()
         self.stack.callback(redis.stop)
         return redis
@@ -128,7 +131,6 @@ class Bench:
             "DATABASE_URL": database_url,
             "REDIS_URL": redis_url,
             "RQ_QUEUE_PREFIX": f"bench{self.run_id}",
-            "PUBLIC_BASE_URL": "https://portal.example",  # links in Events; a deployment always sets it
             "TOKEN_ENCRYPTION_KEYS": [Fernet.generate_key().decode()],
             "LOG_LEVEL": "WARNING",
             "RATE_LIMIT_BOOKING": "100000/60",

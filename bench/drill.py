@@ -76,6 +76,7 @@ def main(argv=None) -> None:
     faults = Counter(entry["fault"] for entry in log if entry["fault"])
     figure(
         "drill_faults",
+        data_calls=sum(entry["path"].startswith("/services/data/") for entry in log),
         **{name: faults.get(name, 0) for name, _ in FAULT_SHARES},
         token_calls=len(token_calls(log)),
         worker_kills=chaos.kills,

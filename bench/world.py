@@ -38,7 +38,13 @@ def sync_world(bench: Bench, *, latency_ms: int = 0, **app_settings) -> SyncWorl
     redis = bench.private_redis()
     emulator, control = bench.salesforce(latency_ms=latency_ms, daily_api_limit=DAILY_API_LIMIT)
     database_url = bench.database()
-    app = bench.app(database_url, redis.url, salesforce=emulator, **app_settings)
+    app = bench.app(
+        database_url,
+        redis.url,
+        salesforce=emulator,
+        PUBLIC_BASE_URL="https://portal.example",  # Events link the booking page; a deployment always sets it
+        **app_settings,
+    )
     team = seed_team(app, bench.label)
     connect_salesforce(app, team, emulator, control)
     calendar_id = add_integrated_calendar(app, team, "lead_with_event")
