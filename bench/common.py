@@ -242,6 +242,10 @@ class WorkerPool:
     def alive(self) -> list[str]:
         return [name for name, process in self.processes.items() if process.poll() is None]
 
+    def cpu_seconds(self) -> float:
+        """CPU the live workers used so far, with their finished work horses (Linux /proc)."""
+        return sum(cpu_seconds(self.processes[name].pid) for name in self.alive())
+
     def kill(self, name: str) -> None:
         """SIGKILL the worker and its work horse: no clean-up, no chance to finish the job."""
         os.killpg(self.processes[name].pid, signal.SIGKILL)
@@ -316,6 +320,13 @@ def shut_down_workers(redis: Redis, names: Iterable[str]) -> None:
 
 
 # -- helpers -----------------------------------------------------------------------------------------------------
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU of a process and of its children it has waited for, from /proc/<pid>/stat."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    utime, stime, cutime, cstime = (int(value) for value in fields[11:15])
+    return (utime + stime + cutime + cstime) / os.sysconf("SC_CLK_TCK")
 
 
 def free_port() -> int:

@@ -56,7 +56,8 @@ def test_throughput_prints_the_worker_class_costs_then_one_line_per_worker_count
     costs = [rf"rq_job_cost worker_class={cls} jobs=\d+ per_job_ms={NUMBER}" for cls in ("fork", "simple", "spawn")]
     runs = [
         rf"throughput workers={w} worker_class=fork bookings=6 latency_ms=100 calls_per_booking={NUMBER} "
-        rf"bookings_per_s={NUMBER} bound_per_s={NUMBER} ratio={NUMBER}"
+        rf"bookings_per_s={NUMBER} bound_per_s={NUMBER} ratio={NUMBER} "
+        rf"worker_cpu_ms_per_booking={NUMBER} emulator_cpu_ms_per_booking={NUMBER}"
         for w in (1, 2)
     ]
     assert len(lines) == len(costs + runs), lines
