@@ -139,16 +139,33 @@ def connect_salesforce(app: Flask, seeded: SeededTeam, emulator, control) -> Non
     tokens = control.issue_tokens()
     with app.app_context():
         connection = SalesforceConnection(team_id=seeded.team_id, login_url=emulator.production_url.rstrip("/"))
-        apply_token_response(connection, tokens, token_cipher())
-        connection.identity_url = tokens["id"]
-        connection.org_id, connection.sf_user_id = tokens["id"].rstrip("/").split("/")[-2:]
-        connection.username = "admin@example-org.test"
+        _store_tokens(connection, tokens)
         db.session.add(connection)
         db.session.commit()
         for object_name in ("Lead", "Contact"):
             refresh_describe(connection, object_name)  # what opening the mapping editor does
         db.session.commit()
         db.session.remove()
+
+
+def reconnect_salesforce(app: Flask, seeded: SeededTeam, control) -> None:
+    """After the emulator's org was reset: the host is a Salesforce User again and the connection has new tokens."""
+    control.add_user(username=seeded.host_email, email=seeded.host_email, last_name="Host")
+    tokens = control.issue_tokens()
+    with app.app_context():
+        connection = db.session.scalar(
+            select(SalesforceConnection).where(SalesforceConnection.team_id == seeded.team_id)
+        )
+        _store_tokens(connection, tokens)
+        db.session.commit()
+        db.session.remove()
+
+
+def _store_tokens(connection: SalesforceConnection, tokens: dict) -> None:
+    apply_token_response(connection, tokens, token_cipher())
+    connection.identity_url = tokens["id"]
+    connection.org_id, connection.sf_user_id = tokens["id"].rstrip("/").split("/")[-2:]
+    connection.username = "admin@example-org.test"
 
 
 def add_integrated_calendar(
