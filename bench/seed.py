@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 from datetime import time as clock
 
 from flask import Flask
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, insert, select, text
 
 from portal.calendars import booking as booking_service
 from portal.calendars.booking import GuestDetails
@@ -284,6 +284,8 @@ def seed_failed_syncs(app: Flask, seeded: SeededTeam, count: int) -> None:
             for job_id, job in zip(job_ids, jobs, strict=True)
         ]
         db.session.execute(insert(SyncAttempt), attempts)
+        db.session.commit()
+        db.session.execute(text("ANALYZE"))  # the statistics autovacuum would have gathered by now
         db.session.commit()
         db.session.remove()
 
