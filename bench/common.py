@@ -190,7 +190,7 @@ class Bench:
         _wait_until(lambda: _answers(f"{url}/healthz"), 60, f"gunicorn did not start; see {self.logs}/gunicorn.log")
         return url
 
-    def workers(self, app: Flask, count: int, worker_class: str = "fork") -> WorkerPool:
+    def workers(self, app: Flask, count: int, worker_class: str = "simple") -> WorkerPool:
         pool = WorkerPool(self, app, worker_class)
         self.stack.callback(pool.stop)
         for _ in range(count):
@@ -205,7 +205,7 @@ class Bench:
 
 
 class WorkerPool:
-    """RQ workers in subprocesses: `python -m jobs.worker` (fork, the product's), or bench.rq_worker for the other
+    """RQ workers in subprocesses: `python -m jobs.worker` (simple, the product's), or bench.rq_worker for the other
     worker classes. Each runs in its own process group so a SIGKILL takes its work horse with it."""
 
     def __init__(self, bench: Bench, app: Flask, worker_class: str) -> None:
@@ -217,7 +217,7 @@ class WorkerPool:
     def start_one(self) -> str:
         name = f"{self.bench.run_id}-{self.bench.workers_started}"
         self.bench.workers_started += 1
-        if self.worker_class == "fork":
+        if self.worker_class == "simple":
             command = [PYTHON, "-m", "jobs.worker", "--name", name]
         else:
             command = [PYTHON, "-m", "bench.rq_worker", "--class", self.worker_class, "--name", name]

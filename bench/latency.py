@@ -31,7 +31,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--bookings", type=int, default=100, help="bookings measured (default 100)")
     parser.add_argument("--workers", type=int, default=2, help="idle RQ workers (default 2)")
     parser.add_argument("--latency-ms", type=int, default=100, help="emulator latency per call (default 100)")
-    parser.add_argument("--worker-class", choices=WORKER_CLASSES[:2], default="fork")
+    parser.add_argument("--worker-class", choices=WORKER_CLASSES[:2], default="simple")
     parser.add_argument("--quick", action="store_true", help="a tiny run: 3 bookings")
     args = parser.parse_args(argv)
     if args.quick:

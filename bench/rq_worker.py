@@ -1,5 +1,5 @@
 """`python -m bench.rq_worker --class fork|simple|spawn`: an RQ worker of the chosen class on the portal's sync
-queue, bootstrapped like jobs.worker (the product's, which is always rq.Worker), for comparing worker classes.
+queue, bootstrapped like jobs.worker (the product's, an rq.SimpleWorker), for comparing worker classes.
 
 fork = rq.Worker (a forked work horse per job), simple = rq.SimpleWorker (jobs run in the worker process),
 spawn = rq.SpawnWorker (a new interpreter per job, which starts without the app: only bench.probe jobs work there).

@@ -32,7 +32,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--workers", default="1,2,4,8", help="worker counts to run (default 1,2,4,8)")
     parser.add_argument("--bookings", type=int, default=300, help="bookings per worker count (default 300)")
     parser.add_argument("--latency-ms", type=int, default=100, help="emulator latency per call (default 100)")
-    parser.add_argument("--worker-class", choices=WORKER_CLASSES[:2], default="fork", help="for the sync runs")
+    parser.add_argument("--worker-class", choices=WORKER_CLASSES[:2], default="simple", help="for the sync runs")
     parser.add_argument("--probe-jobs", type=int, default=200, help="probe jobs per worker class (spawn: a tenth)")
     parser.add_argument("--quick", action="store_true", help="a tiny run: W=1,2, 6 bookings, 6 probe jobs")
     args = parser.parse_args(argv)
