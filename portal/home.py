@@ -10,12 +10,6 @@ bp = Blueprint("home", __name__)
 
 @bp.get("/")
 def index():
-    if current_user.is_authenticated and "teams.dashboard" in _endpoints():
+    if current_user.is_authenticated:
         return redirect(url_for("teams.dashboard"))
     return render_template("home/index.html")
-
-
-def _endpoints() -> set[str]:
-    from flask import current_app
-
-    return set(current_app.view_functions)
