@@ -8,7 +8,7 @@ CPU per booking is reported for the workers (with their work horses) and for thi
 emulator standing in for Salesforce; PostgreSQL, Redis and the rest share what is left of the machine.
 
 First it measures RQ's per-job cost for each worker class with a probe job (one database round trip through the
-portal's session): fork (rq.Worker, what jobs.worker runs), simple (SimpleWorker) and spawn (SpawnWorker).
+portal's session): fork (rq.Worker), simple (rq.SimpleWorker, what jobs.worker runs) and spawn (rq.SpawnWorker).
 """
 
 from __future__ import annotations
