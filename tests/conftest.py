@@ -20,7 +20,7 @@ from flask.testing import FlaskClient
 
 from portal import create_app
 from portal.extensions import db
-from portal.local_services import ensure_environment, replace_database
+from scripts.dev.services import ensure_environment, replace_database
 
 from .factories import Factory, login
 

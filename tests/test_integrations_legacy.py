@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from portal.demo_data import seed
 from portal.models import AuditEvent, Calendar, FieldMapping, Role, SalesforceIntegration, SourceKind
+from scripts.dev.demo_data import seed
 from tests.integration_support import add_integration, question_id
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "docs" / "legacy-settings-example.json"

@@ -1,7 +1,7 @@
 """The demo launcher: services (embedded unless DATABASE_URL / REDIS_URL say otherwise), migrations, demo data,
 both emulators, an RQ worker and the web server, with the URLs and demo accounts printed. Ctrl-C stops it all.
 
-`python -m portal.launcher [--port 5000]` (scripts/demo runs it after setting up).
+`python -m scripts.dev.launcher [--port 5000]` (scripts/demo runs it after setting up).
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from pathlib import Path
 
 from cryptography.fernet import Fernet
 
-from .local_services import INSTANCE, ROOT, ensure_environment
+from .services import INSTANCE, ROOT, ensure_environment
 
 PYTHON = sys.executable
 
@@ -99,7 +99,7 @@ def main(argv: list[str] | None = None) -> None:
     signal.signal(signal.SIGTERM, stop)
     subprocess.run([PYTHON, "-m", "alembic", "upgrade", "head"], cwd=ROOT, env=env, check=True)
     seeded = subprocess.run(
-        [PYTHON, "-m", "flask", "--app", "wsgi", "seed-demo"],
+        [PYTHON, "-m", "scripts.dev.demo_data"],
         cwd=ROOT,
         env=env,
         check=True,

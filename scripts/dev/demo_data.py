@@ -1,4 +1,7 @@
-"""Demo data: a premium team with an owner, an admin, an admin assistant and a member, and a calendar."""
+"""Demo data: a premium team with an owner, an admin, an admin assistant and a member, and a calendar.
+
+`python -m scripts.dev.demo_data` seeds the database DATABASE_URL names (idempotent); the demo launcher runs it.
+"""
 
 from __future__ import annotations
 
@@ -6,8 +9,8 @@ from datetime import time
 
 from sqlalchemy import select
 
-from .extensions import db
-from .models import (
+from portal.extensions import db
+from portal.models import (
     AvailabilityRange,
     Calendar,
     CalendarHost,
@@ -94,3 +97,15 @@ def _calendar(team: Team, owner: User, host: User) -> Calendar:
     ]
     db.session.add(calendar)
     return calendar
+
+
+def main() -> None:
+    from portal import create_app
+
+    with create_app().app_context():
+        for line in seed():
+            print(line)
+
+
+if __name__ == "__main__":
+    main()

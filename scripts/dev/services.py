@@ -15,9 +15,9 @@ from pathlib import Path
 import psycopg
 from redis import Redis
 
-log = logging.getLogger("portal.local_services")
+log = logging.getLogger("scripts.dev.services")
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 INSTANCE = ROOT / "instance"
 
 
