@@ -18,7 +18,6 @@ from portal.calendars import booking as booking_service
 from portal.calendars.booking import GuestDetails
 from portal.crypto import token_cipher
 from portal.extensions import db
-from portal.integrations.describe import refresh_describe
 from portal.models import (
     AvailabilityRange,
     Booking,
@@ -41,6 +40,7 @@ from portal.models import (
     Team,
     User,
 )
+from portal.salesforce.describe import refresh_describe
 from portal.salesforce.tokens import apply_token_response
 
 # Bookings are made "as of" NOW into slots from FIRST_SLOT on: every calendar here is open 00:00-23:30 UTC daily.

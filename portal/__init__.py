@@ -36,14 +36,9 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     errors.init_app(app)
 
     _register_blueprints(app)
-
-    from .sync import outbox
-
-    outbox.init_app(app)
-
-    from .cli import register_commands
-
-    register_commands(app)
+    _register_template_helpers(app)
+    _connect_listeners(app)
+    _register_commands(app)
 
     if app.config["PROXY_FIX_HOPS"]:
         hops = app.config["PROXY_FIX_HOPS"]
@@ -74,16 +69,43 @@ def _configure_sessions(app: Flask) -> None:
     )
 
 
+def _register_template_helpers(app: Flask) -> None:
+    from .sync_errors import presenters
+
+    presenters.init_app(app)  # sync states, retries and trails on the errors page and the support console
+
+
+def _connect_listeners(app: Flask) -> None:
+    """Everything that runs because something else happened, in one place."""
+    from . import notifications
+    from .salesforce import signals
+    from .sync import outbox
+
+    outbox.install(db.session_factory)  # a booking's sync job is enqueued once its transaction commits
+    signals.connection_broken.connect(notifications.on_connection_broken, sender=app)
+    signals.connection_restored.connect(outbox.release_parked_syncs, sender=app)
+
+
+def _register_commands(app: Flask) -> None:
+    from . import notifications
+    from .cli import register_commands
+    from .sync.retention import prune_sync_trails_command
+
+    register_commands(app)
+    app.cli.add_command(prune_sync_trails_command)
+    app.cli.add_command(notifications.send_sync_digests_command)
+
+
 def _register_blueprints(app: Flask) -> None:
     from .auth import bp as auth_bp
     from .calendars.public import bp as booking_bp
     from .calendars.views import bp as calendars_bp
+    from .connect.views import bp as salesforce_bp
     from .health import bp as health_bp
     from .home import bp as home_bp
     from .integrations import bp as integrations_bp
-    from .salesforce.views import bp as salesforce_bp
     from .support import bp as support_bp
-    from .sync.views import bp as sync_errors_bp
+    from .sync_errors.views import bp as sync_errors_bp
     from .teams import bp as teams_bp
 
     for blueprint in (health_bp, home_bp, auth_bp, teams_bp, calendars_bp, booking_bp, salesforce_bp):

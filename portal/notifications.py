@@ -25,8 +25,7 @@ from sqlalchemy.orm import Session
 
 from .extensions import db
 from .models import Membership, NotificationLog, Role, SyncJob, SyncStatus, Team, User, utcnow
-from .salesforce import signals
-from .sync.catalogue import explain
+from .planner.catalogue import explain
 
 log = logging.getLogger("portal.notifications")
 
@@ -36,12 +35,7 @@ DAILY_DIGEST = "daily_digest"
 RECIPIENT_ROLES = (Role.OWNER, Role.ADMIN)
 
 
-def init_app(app: Flask) -> None:
-    """Listen for broken Salesforce connections (sent by portal.salesforce after the change is committed)."""
-    signals.connection_broken.connect(_on_connection_broken)
-
-
-def _on_connection_broken(sender: Flask, *, team_id: int, reason: str = "", **_: object) -> None:
+def on_connection_broken(sender: Flask, *, team_id: int, reason: str = "", **_: object) -> None:
     try:
         notify_connection_broken(team_id, reason)
     except Exception:  # the sync that noticed the broken connection must carry on whatever happens here

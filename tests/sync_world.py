@@ -14,7 +14,6 @@ from portal.calendars import booking as booking_service
 from portal.calendars.booking import GuestDetails
 from portal.crypto import token_cipher
 from portal.extensions import db
-from portal.integrations.describe import refresh_describe
 from portal.models import (
     Booking,
     Calendar,
@@ -27,6 +26,7 @@ from portal.models import (
     SyncJob,
     SyncStatus,
 )
+from portal.salesforce.describe import refresh_describe
 from tests.factories import Factory
 from tests.salesforce_flow import store_connection
 

@@ -6,13 +6,13 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from portal.calendars import booking as service
 from portal.calendars.forms import format_slot
 from portal.calendars.slots import Refusal, SlotRefused
 from portal.extensions import db
-from portal.models import AuditEvent, Booking, BookingStatus, NameFormat, Question, QuestionKind, SyncEvent, utcnow
+from portal.models import Booking, BookingStatus, NameFormat, Question, QuestionKind, utcnow
 
 from .booking_support import csrf_token, free_slot, manage_path, post_booking, slot_links
 
@@ -289,72 +289,3 @@ def test_a_booking_that_has_started_can_no_longer_be_changed(calendar):
 def test_an_unknown_manage_token_is_a_404(client, token):
     response = client.get(f"/manage/{token}")
     assert response.status_code == 404 and "not valid" in response.get_data(as_text=True)
-
-
-@pytest.fixture
-def recorded_hooks(app):
-    """Register booking hooks for one test, removing them afterwards."""
-    hooks = service.booking_hooks(app)
-    before = (list(hooks.in_transaction), list(hooks.after_commit))
-    yield hooks
-    hooks.in_transaction[:], hooks.after_commit[:] = before
-
-
-def test_in_transaction_hooks_commit_with_each_change_and_after_commit_hooks_follow(calendar, recorded_hooks):
-    seen = []
-
-    def add_outbox_row(booking, event):
-        db.session.add(
-            AuditEvent(
-                team_id=calendar.team_id,
-                action=f"outbox.{event}",
-                target_type="Booking",
-                target_id=str(booking.id),
-                details={},
-            )
-        )
-
-    recorded_hooks.in_transaction.append(add_outbox_row)
-    recorded_hooks.after_commit.append(lambda booking, event: seen.append((booking.id, event)))
-    booking = service.book(calendar, free_slot(calendar), guest(), service.new_manage_token(), now=utcnow())
-    service.reschedule(booking, free_slot(calendar, 5), now=utcnow())
-    service.cancel(booking, now=utcnow())
-    actions = db.session.scalars(
-        select(AuditEvent.action).where(AuditEvent.target_id == str(booking.id)).order_by(AuditEvent.id)
-    ).all()
-    assert actions == ["outbox.created", "outbox.rescheduled", "outbox.cancelled"]
-    assert seen == [
-        (booking.id, SyncEvent.CREATED),
-        (booking.id, SyncEvent.RESCHEDULED),
-        (booking.id, SyncEvent.CANCELLED),
-    ]
-
-
-def test_a_failing_in_transaction_hook_leaves_neither_the_booking_nor_its_rows(calendar, recorded_hooks):
-    def add_row_then_fail(booking, event):
-        db.session.add(
-            AuditEvent(
-                team_id=calendar.team_id,
-                action="outbox.created",
-                target_type="Booking",
-                target_id=str(booking.id),
-                details={},
-            )
-        )
-        db.session.flush()
-        raise RuntimeError("injected failure after the outbox insert")
-
-    recorded_hooks.in_transaction.append(add_row_then_fail)
-    with pytest.raises(RuntimeError):
-        service.book(calendar, free_slot(calendar), guest(), service.new_manage_token(), now=utcnow())
-    assert bookings_of(calendar) == []
-    assert (
-        db.session.scalar(select(func.count()).select_from(AuditEvent).where(AuditEvent.action == "outbox.created"))
-        == 0
-    )
-
-
-def test_a_failing_after_commit_hook_does_not_undo_the_booking(calendar, recorded_hooks):
-    recorded_hooks.after_commit.append(lambda booking, event: 1 / 0)
-    booking = service.book(calendar, free_slot(calendar), guest(), service.new_manage_token(), now=utcnow())
-    assert bookings_of(calendar) == [booking]

@@ -8,8 +8,8 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 
 from portal.models import Role, SyncStatus, utcnow
-from portal.sync.chart import health_chart
-from portal.sync.queries import DayCounts, Scope, health_counts
+from portal.sync_errors.chart import health_chart
+from portal.sync_errors.queries import DayCounts, Scope, health_counts
 from tests.factories import login
 from tests.sync_factories import make_booking, make_integration, make_sync
 

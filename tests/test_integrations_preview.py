@@ -11,9 +11,9 @@ import re
 import pytest
 
 from portal.models import Question, QuestionKind, SyncEvent
+from portal.planner.preview import EXISTING_RECORD_PLACEHOLDERS
 from portal.sync import service as sync_service
 from portal.sync.outbox import add_sync_job
-from portal.sync.preview import EXISTING_RECORD_PLACEHOLDERS
 from tests.factories import login
 from tests.integration_support import add_integration, connected_world, question_id
 from tests.sync_factories import make_booking

@@ -9,7 +9,7 @@ import pytest
 
 from emulators.salesforce import soql as emulator_soql
 from emulators.salesforce.metadata import STANDARD_FIELDS
-from portal.salesforce import soql
+from portal.planner import soql
 
 
 @pytest.mark.parametrize(

@@ -12,6 +12,7 @@ from portal.calendars import booking as booking_service
 from portal.calendars.booking import GuestDetails
 from portal.extensions import db, queue_name, queues
 from portal.models import Booking, SalesforceIntegration, SalesforceObject, SyncEvent, SyncJob, SyncStatus
+from portal.sync import outbox
 from tests.factories import Factory
 
 NOW = datetime(2031, 3, 3, 8, 0, tzinfo=UTC)  # a Monday, well inside the factory calendar's availability
@@ -105,18 +106,21 @@ def test_cancel_after_the_integration_was_removed_is_skipped_with_its_reason(fac
     assert (job.status, job.reason) == (SyncStatus.SKIPPED, "no_integration")
 
 
-def test_a_failure_right_after_the_outbox_insert_leaves_neither_booking_nor_sync_row(make_app):
+def test_a_failure_right_after_the_outbox_insert_leaves_neither_booking_nor_sync_row(make_app, monkeypatch):
     app = make_app()
     with app.app_context():
         factory = Factory(db.session)
         calendar = _calendar_with_integration(factory)
         db.session.commit()
 
-        def fail_after_outbox(booking, event):
+        real_add_sync_job = outbox.add_sync_job
+
+        def fail_after_outbox(session, booking, event):
+            real_add_sync_job(session, booking, event)
             assert db.session.scalar(select(func.count()).select_from(SyncJob)) == 1  # the outbox row is there
             raise RuntimeError("injected failure after the outbox insert")
 
-        booking_service.on_booking_change(app, in_transaction=fail_after_outbox)
+        monkeypatch.setattr(outbox, "add_sync_job", fail_after_outbox)
         with pytest.raises(RuntimeError, match="injected"):
             _book(calendar)
 

@@ -8,11 +8,11 @@ import pytest
 
 from emulators.salesforce.metadata import STANDARD_FIELDS, custom_field_from_spec, describe_object
 from portal.calendars.forms import KIND_MAX_LENGTH
-from portal.sync.fields import FieldInfo, fields_from_describe
-from portal.sync.inputs import FIXED, ITEM, QUESTION, BookingSnapshot, MappingRow, QuestionSnapshot
-from portal.sync.sources import QUESTION_KINDS, SYSTEM_ITEMS, Host, checkbox_checked, default_mapping, source_value
-from portal.sync.validation import check_mapping
-from portal.sync.values import SyncRefused, check_required, convert, record_values
+from portal.planner.fields import FieldInfo, fields_from_describe
+from portal.planner.inputs import FIXED, ITEM, QUESTION, BookingSnapshot, MappingRow, QuestionSnapshot
+from portal.planner.sources import QUESTION_KINDS, SYSTEM_ITEMS, Host, checkbox_checked, default_mapping, source_value
+from portal.planner.validation import check_mapping
+from portal.planner.values import SyncRefused, check_required, convert, record_values
 
 LEAD = fields_from_describe(describe_object("Lead", STANDARD_FIELDS["Lead"], "62.0"))
 CONTACT = fields_from_describe(describe_object("Contact", STANDARD_FIELDS["Contact"], "62.0"))

@@ -1,8 +1,8 @@
 """Booking services: book, reschedule and cancel, each one function and one database transaction.
 
 The database has the last word on double bookings (the `no_double_booking` exclusion constraint); a race lost
-there is reported as SlotRefused(TAKEN). Other parts of the portal (the Salesforce outbox) join the same
-transaction through `on_booking_change` hooks.
+there is reported as SlotRefused(TAKEN). Every change writes its Salesforce outbox row (portal.sync.outbox) in the
+same transaction, so a booking and its sync are committed together or not at all.
 """
 
 from __future__ import annotations
@@ -10,48 +10,21 @@ from __future__ import annotations
 import hashlib
 import logging
 import secrets
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from flask import Flask, current_app
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from ..extensions import db
 from ..models import Booking, BookingStatus, Calendar, SyncEvent
+from ..sync import outbox
 from .slots import Interval, Refusal, Rules, Slot, SlotRefused, WeeklyRange, available_slots, busy_horizon, check_slot
 
 log = logging.getLogger("portal.booking")
 
 DOUBLE_BOOKING_CONSTRAINT = "no_double_booking"
-
-BookingHook = Callable[[Booking, SyncEvent], None]
-
-
-@dataclass
-class BookingHooks:
-    """in_transaction hooks run after the change is flushed and before commit: what they add commits with it,
-    and an exception from one rolls the whole change back. after_commit hooks run once it is committed; their
-    failures are logged and never undo the booking."""
-
-    in_transaction: list[BookingHook] = field(default_factory=list)
-    after_commit: list[BookingHook] = field(default_factory=list)
-
-
-def on_booking_change(
-    app: Flask, *, in_transaction: BookingHook | None = None, after_commit: BookingHook | None = None
-) -> None:
-    """Register hooks called with (booking, SyncEvent.CREATED | RESCHEDULED | CANCELLED) on every change."""
-    hooks = booking_hooks(app)
-    if in_transaction is not None:
-        hooks.in_transaction.append(in_transaction)
-    if after_commit is not None:
-        hooks.after_commit.append(after_commit)
-
-
-def booking_hooks(app: Flask) -> BookingHooks:
-    return app.extensions.setdefault("booking_hooks", BookingHooks())
 
 
 class BookingClosed(Exception):
@@ -241,13 +214,6 @@ def _locked_open_booking(booking_id: int, now: datetime) -> Booking:
 
 
 def _finish(booking: Booking, event: SyncEvent) -> Booking:
-    hooks = booking_hooks(current_app)
-    for hook in hooks.in_transaction:
-        hook(booking, event)
+    outbox.add_sync_job(db.session, booking, event)
     db.session.commit()
-    for hook in hooks.after_commit:
-        try:
-            hook(booking, event)
-        except Exception:
-            log.exception("after-commit hook failed for booking %s (%s)", booking.id, event)
     return booking

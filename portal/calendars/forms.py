@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import unicodedata
 from datetime import UTC, datetime, time
 
 from flask_wtf import FlaskForm
@@ -25,6 +24,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Email, InputRequired, Length, NumberRange, Optional, Regexp, ValidationError
 
 from ..models import Calendar, NameFormat, Question, QuestionKind
+from ..validators import no_control_characters
 from .slots import WeeklyRange, is_time_zone, time_zone_names
 
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
@@ -50,18 +50,6 @@ KIND_MAX_LENGTH = {
 SLUG_PATTERN = r"^[a-z0-9](?:[a-z0-9-]{0,78}[a-z0-9])?$"
 PHONE_PATTERN = r"^[0-9+()./\- ]*$"
 RANGE_PATTERN = re.compile(r"^\s*(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*$")
-
-
-def no_control_characters(*, multiline: bool = False):
-    """Refuse control characters (NUL, escapes, …); a multi-line field may hold line breaks and tabs."""
-    allowed = {"\n", "\r", "\t"} if multiline else set()
-
-    def check(form, field) -> None:
-        value = field.data if isinstance(field.data, str) else ""
-        if any(unicodedata.category(char) == "Cc" and char not in allowed for char in value):
-            raise ValidationError("Remove the control characters (such as NUL) from this field.")
-
-    return check
 
 
 def _strip(value):

@@ -11,15 +11,15 @@ from zoneinfo import ZoneInfo
 from flask import current_app
 from sqlalchemy import select
 
-from ..calendars.urls import booking_page_url
 from ..extensions import db
+from ..links import booking_page_url
 from ..models import Booking, Calendar, OnCancel, SalesforceIntegration, SalesforceObject, SourceKind
+from ..planner.fields import FieldInfo, ObjectFields
+from ..planner.inputs import CREATED, BookingSnapshot, IntegrationSettings, MappingRow, QuestionSnapshot, SyncRequest
+from ..planner.preview import Preview, preview
+from ..planner.sources import QUESTION_KINDS, SYSTEM_ITEMS, default_mapping
+from ..planner.validation import check_mapping
 from ..sync import snapshots
-from ..sync.fields import FieldInfo, ObjectFields
-from ..sync.inputs import CREATED, BookingSnapshot, IntegrationSettings, MappingRow, QuestionSnapshot, SyncRequest
-from ..sync.preview import Preview, preview
-from ..sync.sources import QUESTION_KINDS, SYSTEM_ITEMS, default_mapping
-from ..sync.validation import check_mapping
 from .forms import BLANK_ROWS, FIXED, IntegrationForm, MappingRowForm, SourceOption
 
 PREVIEW_BOOKINGS = 20

@@ -11,9 +11,9 @@ from wtforms import BooleanField, FieldList, Form, FormField, RadioField, Select
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length
 
-from ..calendars.forms import no_control_characters
 from ..models import OnCancel, SalesforceObject
-from ..sync.fields import FieldInfo, ObjectFields
+from ..planner.fields import FieldInfo, ObjectFields
+from ..validators import no_control_characters
 
 BLANK_ROWS = 2
 ROW_INDEX_PLACEHOLDER = "__index__"  # replaced by the script when it adds a row

@@ -13,8 +13,8 @@ from sqlalchemy import select
 
 from ..extensions import db
 from ..models import Calendar, OnCancel, SalesforceObject
-from ..sync.inputs import FIXED, ITEM, QUESTION, IntegrationSettings, MappingRow
-from ..sync.sources import SYSTEM_ITEMS
+from ..planner.inputs import FIXED, ITEM, QUESTION, IntegrationSettings, MappingRow
+from ..planner.sources import SYSTEM_ITEMS
 from . import service
 from .forms import MAX_ROWS
 

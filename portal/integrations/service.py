@@ -17,7 +17,7 @@ from ..models import (
     SalesforceObject,
     SourceKind,
 )
-from ..sync.inputs import IntegrationSettings, MappingRow
+from ..planner.inputs import IntegrationSettings, MappingRow
 
 
 def integration_of(calendar: Calendar) -> SalesforceIntegration | None:

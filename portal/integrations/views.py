@@ -12,13 +12,14 @@ from sqlalchemy import select
 from ..access import TeamAccess, calendar_access, require
 from ..extensions import db
 from ..models import Calendar, ConnectionStatus, SalesforceConnection, SalesforceIntegration
-from ..salesforce import soql
+from ..planner import soql
+from ..planner.fields import ObjectFields, fields_from_describe
+from ..planner.sources import maps_host
+from ..salesforce import describe
 from ..salesforce.client import client_for_connection
 from ..salesforce.errors import SalesforceError
 from ..sync import snapshots
-from ..sync.fields import ObjectFields, fields_from_describe
-from ..sync.sources import maps_host
-from . import bp, describe, editor, service
+from . import bp, editor, service
 from .forms import IntegrationForm
 
 

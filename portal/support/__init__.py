@@ -7,10 +7,8 @@ from flask import Blueprint, abort
 from flask_login import current_user
 
 from ..extensions import login_manager
-from ..sync import presenters
 
 bp = Blueprint("support", __name__, url_prefix="/support")
-bp.record_once(lambda state: presenters.init_app(state.app))
 
 
 @bp.before_request

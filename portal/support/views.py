@@ -7,21 +7,18 @@ from flask import abort, current_app, flash, redirect, render_template, request,
 
 from ..audit import record
 from ..extensions import db
-from ..sync import actions
-from ..sync.forms import (
-    AUDIT_FILTER_ARGS,
+from ..sync_errors import actions
+from ..sync_errors.forms import (
     ERROR_FILTER_ARGS,
     PER_PAGE_CHOICES,
     ConfirmForm,
     carried_filters,
-    parse_audit_filters,
     parse_error_filters,
 )
-from ..sync.queries import (
+from ..sync_errors.queries import (
     STATES,
     Scope,
     SyncDetail,
-    audit_page,
     error_code_choices,
     error_page,
     mapping_used,
@@ -29,6 +26,8 @@ from ..sync.queries import (
     team_choices,
 )
 from . import bp
+from .forms import AUDIT_FILTER_ARGS, parse_audit_filters
+from .queries import audit_page
 
 ALL_TEAMS = Scope(team_id=None)
 
@@ -93,7 +92,7 @@ def retry(team_id: int, sync_id: int):
     record("support.view_sync", team_id=team_id, target=found.job, page="retry")
     db.session.commit()
     return render_template(
-        "sync/confirm_retry.html",
+        "sync_errors/confirm_retry.html",
         detail=found,
         form=form,
         may_retry=actions.may_retry(found.job),

@@ -1,2 +1,3 @@
-"""Posting completed bookings to Salesforce: the pure planner (plan, values, sources, fields, catalogue), the
-snapshots it plans from, the outbox and schedule, the service that applies plans, and the errors page."""
+"""The sync engine: the outbox written with each booking change, the database as the schedule (claims,
+leases, retries, the sweep), the service that runs one attempt through the Salesforce client, the snapshots
+the planner plans from, trail retention, and each booking's sync state for lists."""

@@ -61,19 +61,8 @@ def _job(booking: Booking, sync_event: SyncEvent, status: SyncStatus, reason: st
     )
 
 
-def init_app(app) -> None:
-    """Join every booking change's transaction and enqueue what it added once it commits; send a team's parked
-    syncs out as soon as its Salesforce connection is restored."""
-    from ..calendars.booking import on_booking_change
-    from ..extensions import db
-    from ..salesforce.signals import connection_restored
-
-    install(db.session_factory)
-    on_booking_change(app, in_transaction=lambda booking, sync_event: add_sync_job(db.session, booking, sync_event))
-    connection_restored.connect(_release_parked_syncs, sender=app)
-
-
-def _release_parked_syncs(app, *, team_id: int, **_: object) -> None:
+def release_parked_syncs(app, *, team_id: int, **_: object) -> None:
+    """A team's Salesforce connection is back: send its waiting syncs out (connected in create_app)."""
     from ..extensions import db
     from .schedule import release_team
 

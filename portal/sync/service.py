@@ -16,8 +16,8 @@ from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ..calendars.urls import booking_page_url
 from ..extensions import db
+from ..links import booking_page_url
 from ..models import (
     Booking,
     BookingStatus,
@@ -31,12 +31,12 @@ from ..models import (
     SyncStatus,
     utcnow,
 )
+from ..planner.catalogue import SyncError, sync_error
+from ..planner.fields import ObjectFields, fields_from_describe
+from ..planner.plan import Outcome, Step, advance, first_step
 from ..salesforce.client import SalesforceClient, client_for_connection
 from ..salesforce.errors import SalesforceAuthError, SalesforceRequestError, SalesforceUnavailable
 from . import schedule
-from .catalogue import SyncError, sync_error
-from .fields import ObjectFields, fields_from_describe
-from .plan import Outcome, Step, advance, first_step
 from .snapshots import sync_request
 
 log = logging.getLogger("portal.sync")
@@ -132,7 +132,7 @@ def _apply(
 
 def object_fields(session: Session, connection: SalesforceConnection, object_name: str) -> ObjectFields:
     """The object's describe from the cache the mapping editor filled; fetched (one extra call) only when missing."""
-    from ..integrations.describe import describe_of
+    from ..salesforce.describe import describe_of
 
     payload = describe_of(connection, object_name).payload
     session.commit()

@@ -8,8 +8,8 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from .fields import ObjectFields
-from .inputs import (
+from ..planner.fields import ObjectFields
+from ..planner.inputs import (
     BookingSnapshot,
     IntegrationSettings,
     LinkSnapshot,
@@ -17,8 +17,8 @@ from .inputs import (
     QuestionSnapshot,
     SyncRequest,
 )
-from .preview import SAMPLE_ANSWERS, sample_answers
-from .sources import GUEST_COLUMNS
+from ..planner.preview import SAMPLE_ANSWERS, sample_answers
+from ..planner.sources import GUEST_COLUMNS
 
 if TYPE_CHECKING:
     from ..models import Booking, Calendar, FieldMapping, Question, SalesforceIntegration, SalesforceLink, User

@@ -13,7 +13,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from ..salesforce import soql
+from . import soql
 from .catalogue import SyncError, sync_error
 from .inputs import CANCELLED, CONTACT, CREATED, LEAD, MARK_CANCELLED, RESCHEDULED, SyncRequest
 from .sources import maps_host, question_value

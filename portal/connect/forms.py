@@ -10,7 +10,7 @@ from wtforms import RadioField, StringField, SubmitField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length
 
-from .oauth import LoginHostRefused, login_url_for
+from ..salesforce.oauth import LoginHostRefused, login_url_for
 
 
 class ConnectForm(FlaskForm):

@@ -8,7 +8,7 @@ from sqlalchemy.dialects.postgresql import insert
 
 from ..extensions import db
 from ..models import DescribeCache, SalesforceConnection, utcnow
-from ..salesforce.client import client_for_connection
+from .client import client_for_connection
 
 
 def cached_describe(connection: SalesforceConnection, object_name: str) -> DescribeCache | None:

@@ -6,7 +6,7 @@ from urllib.parse import urlsplit
 
 from flask import current_app, url_for
 
-from ..models import Calendar
+from .models import Calendar
 
 
 def booking_page_url(calendar: Calendar) -> str:

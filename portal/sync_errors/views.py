@@ -7,7 +7,6 @@ from __future__ import annotations
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from .. import notifications
 from ..access import TeamAccess, require, team_access
 from ..extensions import db
 from ..models import Role, utcnow
@@ -34,19 +33,8 @@ from .queries import (
     mapping_used,
     sync_detail,
 )
-from .retention import prune_sync_trails_command
 
 bp = Blueprint("sync_errors", __name__)
-
-
-@bp.record_once
-def _init_feature(state) -> None:
-    """The pages' template helpers, the e-mail to owners and admins when a Salesforce connection breaks, and the
-    operator commands for trail retention and the daily digest."""
-    presenters.init_app(state.app)
-    notifications.init_app(state.app)
-    state.app.cli.add_command(prune_sync_trails_command)
-    state.app.cli.add_command(notifications.send_sync_digests_command)
 
 
 def scope_of(access: TeamAccess) -> Scope:
@@ -64,7 +52,7 @@ def errors(team_id: int):
     page = error_page(db.session, scope, filters)
     chart = health_chart(health_counts(db.session, scope, today=utcnow().date()))
     return render_template(
-        "sync/errors.html",
+        "sync_errors/errors.html",
         team=access.team,
         access=access,
         filters=filters,
@@ -85,7 +73,7 @@ def errors(team_id: int):
 def detail(team_id: int, sync_id: int):
     access, found = _load_sync(team_id, sync_id)
     return render_template(
-        "sync/detail.html",
+        "sync_errors/detail.html",
         team=access.team,
         detail=found,
         mapping=mapping_used(db.session, found.calendar, found.job.error_fields or []),
@@ -113,7 +101,7 @@ def retry(team_id: int, sync_id: int):
             flash("The sync was queued for a new attempt.", "success")
         return redirect(url_for(".detail", team_id=team_id, sync_id=sync_id))
     return render_template(
-        "sync/confirm_retry.html",
+        "sync_errors/confirm_retry.html",
         team=access.team,
         detail=found,
         form=form,
@@ -141,7 +129,7 @@ def dismiss(team_id: int, sync_id: int):
         return redirect(url_for(".errors", team_id=team_id))
     status = 400 if form.is_submitted() else 200
     page = render_template(
-        "sync/dismiss.html",
+        "sync_errors/dismiss.html",
         team=access.team,
         detail=found,
         form=form,
@@ -168,7 +156,7 @@ def retry_all(team_id: int):
         abort(400, description="Choose an error code on the errors page first.")
     code = form.code.data
     return render_template(
-        "sync/confirm_retry_all.html",
+        "sync_errors/confirm_retry_all.html",
         team=access.team,
         form=form,
         code=code,

@@ -10,11 +10,10 @@ from flask_wtf import FlaskForm
 from wtforms import HiddenField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
-from .queries import STATES, AuditFilters, ErrorFilters
+from .queries import STATES, ErrorFilters
 
 PER_PAGE_CHOICES = (25, 50, 100, 200)
 ERROR_FILTER_ARGS = ("team", "calendar", "code", "state", "from", "to", "q", "per_page")
-AUDIT_FILTER_ARGS = ("team", "action", "actor", "per_page")
 MAX_PAGE = 100_000
 
 
@@ -37,8 +36,8 @@ class DismissForm(FlaskForm):
 def parse_error_filters(args: Mapping[str, str], *, team_filter: bool = False) -> tuple[ErrorFilters, dict[str, str]]:
     """Filters from the query string; a value that cannot be understood is ignored and reported by field name."""
     problems: dict[str, str] = {}
-    calendar_id = _optional_id(args, "calendar", problems, "Choose a calendar from the list.")
-    team_id = _optional_id(args, "team", problems, "Choose a team from the list.") if team_filter else None
+    calendar_id = optional_id(args, "calendar", problems, "Choose a calendar from the list.")
+    team_id = optional_id(args, "team", problems, "Choose a team from the list.") if team_filter else None
     state = args.get("state", "").strip()
     if state and state not in STATES:
         problems["state"] = "Choose failed, waiting or retrying."
@@ -60,20 +59,8 @@ def parse_error_filters(args: Mapping[str, str], *, team_filter: bool = False) -
         date_to=date_to,
         search=args.get("q", "").strip()[:320],
         team_id=team_id,
-        page=_page(args),
-        per_page=_per_page(args),
-    )
-    return filters, problems
-
-
-def parse_audit_filters(args: Mapping[str, str]) -> tuple[AuditFilters, dict[str, str]]:
-    problems: dict[str, str] = {}
-    filters = AuditFilters(
-        team_id=_optional_id(args, "team", problems, "A team id is a number."),
-        action=args.get("action", "").strip()[:80],
-        actor_email=args.get("actor", "").strip()[:320],
-        page=_page(args),
-        per_page=_per_page(args),
+        page=page_number(args),
+        per_page=rows_per_page(args),
     )
     return filters, problems
 
@@ -84,7 +71,7 @@ def carried_filters(args: Mapping[str, str], names: tuple[str, ...]) -> dict[str
     return {name: args[name][:320] for name in names if args.get(name)}
 
 
-def _optional_id(args: Mapping[str, str], name: str, problems: dict[str, str], message: str) -> int | None:
+def optional_id(args: Mapping[str, str], name: str, problems: dict[str, str], message: str) -> int | None:
     value = args.get(name, "").strip()
     if not value:
         return None
@@ -108,11 +95,11 @@ def _optional_date(args: Mapping[str, str], name: str, problems: dict[str, str])
     return parsed
 
 
-def _page(args: Mapping[str, str]) -> int:
+def page_number(args: Mapping[str, str]) -> int:
     value = args.get("page", "")
     return min(int(value), MAX_PAGE) if value.isdigit() and 0 < len(value) < 7 and int(value) > 0 else 1
 
 
-def _per_page(args: Mapping[str, str]) -> int:
+def rows_per_page(args: Mapping[str, str]) -> int:
     value = args.get("per_page", "")
     return int(value) if value.isdigit() and len(value) < 4 and int(value) in PER_PAGE_CHOICES else 50

@@ -8,8 +8,8 @@ from sqlalchemy.orm import Session
 
 from ..audit import record
 from ..models import SyncJob, SyncStatus
+from ..sync.schedule import finish, requeue
 from .queries import Scope, jobs_to_retry_by_code
-from .schedule import finish, requeue
 
 RETRYABLE = (SyncStatus.FAILED, SyncStatus.WAITING)
 

@@ -13,9 +13,9 @@ from sqlalchemy import select
 from ..access import TeamAccess, membership_of, require, team_access
 from ..extensions import db
 from ..models import SalesforceConnection
+from ..salesforce import connections, oauth, pending
+from ..salesforce.connections import ConnectFailed, PendingConnect
 from ..sync.states import team_sync_counts
-from . import connections, oauth, pending
-from .connections import ConnectFailed, PendingConnect
 from .forms import ConnectForm, DisconnectForm
 
 bp = Blueprint("salesforce", __name__)

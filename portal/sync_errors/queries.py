@@ -1,4 +1,4 @@
-"""Read-side queries of the errors page, the sync detail page and the support console.
+"""Read-side queries of the errors page and the sync detail page (the support console reuses them).
 
 Every page costs a fixed number of SQL statements whatever the data or page size: rows are selected as plain
 columns with their calendar, booking and team joined in, never loaded lazily row by row.
@@ -14,7 +14,6 @@ from sqlalchemy import ColumnElement, Date, Select, and_, cast, exists, func, or
 from sqlalchemy.orm import Session
 
 from ..models import (
-    AuditEvent,
     Booking,
     Calendar,
     CalendarHost,
@@ -27,7 +26,6 @@ from ..models import (
     SyncJob,
     SyncStatus,
     Team,
-    User,
 )
 
 # The states the errors page lists: failed, waiting, and failing attempts that will be retried automatically.
@@ -86,7 +84,7 @@ class ErrorRow:
 
 @dataclass(frozen=True)
 class Page:
-    rows: list  # ErrorRow or AuditRow
+    rows: list  # ErrorRow here; AuditRow in the support console
     total: int
     page: int
     per_page: int
@@ -154,17 +152,17 @@ def _code_column() -> ColumnElement[str]:
     return func.coalesce(func.nullif(SyncJob.error_code, ""), SyncJob.reason)
 
 
-def _literal(text: str) -> str:
+def like_literal(text: str) -> str:
     """Text for a LIKE pattern with its own wildcards taken literally (escape character backslash)."""
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-def _contains(text: str) -> str:
-    return f"%{_literal(text)}%"
+def like_contains(text: str) -> str:
+    return f"%{like_literal(text)}%"
 
 
 def _search_clause(text: str) -> ColumnElement[bool]:
-    by_email = Booking.guest_email.ilike(_contains(text), escape="\\")
+    by_email = Booking.guest_email.ilike(like_contains(text), escape="\\")
     if text.isdigit() and len(text) < 10:
         return or_(by_email, SyncJob.booking_id == int(text))
     return by_email
@@ -373,72 +371,11 @@ def _answers(calendar: Calendar, booking: Booking) -> list[tuple[str, str]]:
     return labelled + [(f"Question {key} (removed)", value) for key, value in answers.items()]
 
 
-# --- the audit log ---------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class AuditFilters:
-    team_id: int | None = None
-    action: str = ""  # a prefix, e.g. "sync." or "support.retry"
-    actor_email: str = ""
-    page: int = 1
-    per_page: int = 50
-
-
-@dataclass(frozen=True)
-class AuditRow:
-    id: int
-    created_at: datetime
-    action: str
-    team_id: int | None
-    team_name: str | None
-    actor_email: str | None
-    target_type: str
-    target_id: str
-    details: dict
-
-
-def audit_page(session: Session, filters: AuditFilters) -> Page:
-    """Audit events newest first with their actor and team, and how many match."""
-    where: list[ColumnElement[bool]] = [true()]
-    if filters.team_id is not None:
-        where.append(AuditEvent.team_id == filters.team_id)
-    if filters.action:
-        where.append(AuditEvent.action.like(f"{_literal(filters.action)}%", escape="\\"))
-    if filters.actor_email:
-        where.append(User.email.ilike(_contains(filters.actor_email.strip()), escape="\\"))
-    base = select(
-        AuditEvent.id,
-        AuditEvent.created_at,
-        AuditEvent.action,
-        AuditEvent.team_id,
-        Team.name.label("team_name"),
-        User.email.label("actor_email"),
-        AuditEvent.target_type,
-        AuditEvent.target_id,
-        AuditEvent.details,
-    )
-    joined = base.outerjoin(Team, Team.id == AuditEvent.team_id).outerjoin(User, User.id == AuditEvent.actor_id)
-    rows = session.execute(
-        joined.where(*where)
-        .order_by(AuditEvent.created_at.desc(), AuditEvent.id.desc())
-        .limit(filters.per_page)
-        .offset((filters.page - 1) * filters.per_page)
-    ).all()
-    total = (
-        session.scalar(
-            select(func.count()).select_from(AuditEvent).outerjoin(User, User.id == AuditEvent.actor_id).where(*where)
-        )
-        or 0
-    )
-    return Page([AuditRow(**row._asdict()) for row in rows], total, filters.page, filters.per_page)
-
-
 # --- the mapping a calendar syncs with -------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
-class MappingRow:
+class MappingRowShown:
     sf_field: str
     source: str
     fallback: str
@@ -449,7 +386,7 @@ class MappingRow:
 class MappingUsed:
     object_name: str
     enabled: bool
-    rows: list[MappingRow]
+    rows: list[MappingRowShown]
 
 
 def mapping_used(session: Session, calendar: Calendar, offending_fields: list[str]) -> MappingUsed | None:
@@ -460,7 +397,7 @@ def mapping_used(session: Session, calendar: Calendar, offending_fields: list[st
     labels = {str(q.id): q.label for q in calendar.questions}
     offending = {f.lower() for f in offending_fields}
     rows = [
-        MappingRow(m.sf_field, _source_text(m, labels), m.fallback_value, m.sf_field.lower() in offending)
+        MappingRowShown(m.sf_field, _source_text(m, labels), m.fallback_value, m.sf_field.lower() in offending)
         for m in integration.mappings
     ]
     return MappingUsed(str(integration.object_name), integration.enabled, rows)

@@ -1,0 +1,47 @@
+"""The import contracts in pyproject.toml hold, and they bite: a forbidden import added to a copy of the code
+breaks them."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+LINT_IMPORTS = Path(sys.executable).with_name("lint-imports")
+
+
+def lint_imports(cwd: Path) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [str(LINT_IMPORTS), "--no-cache"], cwd=cwd, capture_output=True, text=True, timeout=120, check=False
+    )
+
+
+def test_the_import_contracts_are_kept():
+    result = lint_imports(ROOT)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "0 broken" in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("module", "line", "contract"),
+    [
+        ("portal/planner/plan.py", "import flask", "The planner is pure"),
+        ("portal/planner/values.py", "from portal.models import Booking", "The planner is pure"),
+        ("portal/sync/service.py", "from portal.calendars import booking", "Layers"),
+        ("portal/salesforce/client.py", "from portal.sync import schedule", "Layers"),
+        ("portal/models/sync.py", "from portal.sync_errors import queries", "Models are the bottom"),
+    ],
+)
+def test_a_forbidden_import_breaks_a_contract(tmp_path, module, line, contract):
+    shutil.copytree(ROOT / "portal", tmp_path / "portal", ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copy(ROOT / "pyproject.toml", tmp_path / "pyproject.toml")
+    target = tmp_path / module
+    target.write_text(target.read_text() + f"\n{line}  # added by the test\n")
+    result = lint_imports(tmp_path)
+    assert result.returncode != 0
+    broken = [text for text in result.stdout.splitlines() if text.endswith("BROKEN")]
+    assert any(contract in text for text in broken) or contract in result.stdout.split("Broken contracts")[-1]
