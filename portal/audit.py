@@ -26,3 +26,9 @@ def record(
     )
     db.session.add(event)
     return event
+
+
+def record_view(action: str, *, team_id: int | None, target: Any = None, **details: Any) -> None:
+    """Audit that someone looked at data (a staff view of a team's syncs): its own unit of work."""
+    record(action, team_id=team_id, target=target, **details)
+    db.session.commit()

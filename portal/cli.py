@@ -1,22 +1,21 @@
-"""Operator commands: team plan, staff flag, key rotation."""
+"""Operator commands: team plan, staff flag, key rotation. Each calls one service, which commits."""
 
 from __future__ import annotations
 
 import click
 from flask import Flask
-from sqlalchemy import select
 
+from .auth import accounts
 from .extensions import db
-from .models import Plan, Team, User
+from .integrations.legacy import import_legacy_settings_command
+from .models import Plan, Team
+from .salesforce import tokens
+from .teams import services as teams
 
 
 def register_commands(app: Flask) -> None:
-    app.cli.add_command(set_plan)
-    app.cli.add_command(set_staff)
-    app.cli.add_command(rotate_token_keys)
-    from .integrations.legacy import import_legacy_settings_command
-
-    app.cli.add_command(import_legacy_settings_command)
+    for command in (set_plan, set_staff, rotate_token_keys, import_legacy_settings_command):
+        app.cli.add_command(command)
 
 
 @click.command("set-plan")
@@ -24,15 +23,10 @@ def register_commands(app: Flask) -> None:
 @click.argument("plan", type=click.Choice([p.value for p in Plan]))
 def set_plan(team_id: int, plan: str) -> None:
     """Set a team's plan (free, standard or premium)."""
-    from .audit import record
-
     team = db.session.get(Team, team_id)
     if team is None:
         raise click.ClickException(f"No team with id {team_id}")
-    previous = team.plan
-    team.plan = Plan(plan)
-    record("team.plan_changed", team_id=team.id, target=team, previous=previous.value, plan=plan, via="cli")
-    db.session.commit()
+    teams.set_plan(team, Plan(plan))
     click.echo(f"Team {team.id} ({team.name}) is now on the {plan} plan.")
 
 
@@ -41,14 +35,9 @@ def set_plan(team_id: int, plan: str) -> None:
 @click.argument("flag", type=click.Choice(["on", "off"]))
 def set_staff(email: str, flag: str) -> None:
     """Grant or remove the support-staff flag for a user."""
-    from .audit import record
-
-    user = db.session.scalar(select(User).where(User.email == email.strip().lower()))
+    user = accounts.set_staff(email, flag == "on")
     if user is None:
         raise click.ClickException(f"No user with e-mail {email}")
-    user.is_staff = flag == "on"
-    record("user.staff_changed", team_id=None, target=user, is_staff=user.is_staff, via="cli")
-    db.session.commit()
     click.echo(f"{user.email} staff flag is {flag}.")
 
 
@@ -58,15 +47,5 @@ def rotate_token_keys() -> None:
 
     Put the new key first in TOKEN_ENCRYPTION_KEYS, run this, then drop the old key.
     """
-    from .crypto import token_cipher
-    from .models import SalesforceConnection
-
-    cipher = token_cipher()
-    connections = db.session.scalars(select(SalesforceConnection).with_for_update()).all()
-    for connection in connections:
-        if connection.access_token_encrypted:
-            connection.access_token_encrypted = cipher.rotate(connection.access_token_encrypted)
-        if connection.refresh_token_encrypted:
-            connection.refresh_token_encrypted = cipher.rotate(connection.refresh_token_encrypted)
-    db.session.commit()
-    click.echo(f"Re-encrypted the tokens of {len(connections)} Salesforce connection(s) under the newest key.")
+    count = tokens.rotate_token_keys()
+    click.echo(f"Re-encrypted the tokens of {count} Salesforce connection(s) under the newest key.")

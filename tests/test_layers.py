@@ -45,3 +45,16 @@ def test_a_forbidden_import_breaks_a_contract(tmp_path, module, line, contract):
     assert result.returncode != 0
     broken = [text for text in result.stdout.splitlines() if text.endswith("BROKEN")]
     assert any(contract in text for text in broken) or contract in result.stdout.split("Broken contracts")[-1]
+
+
+PAGES_AND_ENTRY_POINTS = sorted(
+    [*ROOT.glob("portal/**/views.py"), *ROOT.glob("portal/**/forms.py"), ROOT / "portal/calendars/public.py"]
+    + [ROOT / "portal/home.py", ROOT / "portal/health.py", ROOT / "portal/cli.py", *ROOT.glob("jobs/*.py")]
+)
+
+
+@pytest.mark.parametrize("path", PAGES_AND_ENTRY_POINTS, ids=lambda path: str(path.relative_to(ROOT)))
+def test_only_services_commit(path):
+    """The transaction rule (docs/architecture.md): a service function is one unit of work and commits;
+    pages, forms, CLI commands and jobs call services and never commit."""
+    assert ".commit(" not in path.read_text()

@@ -84,3 +84,19 @@ def _account_for_new_identity(login: ProviderLogin) -> User:
 
 def _label(login: ProviderLogin) -> str:
     return PROVIDERS[login.provider].label
+
+
+def switch_space(user: User, team: Team) -> None:
+    user.current_team_id = team.id
+    db.session.commit()
+
+
+def set_staff(email: str, is_staff: bool) -> User | None:
+    """Grant or remove the support-staff flag (an operator command); None when nobody has that e-mail."""
+    user = db.session.scalar(select(User).where(User.email == email.strip().lower()))
+    if user is None:
+        return None
+    user.is_staff = is_staff
+    record("user.staff_changed", team_id=None, target=user, is_staff=user.is_staff, via="cli")
+    db.session.commit()
+    return user

@@ -16,10 +16,9 @@ from joserfc.errors import BadSignatureError, ClaimError, ExpiredTokenError, Jos
 
 from .. import MAX_DATABASE_ID
 from ..access import team_access
-from ..extensions import db
 from ..ratelimit import rate_limited
 from ..security import safe_next
-from . import bp
+from . import accounts, bp
 from .accounts import LoginRefused, sign_in
 from .providers import PROVIDERS, Provider, client_for
 
@@ -100,8 +99,7 @@ def switch_space():
     if team_id is None or not 0 < team_id <= MAX_DATABASE_ID:
         abort(400, description="Choose a space to switch to.")
     access = team_access(team_id)
-    current_user.current_team_id = access.team.id
-    db.session.commit()
+    accounts.switch_space(current_user, access.team)
     return redirect(url_for("teams.dashboard"))
 
 

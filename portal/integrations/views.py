@@ -138,7 +138,6 @@ def _object_fields(connection: SalesforceConnection, object_name: str) -> tuple[
         cache = describe.describe_of(connection, object_name)
     except SalesforceError as failure:
         return None, failure.message
-    db.session.commit()
     return fields_from_describe(cache.payload), ""
 
 
@@ -154,7 +153,6 @@ def refresh_fields(calendar_id: int):
         describe.refresh_describe(state.connection, object_name)
     except SalesforceError as failure:
         return _describe_failed_page(state, access, failure.message)
-    db.session.commit()
     flash(f"Salesforce fields of {object_name} refreshed.", "success")
     target = "integrations.edit" if state.integration else "integrations.new"
     return redirect(url_for(target, calendar_id=calendar.id))

@@ -8,7 +8,7 @@ from sqlalchemy.dialects.postgresql import insert
 
 from ..extensions import db
 from ..models import DescribeCache, SalesforceConnection, utcnow
-from .client import client_for_connection
+from .client import SalesforceClient, client_for_connection
 
 
 def cached_describe(connection: SalesforceConnection, object_name: str) -> DescribeCache | None:
@@ -18,18 +18,25 @@ def cached_describe(connection: SalesforceConnection, object_name: str) -> Descr
     return db.session.scalar(query.execution_options(populate_existing=True))
 
 
-def describe_of(connection: SalesforceConnection, object_name: str) -> DescribeCache:
-    """The cached describe, fetched from Salesforce only when there is none yet.
+def describe_of(
+    connection: SalesforceConnection, object_name: str, client: SalesforceClient | None = None
+) -> DescribeCache:
+    """The cached describe, fetched from Salesforce only when there is none yet (through `client` when the caller
+    has one, so the call counts in its attempt). Raises the client's SalesforceError when a fetch fails."""
+    return cached_describe(connection, object_name) or refresh_describe(connection, object_name, client)
 
-    Raises the client's SalesforceError when a fetch is needed and fails."""
-    return cached_describe(connection, object_name) or refresh_describe(connection, object_name)
 
-
-def refresh_describe(connection: SalesforceConnection, object_name: str) -> DescribeCache:
-    """Fetch the describe again and store it (the caller commits)."""
-    with client_for_connection(connection.id) as client:
+def refresh_describe(
+    connection: SalesforceConnection, object_name: str, client: SalesforceClient | None = None
+) -> DescribeCache:
+    """Fetch the describe again and store it; committed, since the next page or sync reads it from the cache."""
+    if client is None:
+        with client_for_connection(connection.id) as own_client:
+            payload = own_client.describe(object_name)
+    else:
         payload = client.describe(object_name)
     store_describe(connection, object_name, payload)
+    db.session.commit()
     return cached_describe(connection, object_name)
 
 

@@ -15,7 +15,8 @@ from flask import current_app, has_app_context
 from sqlalchemy import Connection, Engine, select, update
 from sqlalchemy.orm import Session
 
-from ..crypto import TokenCipher
+from ..crypto import TokenCipher, token_cipher
+from ..extensions import db
 from ..models import AuditEvent, ConnectionStatus, SalesforceConnection, utcnow
 from . import oauth, signals
 from .errors import SalesforceAuthError
@@ -163,3 +164,16 @@ def _announce_broken(row: SalesforceConnection) -> None:
         signals.connection_broken.send(
             current_app._get_current_object(), team_id=row.team_id, connection_id=row.id, reason=row.status_reason
         )
+
+
+def rotate_token_keys() -> int:
+    """Re-encrypt every stored token under the newest TOKEN_ENCRYPTION_KEYS key; how many connections."""
+    cipher = token_cipher()
+    connections = db.session.scalars(select(SalesforceConnection).with_for_update()).all()
+    for connection in connections:
+        if connection.access_token_encrypted:
+            connection.access_token_encrypted = cipher.rotate(connection.access_token_encrypted)
+        if connection.refresh_token_encrypted:
+            connection.refresh_token_encrypted = cipher.rotate(connection.refresh_token_encrypted)
+    db.session.commit()
+    return len(connections)

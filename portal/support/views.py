@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 
-from ..audit import record
+from ..audit import record_view
 from ..extensions import db
 from ..sync_errors import actions
 from ..sync_errors.forms import (
@@ -43,8 +43,7 @@ def failures():
     page = error_page(db.session, ALL_TEAMS, filters)
     shown = sorted({row.team_id for row in page.rows})
     carried = carried_filters(request.args, ERROR_FILTER_ARGS)
-    record("support.view_failures", team_id=filters.team_id, teams_shown=shown, filters=carried)
-    db.session.commit()
+    record_view("support.view_failures", team_id=filters.team_id, teams_shown=shown, filters=carried)
     return render_template(
         "support/failures.html",
         filters=filters,
@@ -62,8 +61,7 @@ def failures():
 @bp.get("/teams/<int:team_id>/syncs/<int:sync_id>")
 def detail(team_id: int, sync_id: int):
     found = _load_sync(team_id, sync_id)
-    record("support.view_sync", team_id=team_id, target=found.job)
-    db.session.commit()
+    record_view("support.view_sync", team_id=team_id, target=found.job)
     return render_template(
         "support/detail.html",
         detail=found,
@@ -89,8 +87,7 @@ def retry(team_id: int, sync_id: int):
         else:
             flash("The sync was queued for a new attempt.", "success")
         return redirect(url_for(".detail", team_id=team_id, sync_id=sync_id))
-    record("support.view_sync", team_id=team_id, target=found.job, page="retry")
-    db.session.commit()
+    record_view("support.view_sync", team_id=team_id, target=found.job, page="retry")
     return render_template(
         "sync_errors/confirm_retry.html",
         detail=found,
@@ -108,8 +105,7 @@ def audit():
     page = audit_page(db.session, filters)
     shown = sorted({row.team_id for row in page.rows if row.team_id is not None})
     carried = carried_filters(request.args, AUDIT_FILTER_ARGS)
-    record("support.view_audit", team_id=filters.team_id, teams_shown=shown, filters=carried)
-    db.session.commit()
+    record_view("support.view_audit", team_id=filters.team_id, teams_shown=shown, filters=carried)
     return render_template(
         "support/audit.html",
         filters=filters,

@@ -32,9 +32,10 @@ from ..models import (
     utcnow,
 )
 from ..planner.catalogue import SyncError, sync_error
-from ..planner.fields import ObjectFields, fields_from_describe
+from ..planner.fields import fields_from_describe
 from ..planner.plan import Outcome, Step, advance, first_step
 from ..salesforce.client import SalesforceClient, client_for_connection
+from ..salesforce.describe import describe_of
 from ..salesforce.errors import SalesforceAuthError, SalesforceRequestError, SalesforceUnavailable
 from . import schedule
 from .snapshots import sync_request
@@ -113,7 +114,7 @@ def _apply(
 ) -> Outcome:
     booking = session.get(Booking, job.booking_id)
     link = session.get(SalesforceLink, job.booking_id)
-    fields = object_fields(session, connection, integration.object_name.value)
+    fields = fields_from_describe(describe_of(connection, integration.object_name.value, client).payload)
     sync = sync_request(
         job.event,
         booking,
@@ -128,15 +129,6 @@ def _apply(
         response = client.request("POST", step.request.url, json=step.request.body())
         step = advance(step, response)
     return step.outcome
-
-
-def object_fields(session: Session, connection: SalesforceConnection, object_name: str) -> ObjectFields:
-    """The object's describe from the cache the mapping editor filled; fetched (one extra call) only when missing."""
-    from ..salesforce.describe import describe_of
-
-    payload = describe_of(connection, object_name).payload
-    session.commit()
-    return fields_from_describe(payload)
 
 
 def blocker_for(

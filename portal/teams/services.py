@@ -25,6 +25,7 @@ def create_team(name: str, owner: User) -> Team:
     db.session.add(Membership(team_id=team.id, user_id=owner.id, role=Role.OWNER))
     owner.current_team_id = team.id
     record("team.created", team_id=team.id, target=team, actor_id=owner.id, name=team.name)
+    db.session.commit()
     return team
 
 
@@ -75,6 +76,12 @@ def pending_invitations(team: Team) -> list[Invitation]:
 
 
 def add_member(team: Team, email: str, role: Role, invited_by: User) -> Membership | Invitation:
+    added = _add_member(team, email, role, invited_by)
+    db.session.commit()
+    return added
+
+
+def _add_member(team: Team, email: str, role: Role, invited_by: User) -> Membership | Invitation:
     """Add the account with this verified e-mail now, or save an invitation that binds at its first login.
 
     An account whose e-mail was never verified is not added: whoever controls that mailbox has not proven
@@ -131,6 +138,7 @@ def change_role(team: Team, membership: Membership, role: Role, changed_by: User
         previous=previous,
         role=role,
     )
+    db.session.commit()
 
 
 def remove_member(team: Team, membership: Membership, removed_by: User) -> None:
@@ -142,6 +150,7 @@ def remove_member(team: Team, membership: Membership, removed_by: User) -> None:
     if user.current_team_id == team.id:
         user.current_team_id = None  # current_space() falls back to their first remaining space
     record("member.removed", team_id=team.id, target=membership, actor_id=removed_by.id, email=user.email)
+    db.session.commit()
 
 
 def revoke_invitation(team: Team, invitation: Invitation, revoked_by: User) -> None:
@@ -149,12 +158,14 @@ def revoke_invitation(team: Team, invitation: Invitation, revoked_by: User) -> N
     record(
         "member.invitation_revoked", team_id=team.id, target=invitation, actor_id=revoked_by.id, email=invitation.email
     )
+    db.session.commit()
 
 
 def rename_team(team: Team, name: str, renamed_by: User) -> None:
     previous = team.name
     team.name = name.strip()
     record("team.renamed", team_id=team.id, target=team, actor_id=renamed_by.id, previous=previous, name=team.name)
+    db.session.commit()
 
 
 def bind_invitations(user: User, verified_email: str) -> list[Team]:
@@ -182,3 +193,11 @@ def _lock(team: Team) -> None:
 
 def _owner_count(team: Team) -> int:
     return db.session.scalar(select(func.count()).where(Membership.team_id == team.id, Membership.role == Role.OWNER))
+
+
+def set_plan(team: Team, plan: Plan) -> None:
+    """Change a team's plan (an operator command; billing is outside the portal)."""
+    previous = team.plan
+    team.plan = plan
+    record("team.plan_changed", team_id=team.id, target=team, previous=previous.value, plan=plan.value, via="cli")
+    db.session.commit()

@@ -39,7 +39,6 @@ def create():
     form = TeamNameForm()
     if form.validate_on_submit():
         team = services.create_team(form.name.data, owner=current_user)
-        db.session.commit()
         flash(f"{team.name} is ready. Add the people you work with under Members.", "success")
         return redirect(url_for("teams.members", team_id=team.id))
     return render_template("teams/create.html", form=form, breadcrumbs=[("New team", None)])
@@ -54,7 +53,6 @@ def settings(team_id: int):
         require(access.can_manage_members)
         if form.validate():
             services.rename_team(access.team, form.name.data, renamed_by=current_user)
-            db.session.commit()
             flash("The team's name was saved.", "success")
             return redirect(url_for("teams.settings", team_id=team_id))
     return _settings_page("teams/settings_general.html", access, "General", form=form)
@@ -80,7 +78,6 @@ def add_member(team_id: int):
     except services.MembershipRefused as refusal:
         flash(str(refusal), "error")
         return redirect(url_for("teams.members", team_id=team_id))
-    db.session.commit()
     if isinstance(added, Membership):
         flash(f"{added.user.email} is now a member of {access.team.name}.", "success")
     else:
@@ -106,7 +103,6 @@ def change_role(team_id: int, user_id: int):
     except services.MembershipRefused as refusal:
         flash(str(refusal), "error")
         return redirect(url_for("teams.members", team_id=team_id))
-    db.session.commit()
     flash(f"{membership.user.email} is now {membership.role.label.lower()}.", "success")
     return redirect(url_for("teams.members", team_id=team_id))
 
@@ -123,7 +119,6 @@ def remove_member(team_id: int, user_id: int):
     except services.MembershipRefused as refusal:
         flash(str(refusal), "error")
         return redirect(url_for("teams.members", team_id=team_id))
-    db.session.commit()
     flash(f"{email} was removed from {access.team.name}.", "success")
     if user_id == current_user.id:
         return redirect(url_for("teams.dashboard"))
@@ -143,7 +138,6 @@ def revoke_invitation(team_id: int, invitation_id: int):
         abort(404)
     require(access.can_manage_members)
     services.revoke_invitation(access.team, invitation, revoked_by=current_user)
-    db.session.commit()
     flash(f"The invitation for {invitation.email} was withdrawn.", "success")
     return redirect(url_for("teams.members", team_id=team_id))
 
