@@ -1,7 +1,8 @@
 """Contract: the response shapes the portal relies on (portal/salesforce/schemas) hold for the
 emulator's real responses over HTTP and for every matching real Salesforce sample.
 
-Samples come from SALESFORCE_SAMPLES_DIR (default ../shared/salesforce-samples beside the repo).
+Samples live in tests/data/salesforce-samples (SOURCES.md there lists where each came from);
+SALESFORCE_SAMPLES_DIR may point the test at another folder of samples.
 """
 
 import json
@@ -78,7 +79,7 @@ SAMPLE_SCHEMAS = {
 
 def samples_dir() -> Path:
     configured = os.environ.get("SALESFORCE_SAMPLES_DIR")
-    return Path(configured) if configured else (REPO / ".." / "shared" / "salesforce-samples").resolve()
+    return Path(configured) if configured else REPO / "tests" / "data" / "salesforce-samples"
 
 
 def schema(name: str) -> dict:
