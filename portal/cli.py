@@ -1,4 +1,4 @@
-"""Operator commands: team plan, staff flag, key rotation."""
+"""Operator commands: team plan, staff flag, key rotation, production configuration check."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(set_plan)
     app.cli.add_command(set_staff)
     app.cli.add_command(rotate_token_keys)
+    app.cli.add_command(check_config)
     from .integrations.legacy import import_legacy_settings_command
 
     app.cli.add_command(import_legacy_settings_command)
@@ -70,3 +71,21 @@ def rotate_token_keys() -> None:
             connection.refresh_token_encrypted = cipher.rotate(connection.refresh_token_encrypted)
     db.session.commit()
     click.echo(f"Re-encrypted the tokens of {len(connections)} Salesforce connection(s) under the newest key.")
+
+
+@click.command("check-config")
+def check_config() -> None:
+    """Report every missing or unsafe production setting with its fix; exit 1 when there is any."""
+    import os
+
+    from .checks import check_environment, report
+
+    raise SystemExit(report(check_environment(os.environ), echo=click.echo))
+
+
+def configuration_check_app() -> Flask:
+    """What `flask --app wsgi` loads when the portal refuses its configuration: an app with check-config only,
+    so the operator gets the full report instead of a traceback (wsgi.py; servers still refuse to start)."""
+    app = Flask(__name__)
+    app.cli.add_command(check_config)
+    return app
