@@ -105,6 +105,16 @@ def test_a_plain_http_url_fails_through_flask_without_a_traceback(production, se
     assert "Traceback" not in result.stdout + result.stderr
 
 
+def test_servers_still_refuse_a_configuration_the_portal_refuses(production):
+    # Only the flask command gets the check-config stand-in app; gunicorn importing wsgi:app must fail.
+    environ = {**production, "SALESFORCE_PRODUCTION_URL": "http://insecure.example.com"}
+
+    result = run([sys.executable, "-c", "import wsgi"], environ)
+
+    assert result.returncode != 0
+    assert "ConfigError: SALESFORCE_PRODUCTION_URL must be an https:// URL" in result.stderr
+
+
 @pytest.mark.parametrize(
     ("setting", "value", "problem"),
     [
