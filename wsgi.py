@@ -7,7 +7,7 @@ from portal.config import ConfigError
 
 try:
     app = create_app()
-except ConfigError as error:
+except (ConfigError, ValueError) as error:  # ValueError: a setting that does not parse (SMTP_PORT=abc)
     # gunicorn and other servers must refuse to start; only under the `flask` command (a click context is
     # active) an app that can just run check-config stands in, so the operator still gets the full report.
     if click.get_current_context(silent=True) is None:

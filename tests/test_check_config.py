@@ -105,6 +105,14 @@ def test_a_plain_http_url_fails_through_flask_without_a_traceback(production, se
     assert "Traceback" not in result.stdout + result.stderr
 
 
+def test_a_value_that_does_not_parse_fails_through_flask_without_a_traceback(production):
+    result = run(FLASK, {**production, "SMTP_PORT": "twenty-five"})
+
+    assert result.returncode == 1
+    assert [line.split(":", 1)[0] for line in finding_lines(result)] == ["SMTP_PORT"]
+    assert "Traceback" not in result.stdout + result.stderr
+
+
 def test_servers_still_refuse_a_configuration_the_portal_refuses(production):
     # Only the flask command gets the check-config stand-in app; gunicorn importing wsgi:app must fail.
     environ = {**production, "SALESFORCE_PRODUCTION_URL": "http://insecure.example.com"}
