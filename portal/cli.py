@@ -1,4 +1,5 @@
-"""Operator commands: team plan, staff flag, key rotation. Each calls one service, which commits."""
+"""Operator commands: team plan, staff flag, key rotation, the production configuration check. Each command that
+changes data calls one service, which commits."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from .teams import services as teams
 
 
 def register_commands(app: Flask) -> None:
-    for command in (set_plan, set_staff, rotate_token_keys, import_legacy_settings_command):
+    for command in (set_plan, set_staff, rotate_token_keys, check_config, import_legacy_settings_command):
         app.cli.add_command(command)
 
 
@@ -49,3 +50,21 @@ def rotate_token_keys() -> None:
     """
     count = tokens.rotate_token_keys()
     click.echo(f"Re-encrypted the tokens of {count} Salesforce connection(s) under the newest key.")
+
+
+@click.command("check-config")
+def check_config() -> None:
+    """Report every missing or unsafe production setting with its fix; exit 1 when there is any."""
+    import os
+
+    from .checks import check_environment, report
+
+    raise SystemExit(report(check_environment(os.environ), echo=click.echo))
+
+
+def configuration_check_app() -> Flask:
+    """What `flask --app wsgi` loads when the portal refuses its configuration: an app with check-config only,
+    so the operator gets the full report instead of a traceback (wsgi.py; servers still refuse to start)."""
+    app = Flask(__name__)
+    app.cli.add_command(check_config)
+    return app
