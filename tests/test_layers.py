@@ -34,6 +34,7 @@ def test_the_import_contracts_are_kept():
         ("portal/sync/service.py", "from portal.calendars import booking", "Layers"),
         ("portal/salesforce/client.py", "from portal.sync import schedule", "Layers"),
         ("portal/models/sync.py", "from portal.sync_errors import queries", "Models are the bottom"),
+        ("portal/sync/schedule.py", "import requests", "HTTP to Salesforce only"),
     ],
 )
 def test_a_forbidden_import_breaks_a_contract(tmp_path, module, line, contract):
