@@ -1,7 +1,7 @@
 """Applying one SyncJob attempt: the one place that touches both the database and Salesforce.
 
 It claims the row, checks what must hold first (integration, plan, connection), drives the pure planner
-(portal.sync.plan) with one Composite read and one Composite write through the Salesforce client, stores the ids
+(portal.planner.plan) with one Composite read and one Composite write through the Salesforce client, stores the ids
 as soon as they return, and records the outcome — synced, skipped, waiting, retried later or failed — with the
 attempt's redacted trail.
 """
