@@ -29,9 +29,10 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     oauth.init_app(app)
     login_manager.init_app(app)
 
-    from . import access, errors, security
+    from . import access, errors, inputs, security
 
     access.init_app(app)
+    inputs.init_app(app)
     security.init_app(app)
     errors.init_app(app)
 

@@ -200,6 +200,7 @@ class CalendarForm(FlaskForm):
         validators=[
             Optional(),
             Length(max=500),
+            no_control_characters(),  # the pattern's [^\s] lets NUL through
             Regexp(r"^https?://[^\s]+$", message="Enter a web address starting with https://."),
         ],
     )
