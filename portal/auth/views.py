@@ -87,6 +87,9 @@ def callback(provider: str):
 
 @bp.post("/logout")
 def logout():
+    if current_user.is_authenticated:
+        current_user.end_sessions()  # a copy of this session's cookie must not outlive the logout
+        db.session.commit()
     logout_user()
     session.clear()
     flash("You are logged out.", "success")
