@@ -36,7 +36,7 @@ def calendar(factory, team, owner):
 def refused(response, message: str = REFUSED) -> str:
     page = response.get_data(as_text=True)
     assert response.status_code == 400, page[:500]
-    assert message in page
+    assert message in page and "Not accepted" in page and "Bad Request" not in page
     return page
 
 
