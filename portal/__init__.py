@@ -11,6 +11,7 @@ from werkzeug.routing import IntegerConverter
 
 from .config import load_config
 from .extensions import csrf, db, login_manager, oauth, queues
+from .models import MAX_DATABASE_ID
 
 
 def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
@@ -29,9 +30,10 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     oauth.init_app(app)
     login_manager.init_app(app)
 
-    from . import access, errors, security
+    from . import access, errors, inputs, security
 
     access.init_app(app)
+    inputs.init_app(app)
     security.init_app(app)
     errors.init_app(app)
 
@@ -44,9 +46,6 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
         hops = app.config["PROXY_FIX_HOPS"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_prefix=hops)
     return app
-
-
-MAX_DATABASE_ID = 2**31 - 1  # ids are PostgreSQL integers
 
 
 class DatabaseIdConverter(IntegerConverter):

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flask import Flask, abort
-from flask_login import current_user
+from flask import Flask, abort, session
+from flask_login import current_user, user_logged_in
 from sqlalchemy import select
 
 from .extensions import db, login_manager
@@ -22,10 +22,22 @@ def init_app(app: Flask) -> None:
     login_manager.login_message_category = "warning"
     login_manager.session_protection = "strong"
     login_manager.user_loader(_load_user)
+    user_logged_in.connect(_remember_session_version, app)
+
+
+SESSION_VERSION_KEY = "_session_version"
 
 
 def _load_user(user_id: str) -> User | None:
-    return db.session.get(User, int(user_id)) if user_id.isdigit() else None
+    """The session's user, unless their sessions were ended since it began (logout, removal, role change)."""
+    user = db.session.get(User, int(user_id)) if user_id.isdigit() and len(user_id) < 11 else None
+    if user is None or session.get(SESSION_VERSION_KEY) != user.session_version:
+        return None
+    return user
+
+
+def _remember_session_version(app: Flask, user: User, **extra) -> None:
+    session[SESSION_VERSION_KEY] = user.session_version
 
 
 @dataclass(frozen=True)

@@ -25,7 +25,7 @@ def _csrf_error(error: CSRFError):
 def _http_error(error: HTTPException):
     if error.code is None or error.code < 400:
         return error
-    titles = {403: "Not allowed", 404: "Not found", 405: "Not allowed", 429: "Too many requests"}
+    titles = {400: "Not accepted", 403: "Not allowed", 404: "Not found", 405: "Not allowed", 429: "Too many requests"}
     title = titles.get(error.code, error.name)
     return render_template("errors/error.html", code=error.code, title=title, message=error.description), error.code
 

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import sys
 import uuid
+from pathlib import Path
+from typing import BinaryIO
 
 from flask import Flask, g, has_request_context, request
 
@@ -42,3 +45,13 @@ def configure_logging(app: Flask) -> None:
     @app.before_request
     def assign_request_id() -> None:
         g.request_id = request.headers.get("X-Request-Id") or uuid.uuid4().hex[:16]
+
+
+LOG_FILE_MODE = 0o640  # logs name guests and teams: readable by the service's group, never by every local user
+
+
+def open_log_file(path: Path) -> BinaryIO:
+    """A log file for appending, created 0640 (whatever the umask) and tightened if it already existed looser."""
+    descriptor = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, LOG_FILE_MODE)
+    os.fchmod(descriptor, LOG_FILE_MODE)
+    return os.fdopen(descriptor, "ab")

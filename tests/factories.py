@@ -124,6 +124,7 @@ def login(client: FlaskClient, user: User) -> FlaskClient:
         identifier = app.login_manager._session_identifier_generator()
     with client.session_transaction() as session:
         session["_user_id"] = str(user.id)
+        session["_session_version"] = user.session_version or 0  # as portal.access stores it at login
         session["_fresh"] = True
         session["_id"] = identifier
     return client

@@ -100,3 +100,9 @@ def set_staff(email: str, is_staff: bool) -> User | None:
     record("user.staff_changed", team_id=None, target=user, is_staff=user.is_staff, via="cli")
     db.session.commit()
     return user
+
+
+def end_sessions(user: User) -> None:
+    """Every session of this person stops working (logout): the version their cookies carry is left behind."""
+    user.end_sessions()
+    db.session.commit()

@@ -14,8 +14,8 @@ from flask import abort, current_app, flash, redirect, render_template, request,
 from flask_login import current_user, login_required, login_user, logout_user
 from joserfc.errors import BadSignatureError, ClaimError, ExpiredTokenError, JoseError
 
-from .. import MAX_DATABASE_ID
 from ..access import team_access
+from ..models import MAX_DATABASE_ID
 from ..ratelimit import rate_limited
 from ..security import safe_next
 from . import accounts, bp
@@ -86,6 +86,8 @@ def callback(provider: str):
 
 @bp.post("/logout")
 def logout():
+    if current_user.is_authenticated:
+        accounts.end_sessions(current_user)  # a copy of this session's cookie must not outlive the logout
     logout_user()
     session.clear()
     flash("You are logged out.", "success")

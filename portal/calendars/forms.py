@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from datetime import UTC, datetime, time
 
 from flask_wtf import FlaskForm
@@ -21,7 +22,17 @@ from wtforms import (
     URLField,
 )
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import Email, InputRequired, Length, NumberRange, Optional, Regexp, ValidationError
+from wtforms.validators import (
+    DataRequired,
+    Email,
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+    Regexp,
+    StopValidation,
+    ValidationError,
+)
 
 from ..models import Calendar, NameFormat, Question, QuestionKind
 from ..validators import no_control_characters
@@ -54,6 +65,25 @@ RANGE_PATTERN = re.compile(r"^\s*(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*$")
 
 def _strip(value):
     return value.strip() if isinstance(value, str) else value
+
+
+# Invisible characters that hide or reorder what a name shows (zero-width space, word joiner, byte-order mark,
+# direction marks, embeddings, overrides and isolates). Zero-width (non-)joiners stay: some scripts need them.
+INVISIBLE = dict.fromkeys(
+    map(ord, "\u200b\u2060\ufeff\u180e\u200e\u200f\u061c\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+)
+NAME_KINDS = (QuestionKind.FULL_NAME, QuestionKind.GIVEN_NAME, QuestionKind.FAMILY_NAME, QuestionKind.COMPANY)
+
+
+def _strip_invisible(value):
+    return value.translate(INVISIBLE) if isinstance(value, str) else value
+
+
+def visible_content(form, field) -> None:
+    """A required answer needs something a person can read: spaces of any kind (U+3000 too) are not one."""
+    value = field.data if isinstance(field.data, str) else ""
+    if not any(unicodedata.category(char)[0] not in "ZC" for char in value):
+        raise StopValidation("This is required.")
 
 
 def choices(pairs) -> list[SelectChoice]:
@@ -188,6 +218,7 @@ class CalendarForm(FlaskForm):
         validators=[
             Optional(),
             Length(max=500),
+            no_control_characters(),  # the pattern's [^\s] lets NUL through
             Regexp(r"^https?://[^\s]+$", message="Enter a web address starting with https://."),
         ],
     )
@@ -272,6 +303,9 @@ def question_field_name(question: Question) -> str:
     return f"q{question.id}"
 
 
+CHECKBOX_FALSE_VALUES = (False, "false", "False", "", "0", "no", "off")
+
+
 def booking_form_class(calendar: Calendar) -> type[GuestForm]:
     fields = {question_field_name(question): _question_field(question) for question in calendar.questions}
     return type("CalendarBookingForm", (GuestForm,), fields)
@@ -280,7 +314,7 @@ def booking_form_class(calendar: Calendar) -> type[GuestForm]:
 def _question_field(question: Question):
     cap = KIND_MAX_LENGTH[question.kind]
     limit = min(question.max_length or cap, cap)
-    required = [InputRequired(message="This is required.")] if question.required else [Optional()]
+    required = [InputRequired(message="This is required."), visible_content] if question.required else [Optional()]
     text = [Length(max=limit, message=f"Use at most {limit} characters.")]
     label = question.label
     match question.kind:
@@ -303,7 +337,11 @@ def _question_field(question: Question):
             options = [("", "Choose…")] + [(option, option) for option in question.options]
             return SelectField(label, choices=choices(options), validators=required)
         case QuestionKind.CHECKBOX:
-            validators = [InputRequired(message="Tick this box to continue.")] if question.required else []
-            return BooleanField(label, validators=validators)
+            # DataRequired looks at the ticked state: InputRequired would accept a posted "false".
+            validators = [DataRequired(message="Tick this box to continue.")] if question.required else []
+            return BooleanField(label, validators=validators, false_values=CHECKBOX_FALSE_VALUES)
+        case kind if kind in NAME_KINDS:
+            filters = [_strip_invisible, _strip]
+            return StringField(label, filters=filters, validators=[*required, *text, no_control_characters()])
         case _:
             return StringField(label, filters=[_strip], validators=[*required, *text, no_control_characters()])

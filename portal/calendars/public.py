@@ -31,6 +31,9 @@ REFUSALS = {
     Refusal.TAKEN: "That time was just taken. Please pick another time.",
 }
 NOT_A_SLOT = "That is not a time we offer. Please pick a time from the list."
+OUT_OF_RANGE = "That date is outside the dates we can show. Please go back and pick a time from the list."
+# Dates a guest can reach lie well inside these; beyond them date arithmetic overflows (a server error otherwise).
+EARLIEST_DAY, LATEST_DAY = date(2000, 1, 1), date(2999, 12, 31)
 
 
 # --- Booking -------------------------------------------------------------------------------------------------
@@ -63,7 +66,7 @@ def confirm(slug: str):
         form.time_zone.data = _guest_zone(calendar)
     zone_name = form.time_zone.data if is_time_zone(form.time_zone.data or "") else calendar.time_zone
     form.time_zone.data = zone_name
-    start = parse_slot(form.slot.data)
+    start = _slot_in_range(form.slot.data)
     status = 200
     if request.method == "POST":
         booked, status = _book_from_form(calendar, form, start, zone_name)
@@ -153,7 +156,7 @@ def reschedule(token: str):
     calendar = booking.calendar
     source = request.form if request.method == "POST" else request.args
     zone_name = source.get("tz", "") if is_time_zone(source.get("tz", "")) else booking.guest_time_zone
-    start = parse_slot(source.get("slot"))
+    start = _slot_in_range(source.get("slot"))
     error, status = None, 200
     if start is None:
         error, status = NOT_A_SLOT, 422
@@ -250,7 +253,17 @@ def _days_shown(zone_name: str) -> tuple[date, int]:
         first = date.fromisoformat(request.args.get("week", ""))
     except ValueError:
         first = today
+    if not EARLIEST_DAY <= first <= LATEST_DAY:
+        abort(400, description=OUT_OF_RANGE)
     return max(first, today), DAYS_SHOWN
+
+
+def _slot_in_range(value: str | None) -> datetime | None:
+    """The slot asked for (None when it is not one); a date no guest could reach is refused with a 400 page."""
+    start = parse_slot(value)
+    if start is not None and not EARLIEST_DAY <= start.date() <= LATEST_DAY:
+        abort(400, description=OUT_OF_RANGE)
+    return start
 
 
 def _day_bounds(first_day: date, zone_name: str, days: int = DAYS_SHOWN) -> tuple[datetime, datetime]:

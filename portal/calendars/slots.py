@@ -60,9 +60,21 @@ class SlotRefused(Exception):
         self.refusal = refusal
 
 
+# The regions of the IANA database people pick a place from; the rest are aliases and system entries
+# ("localtime", "Factory", "posixrules", "EST5EDT", "Etc/GMT+3", "US/Pacific") nobody means to choose.
+TIME_ZONE_REGIONS = frozenset(
+    {"Africa", "America", "Antarctica", "Arctic", "Asia", "Atlantic", "Australia", "Europe", "Indian", "Pacific"}
+)
+
+
 @cache
 def time_zone_names() -> frozenset[str]:
-    return frozenset(available_timezones())
+    return frozenset(name for name in available_timezones() if _chosen_by_people(name)) | {"UTC"}
+
+
+def _chosen_by_people(name: str) -> bool:
+    region, _, place = name.partition("/")
+    return region in TIME_ZONE_REGIONS and bool(place)
 
 
 def is_time_zone(name: str) -> bool:

@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from ..extensions import db
 from ..links import booking_page_url
-from ..models import Booking, Calendar, OnCancel, SalesforceIntegration, SalesforceObject, SourceKind
+from ..models import MAX_DATABASE_ID, Booking, Calendar, OnCancel, SalesforceIntegration, SalesforceObject, SourceKind
 from ..planner.fields import FieldInfo, ObjectFields
 from ..planner.inputs import CREATED, BookingSnapshot, IntegrationSettings, MappingRow, QuestionSnapshot, SyncRequest
 from ..planner.preview import Preview, preview
@@ -171,8 +171,8 @@ def recent_bookings(calendar: Calendar) -> list[Booking]:
 
 def booking_for_preview(calendar: Calendar, booking_id: str) -> Booking | None:
     """A real booking of this calendar when one is asked for by id; None means the sample booking."""
-    if not booking_id.isdigit() or len(booking_id) > 12:
-        return None
+    if not (booking_id.isascii() and booking_id.isdigit()) or not 0 < int(booking_id) <= MAX_DATABASE_ID:
+        return None  # beyond the id column's range PostgreSQL would fail; "²" passes isdigit but not int()
     booking = db.session.get(Booking, int(booking_id))
     return booking if booking is not None and booking.calendar_id == calendar.id else None
 

@@ -2,7 +2,7 @@
 
 from .accounts import Identity, Invitation, Membership, Plan, Role, Team, User
 from .audit import AuditEvent, NotificationLog
-from .base import Base, utcnow
+from .base import MAX_DATABASE_ID, Base, utcnow
 from .calendars import (
     AvailabilityRange,
     Booking,
@@ -26,6 +26,7 @@ from .salesforce import (
 from .sync import OPEN_STATUSES, SalesforceLink, SyncAttempt, SyncEvent, SyncJob, SyncStatus
 
 __all__ = [
+    "MAX_DATABASE_ID",
     "AuditEvent",
     "AvailabilityRange",
     "Base",

@@ -6,7 +6,7 @@ import enum
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import Boolean, DateTime, Enum, ForeignKey, Index, String, UniqueConstraint, text
+from sqlalchemy import Boolean, DateTime, Enum, ForeignKey, Index, Integer, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .base import Base, Timestamped
@@ -43,11 +43,18 @@ class User(UserMixin, Timestamped, Base):
     is_staff: Mapped[bool] = mapped_column(Boolean, default=False)
     current_team_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id", ondelete="SET NULL"))
     last_login_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Copied into the session at login and compared on every request: bumping it ends every existing session
+    # (logout, removal from a team, a role change), even one whose cookie was copied.
+    session_version: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
 
     identities: Mapped[list[Identity]] = relationship(back_populates="user", cascade="all, delete-orphan")
     memberships: Mapped[list[Membership]] = relationship(back_populates="user", cascade="all, delete-orphan")
 
     __table_args__ = (UniqueConstraint("email"),)
+
+    def end_sessions(self) -> None:
+        """Every session this person has open stops working at its next request."""
+        self.session_version = (self.session_version or 0) + 1
 
 
 class Identity(Timestamped, Base):

@@ -129,6 +129,7 @@ def change_role(team: Team, membership: Membership, role: Role, changed_by: User
         raise MembershipRefused(f"{team.name} must keep an owner. Make someone else an owner first.")
     previous = membership.role
     membership.role = role
+    membership.user.end_sessions()  # pages open under the old role must not keep its rights
     record(
         "member.role_changed",
         team_id=team.id,
@@ -147,6 +148,7 @@ def remove_member(team: Team, membership: Membership, removed_by: User) -> None:
         raise MembershipRefused(f"{team.name} must keep an owner, so its last owner cannot be removed.")
     user = membership.user
     db.session.delete(membership)
+    user.end_sessions()  # a removed member's open sessions must not keep reaching the team
     if user.current_team_id == team.id:
         user.current_team_id = None  # current_space() falls back to their first remaining space
     record("member.removed", team_id=team.id, target=membership, actor_id=removed_by.id, email=user.email)

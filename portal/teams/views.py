@@ -4,7 +4,7 @@ Integrations). Each view loads (404 for outsiders), authorizes (403), validates,
 from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, url_for
-from flask_login import current_user, login_required
+from flask_login import current_user, login_required, login_user
 from sqlalchemy import select
 
 from ..access import require, team_access
@@ -103,6 +103,7 @@ def change_role(team_id: int, user_id: int):
     except services.MembershipRefused as refusal:
         flash(str(refusal), "error")
         return redirect(url_for("teams.members", team_id=team_id))
+    _keep_own_session(user_id)
     flash(f"{membership.user.email} is now {membership.role.label.lower()}.", "success")
     return redirect(url_for("teams.members", team_id=team_id))
 
@@ -119,10 +120,17 @@ def remove_member(team_id: int, user_id: int):
     except services.MembershipRefused as refusal:
         flash(str(refusal), "error")
         return redirect(url_for("teams.members", team_id=team_id))
+    _keep_own_session(user_id)
     flash(f"{email} was removed from {access.team.name}.", "success")
     if user_id == current_user.id:
         return redirect(url_for("teams.dashboard"))
     return redirect(url_for("teams.members", team_id=team_id))
+
+
+def _keep_own_session(user_id: int) -> None:
+    """Changing someone ends their sessions; the person doing it to themselves stays signed in here."""
+    if user_id == current_user.id:
+        login_user(current_user._get_current_object())  # the proxy itself would point at itself
 
 
 @bp.post("/teams/<int:team_id>/settings/invitations/<int:invitation_id>/revoke")

@@ -18,6 +18,8 @@ from pathlib import Path
 
 from cryptography.fernet import Fernet
 
+from portal.logs import open_log_file
+
 from .services import INSTANCE, ROOT, ensure_environment
 
 PYTHON = sys.executable
@@ -83,7 +85,7 @@ def main(argv: list[str] | None = None) -> None:
     children: list[subprocess.Popen] = []
 
     def start(name: str, *command: str) -> None:
-        log = open(log_dir / f"{name}.log", "ab")  # noqa: SIM115 - the child process keeps it open
+        log = open_log_file(log_dir / f"{name}.log")  # the child process keeps it open
         children.append(subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT))
 
     def stop(*_):
