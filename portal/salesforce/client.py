@@ -25,6 +25,7 @@ from ..extensions import db
 from ..models import utcnow
 from .errors import SalesforceAuthError, SalesforceRequestError, SalesforceUnavailable
 from .oauth import TOKEN_PATH
+from .redaction import redacted
 from .tokens import RECONNECT_ERRORS, ApiUsage, StoredTokens, TokenStore
 
 log = logging.getLogger("portal.salesforce")
@@ -32,22 +33,6 @@ log = logging.getLogger("portal.salesforce")
 ExchangeCallback = Callable[[dict], None]
 
 MAX_LOGGED_BODY_CHARS = 8000
-REDACTED = "[redacted]"
-# Keys whose values are credentials wherever they appear in a request or response we report.
-SECRET_KEYS = frozenset(
-    {
-        "access_token",
-        "refresh_token",
-        "id_token",
-        "signature",
-        "code",
-        "code_verifier",
-        "client_secret",
-        "token",
-        "password",
-        "Authorization",
-    }
-)
 WRITE_METHODS = frozenset({"POST", "PATCH", "PUT", "DELETE"})
 _NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,79}")
 _LIMIT_INFO = re.compile(r"api-usage=(\d+)/(\d+)")
@@ -250,7 +235,7 @@ class SalesforceClient:
                 "method": method,
                 "target": target,
                 "path": parts.path + (f"?{parts.query}" if parts.query else ""),
-                "request": _redacted(sent.get("json") if sent.get("json") is not None else sent.get("data")),
+                "request": redacted(sent.get("json") if sent.get("json") is not None else sent.get("data")),
                 "status": response.status_code if response is not None else None,
                 "response": _response_for_trail(response) if response is not None else None,
                 "duration_ms": round((time.monotonic() - started) * 1000),
@@ -332,21 +317,13 @@ def _may_have_been_sent(failure: requests.RequestException) -> bool:
     return not isinstance(reason, urllib3.exceptions.ConnectTimeoutError)  # includes refused / unresolvable
 
 
-def _redacted(value: Any) -> Any:
-    if isinstance(value, Mapping):
-        return {key: REDACTED if key in SECRET_KEYS else _redacted(item) for key, item in value.items()}
-    if isinstance(value, list | tuple):
-        return [_redacted(item) for item in value]
-    return value
-
-
 def _response_for_trail(response: requests.Response) -> Any:
     body = _json_or_none(response)
     if body is None:
         return _truncated(response.text)
-    redacted = _redacted(body)
-    text = json.dumps(redacted, ensure_ascii=False)
-    return redacted if len(text) <= MAX_LOGGED_BODY_CHARS else _truncated(text)
+    masked = redacted(body)
+    text = json.dumps(masked, ensure_ascii=False)
+    return masked if len(text) <= MAX_LOGGED_BODY_CHARS else _truncated(text)
 
 
 def _truncated(text: str) -> str:
