@@ -18,12 +18,11 @@ from sqlalchemy import and_, exists, or_, select, update
 from sqlalchemy.orm import Session, aliased
 
 from ..extensions import queues
-from ..models import ConnectionStatus, Plan, SalesforceConnection, SyncJob, SyncStatus, Team, utcnow
+from ..models import OPEN_STATUSES, ConnectionStatus, Plan, SalesforceConnection, SyncJob, SyncStatus, Team, utcnow
 
 log = logging.getLogger("portal.sync.schedule")
 
 RUN_SYNC_JOB = "jobs.sync.run_sync_job"
-BLOCKING = (SyncStatus.PENDING, SyncStatus.RUNNING, SyncStatus.WAITING)
 LIVE_RQ_STATES = {JobStatus.QUEUED, JobStatus.SCHEDULED, JobStatus.STARTED, JobStatus.DEFERRED}
 # RQ's scheduler keeps times in whole seconds, so a delayed attempt may start up to a second early.
 EARLY_START_TOLERANCE = timedelta(seconds=2)
@@ -103,7 +102,7 @@ def claim(session: Session, job_id: int, now: datetime | None = None) -> Claim |
 def _earliest_open_job_before(session: Session, job: SyncJob) -> SyncJob | None:
     return session.scalar(
         select(SyncJob)
-        .where(SyncJob.booking_id == job.booking_id, SyncJob.id < job.id, SyncJob.status.in_(BLOCKING))
+        .where(SyncJob.booking_id == job.booking_id, SyncJob.id < job.id, SyncJob.status.in_(OPEN_STATUSES))
         .order_by(SyncJob.id)
         .limit(1)
     )
@@ -150,7 +149,7 @@ def finish(session: Session, job: SyncJob, status: SyncStatus, reason: str = "")
 def _next_job_of_booking(session: Session, job: SyncJob) -> SyncJob | None:
     return session.scalar(
         select(SyncJob)
-        .where(SyncJob.booking_id == job.booking_id, SyncJob.id > job.id, SyncJob.status.in_(BLOCKING))
+        .where(SyncJob.booking_id == job.booking_id, SyncJob.id > job.id, SyncJob.status.in_(OPEN_STATUSES))
         .order_by(SyncJob.id)
         .limit(1)
     )
@@ -242,7 +241,7 @@ def _enqueue_missing(session: Session, now: datetime, batch: int) -> int:
     at its 10-minute maintenance). An extra RQ job for an attempt is harmless: its claim finds nothing to do."""
     earlier = aliased(SyncJob)
     blocked = exists().where(
-        and_(earlier.booking_id == SyncJob.booking_id, earlier.id < SyncJob.id, earlier.status.in_(BLOCKING))
+        and_(earlier.booking_id == SyncJob.booking_id, earlier.id < SyncJob.id, earlier.status.in_(OPEN_STATUSES))
     )
     due = session.execute(
         select(SyncJob.id, SyncJob.attempts, SyncJob.next_attempt_at)
