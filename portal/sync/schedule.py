@@ -56,7 +56,8 @@ def enqueue_attempt(job_id: int, attempt: int, at: datetime | None = None) -> No
         queue.enqueue(RUN_SYNC_JOB, job_id, **options)
 
 
-def _try_enqueue(job_id: int, attempt: int, at: datetime | None = None) -> None:
+def try_enqueue(job_id: int, attempt: int, at: datetime | None = None) -> None:
+    """Enqueue one attempt; a Redis failure is logged and left to the sweep (the row stays due in PostgreSQL)."""
     try:
         enqueue_attempt(job_id, attempt, at)
     except Exception:
@@ -143,7 +144,7 @@ def finish(session: Session, job: SyncJob, status: SyncStatus, reason: str = "")
         follower = None  # a waiting follower is released with its team by the sweep
     session.commit()
     if follower is not None:
-        _try_enqueue(follower.id, follower.attempts + 1)
+        try_enqueue(follower.id, follower.attempts + 1)
 
 
 def _next_job_of_booking(session: Session, job: SyncJob) -> SyncJob | None:
@@ -165,7 +166,7 @@ def retry_later(session: Session, job: SyncJob, now: datetime | None = None) -> 
     job.lease_expires_at = None
     job.next_attempt_at = now + timedelta(seconds=delay)
     session.commit()
-    _try_enqueue(job.id, job.attempts + 1, job.next_attempt_at)
+    try_enqueue(job.id, job.attempts + 1, job.next_attempt_at)
     return True
 
 
@@ -177,7 +178,7 @@ def requeue(session: Session, jobs: list[SyncJob], now: datetime | None = None) 
         job.next_attempt_at, job.lease_expires_at, job.finished_at = now, None, None
     session.commit()
     for job in sorted(jobs, key=lambda j: j.id):
-        _try_enqueue(job.id, job.attempts + 1)
+        try_enqueue(job.id, job.attempts + 1)
 
 
 def release_team(session: Session, team_id: int) -> int:
@@ -262,7 +263,7 @@ def _enqueue_missing(session: Session, now: datetime, batch: int) -> int:
             queues.queue("sync").scheduled_job_registry.remove(key)  # so only our enqueue runs it
         elif _rq_job_alive(key):
             continue
-        _try_enqueue(job_id, attempts + 1)
+        try_enqueue(job_id, attempts + 1)
         enqueued += 1
     return enqueued
 
