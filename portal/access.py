@@ -10,7 +10,7 @@ from flask_login import current_user, user_logged_in
 from sqlalchemy import select
 
 from .extensions import db, login_manager
-from .models import Calendar, CalendarHost, Membership, Role, Team, User
+from .models import Calendar, Membership, Role, Team, User
 
 MANAGERS = (Role.OWNER, Role.ADMIN)
 EDITORS = (Role.OWNER, Role.ADMIN, Role.ADMIN_ASSISTANT)
@@ -63,10 +63,6 @@ class TeamAccess:
     def can_manage_members(self) -> bool:
         return self.role == Role.OWNER
 
-    @property
-    def is_editor(self) -> bool:
-        return self.role in EDITORS
-
     def can_edit_calendar(self, calendar: Calendar) -> bool:
         """Owners, admins and admin assistants edit every calendar; members those they created or host."""
         if self.role in EDITORS:
@@ -104,7 +100,3 @@ def require(condition: bool) -> None:
     """403 unless the condition holds (call after loading, before acting)."""
     if not condition:
         abort(403)
-
-
-def hosted_calendar_ids(user_id: int) -> set[int]:
-    return set(db.session.scalars(select(CalendarHost.calendar_id).where(CalendarHost.user_id == user_id)))

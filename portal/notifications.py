@@ -9,12 +9,10 @@ the sync that triggered the message.
 from __future__ import annotations
 
 import logging
-import smtplib
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.message import EmailMessage
-from email.utils import make_msgid, parseaddr
 from urllib.parse import quote
 
 import click
@@ -23,13 +21,13 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
+from . import mail
 from .extensions import db
 from .models import Membership, NotificationLog, Role, SyncJob, SyncStatus, Team, User, utcnow
 from .planner.catalogue import explain
 
 log = logging.getLogger("portal.notifications")
 
-SMTP_TIMEOUT_SECONDS = 10
 CONNECTION_BROKEN = "connection_broken"
 DAILY_DIGEST = "daily_digest"
 RECIPIENT_ROLES = (Role.OWNER, Role.ADMIN)
@@ -216,25 +214,15 @@ def _claim_and_send(
 
 
 def send_mail(recipients: list[str], subject: str, body: str) -> bool:
-    """One message per recipient over SMTP; False (logged, never raised) when the mail server fails."""
-    config = current_app.config
-    try:
-        with smtplib.SMTP(config["SMTP_HOST"], config["SMTP_PORT"], timeout=SMTP_TIMEOUT_SECONDS) as smtp:
-            for recipient in recipients:
-                smtp.send_message(_message(recipient, subject, body))
-    except Exception:
-        log.warning("could not send %r to %d recipients", subject, len(recipients), exc_info=True)
-        return False
-    return True
+    """One message per recipient; False (logged, never raised) when the mail server fails."""
+    return mail.send(
+        lambda: [_message(recipient, subject, body) for recipient in recipients],
+        f"{subject!r} to {len(recipients)} recipients",
+    )
 
 
 def _message(recipient: str, subject: str, body: str) -> EmailMessage:
-    sender = current_app.config["MAIL_FROM"]
-    message = EmailMessage()
-    message["Subject"] = subject
-    message["From"] = sender
-    message["To"] = recipient
-    message["Message-ID"] = make_msgid(domain=parseaddr(sender)[1].rpartition("@")[2] or "localhost")
+    message = mail.new_message(subject, recipient)
     message.set_content(body)
     return message
 

@@ -119,10 +119,6 @@ def parse_ranges(text: str, weekday: int) -> list[WeeklyRange]:
     return ranges
 
 
-def format_ranges(ranges: list[WeeklyRange]) -> str:
-    return ", ".join(f"{r.start:%H:%M}-{r.end:%H:%M}" for r in ranges)
-
-
 class AvailabilityField(StringField):
     """One weekday's open ranges as text; `.ranges` holds them parsed once validated."""
 

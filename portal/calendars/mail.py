@@ -5,21 +5,14 @@ Sending never raises: a failing mail server is logged and the booking stands.
 
 from __future__ import annotations
 
-import logging
-import smtplib
 from datetime import UTC, datetime
 from email.headerregistry import Address
 from email.message import EmailMessage
-from email.utils import make_msgid, parseaddr
 from zoneinfo import ZoneInfo
 
-from flask import current_app
-
+from .. import mail
 from ..models import Booking, BookingStatus
 
-log = logging.getLogger("portal.mail")
-
-SMTP_TIMEOUT_SECONDS = 10
 SUBJECTS = {
     "confirmed": "Booking confirmed: {name}",
     "rescheduled": "Booking moved: {name}",
@@ -34,25 +27,15 @@ INTROS = {
 
 def send_booking_mail(booking: Booking, manage_url: str, kind: str) -> bool:
     """Send the guest the e-mail for this change (kind: confirmed | rescheduled | cancelled); False if it failed."""
-    try:
-        message = booking_message(booking, manage_url, kind)
-        with smtplib.SMTP(
-            current_app.config["SMTP_HOST"], current_app.config["SMTP_PORT"], timeout=SMTP_TIMEOUT_SECONDS
-        ) as smtp:
-            smtp.send_message(message)
-    except Exception:
-        log.warning("could not send the %s e-mail for booking %s", kind, booking.id, exc_info=True)
-        return False
-    return True
+    return mail.send(
+        lambda: [booking_message(booking, manage_url, kind)], f"the {kind} e-mail for booking {booking.id}"
+    )
 
 
 def booking_message(booking: Booking, manage_url: str, kind: str) -> EmailMessage:
     calendar = booking.calendar
-    message = EmailMessage()
-    message["Subject"] = SUBJECTS[kind].format(name=calendar.name)
-    message["From"] = current_app.config["MAIL_FROM"]
-    message["To"] = Address(display_name=_guest_name(booking), addr_spec=booking.guest_email)
-    message["Message-ID"] = make_msgid(domain=_sender_domain())
+    guest = Address(display_name=_guest_name(booking), addr_spec=booking.guest_email)
+    message = mail.new_message(SUBJECTS[kind].format(name=calendar.name), guest)
     message.set_content(_text_body(booking, manage_url, kind))
     method = "CANCEL" if booking.status == BookingStatus.CANCELLED else "REQUEST"
     message.add_attachment(
@@ -91,11 +74,6 @@ def _guest_name(booking: Booking) -> str:
     return booking.guest_name or " ".join(filter(None, (booking.guest_given_name, booking.guest_family_name)))
 
 
-def _sender_domain() -> str:
-    address = parseaddr(current_app.config["MAIL_FROM"])[1]
-    return address.rpartition("@")[2] or "localhost"
-
-
 def booking_ics(booking: Booking, manage_url: str) -> str:
     """An RFC 5545 VCALENDAR for the booking: REQUEST while confirmed, CANCEL once cancelled."""
     calendar = booking.calendar
@@ -109,7 +87,7 @@ def booking_ics(booking: Booking, manage_url: str) -> str:
         "PRODID:-//Scheduling Portal//Bookings//EN",
         f"METHOD:{'CANCEL' if cancelled else 'REQUEST'}",
         "BEGIN:VEVENT",
-        f"UID:booking-{booking.id}@{_sender_domain()}",
+        f"UID:booking-{booking.id}@{mail.sender_domain()}",
         f"SEQUENCE:{booking.sequence}",
         f"DTSTAMP:{_ics_time(datetime.now(UTC))}",
         f"DTSTART:{_ics_time(booking.start_at)}",

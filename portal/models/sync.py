@@ -30,6 +30,7 @@ class SyncStatus(enum.StrEnum):
     DISMISSED = "dismissed"
 
 
+# A job in one of these is not finished: later jobs of the same booking wait behind it.
 OPEN_STATUSES = (SyncStatus.PENDING, SyncStatus.RUNNING, SyncStatus.WAITING)
 
 

@@ -8,7 +8,7 @@ import json
 import logging
 import re
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
@@ -25,33 +25,16 @@ from ..extensions import db
 from ..models import utcnow
 from .errors import SalesforceAuthError, SalesforceRequestError, SalesforceUnavailable
 from .oauth import TOKEN_PATH
+from .redaction import redacted
 from .tokens import RECONNECT_ERRORS, ApiUsage, StoredTokens, TokenStore
 
 log = logging.getLogger("portal.salesforce")
 
 ExchangeCallback = Callable[[dict], None]
 
-MAX_COMPOSITE_SUBREQUESTS = 25
 MAX_LOGGED_BODY_CHARS = 8000
-REDACTED = "[redacted]"
-# Keys whose values are credentials wherever they appear in a request or response we report.
-SECRET_KEYS = frozenset(
-    {
-        "access_token",
-        "refresh_token",
-        "id_token",
-        "signature",
-        "code",
-        "code_verifier",
-        "client_secret",
-        "token",
-        "password",
-        "Authorization",
-    }
-)
 WRITE_METHODS = frozenset({"POST", "PATCH", "PUT", "DELETE"})
 _NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,79}")
-_RECORD_ID = re.compile(r"[A-Za-z0-9]{15}(?:[A-Za-z0-9]{3})?")
 _LIMIT_INFO = re.compile(r"api-usage=(\d+)/(\d+)")
 
 
@@ -124,10 +107,6 @@ class SalesforceClient:
     def instance_url(self) -> str:
         return self._tokens.instance_url
 
-    def data_path(self, relative: str) -> str:
-        """`sobjects/Lead` -> `/services/data/v62.0/sobjects/Lead` (for Composite subrequest URLs)."""
-        return f"/services/data/v{self._settings.api_version}/{relative.lstrip('/')}"
-
     # -- REST resources ----------------------------------------------------------------------
 
     def query(self, soql: str) -> dict:
@@ -136,35 +115,6 @@ class SalesforceClient:
 
     def describe(self, object_name: str) -> dict:
         return self.request("GET", f"sobjects/{_name(object_name)}/describe")
-
-    def get(self, object_name: str, record_id: str, fields: Sequence[str] | None = None) -> dict:
-        params = {"fields": ",".join(_name(field) for field in fields)} if fields else None
-        return self.request("GET", f"sobjects/{_name(object_name)}/{_record_id(record_id)}", params=params)
-
-    def create(self, object_name: str, values: Mapping[str, Any], *, headers: Mapping[str, str] | None = None) -> str:
-        """Create a record; returns its id."""
-        body = self.request("POST", f"sobjects/{_name(object_name)}", json=dict(values), headers=headers)
-        return body["id"]
-
-    def update(
-        self, object_name: str, record_id: str, values: Mapping[str, Any], *, headers: Mapping[str, str] | None = None
-    ) -> None:
-        path = f"sobjects/{_name(object_name)}/{_record_id(record_id)}"
-        self.request("PATCH", path, json=dict(values), headers=headers)
-
-    def delete(self, object_name: str, record_id: str) -> None:
-        self.request("DELETE", f"sobjects/{_name(object_name)}/{_record_id(record_id)}")
-
-    def composite(
-        self, subrequests: Sequence[Mapping[str, Any]], *, all_or_none: bool, headers: Mapping[str, str] | None = None
-    ) -> list[dict]:
-        """One Composite request (one API call). Each subrequest is {method, url, referenceId[, body]}; a url not
-        starting with /services/ is taken relative to the data root. Returns the `compositeResponse` list:
-        {body, httpHeaders, httpStatusCode, referenceId} per subrequest, in order."""
-        if not 0 < len(subrequests) <= MAX_COMPOSITE_SUBREQUESTS:
-            raise ValueError(f"a Composite request takes 1 to {MAX_COMPOSITE_SUBREQUESTS} subrequests")
-        body = {"allOrNone": all_or_none, "compositeRequest": [self._subrequest(sub) for sub in subrequests]}
-        return self.request("POST", "composite", json=body, headers=headers)["compositeResponse"]
 
     def request(
         self,
@@ -205,18 +155,16 @@ class SalesforceClient:
 
     # -- internals ---------------------------------------------------------------------------
 
-    def _subrequest(self, subrequest: Mapping[str, Any]) -> dict:
-        sub = dict(subrequest)
-        if not str(sub.get("url", "")).startswith("/services/"):
-            sub["url"] = self.data_path(str(sub.get("url", "")))
-        return sub
-
     def _instance_exchange(self, method: str, path: str, **kwargs: Any) -> requests.Response:
-        url = self._tokens.instance_url + (path if path.startswith("/services/") else self.data_path(path))
+        url = self._tokens.instance_url + (path if path.startswith("/services/") else self._data_path(path))
         self.api_calls += 1
         response = self._exchange(method, url, target="instance", **kwargs)
         self._note_usage(response)
         return response
+
+    def _data_path(self, relative: str) -> str:
+        """`sobjects/Lead` -> `/services/data/v62.0/sobjects/Lead`."""
+        return f"/services/data/v{self._settings.api_version}/{relative.lstrip('/')}"
 
     def _refresh(self) -> None:
         self._tokens = self._store.refresh(self._tokens, self._fetch_refreshed_token)
@@ -287,7 +235,7 @@ class SalesforceClient:
                 "method": method,
                 "target": target,
                 "path": parts.path + (f"?{parts.query}" if parts.query else ""),
-                "request": _redacted(sent.get("json") if sent.get("json") is not None else sent.get("data")),
+                "request": redacted(sent.get("json") if sent.get("json") is not None else sent.get("data")),
                 "status": response.status_code if response is not None else None,
                 "response": _response_for_trail(response) if response is not None else None,
                 "duration_ms": round((time.monotonic() - started) * 1000),
@@ -306,12 +254,6 @@ def _bearer(access_token: str) -> dict:
 def _name(value: str) -> str:
     if not _NAME.fullmatch(value):
         raise ValueError(f"not a Salesforce API name: {value!r}")
-    return value
-
-
-def _record_id(value: str) -> str:
-    if not _RECORD_ID.fullmatch(value):
-        raise ValueError(f"not a Salesforce record id: {value!r}")
     return value
 
 
@@ -375,21 +317,13 @@ def _may_have_been_sent(failure: requests.RequestException) -> bool:
     return not isinstance(reason, urllib3.exceptions.ConnectTimeoutError)  # includes refused / unresolvable
 
 
-def _redacted(value: Any) -> Any:
-    if isinstance(value, Mapping):
-        return {key: REDACTED if key in SECRET_KEYS else _redacted(item) for key, item in value.items()}
-    if isinstance(value, list | tuple):
-        return [_redacted(item) for item in value]
-    return value
-
-
 def _response_for_trail(response: requests.Response) -> Any:
     body = _json_or_none(response)
     if body is None:
         return _truncated(response.text)
-    redacted = _redacted(body)
-    text = json.dumps(redacted, ensure_ascii=False)
-    return redacted if len(text) <= MAX_LOGGED_BODY_CHARS else _truncated(text)
+    masked = redacted(body)
+    text = json.dumps(masked, ensure_ascii=False)
+    return masked if len(text) <= MAX_LOGGED_BODY_CHARS else _truncated(text)
 
 
 def _truncated(text: str) -> str:

@@ -23,7 +23,6 @@ SCOPES = "api id refresh_token"
 AUTHORIZE_PATH = "/services/oauth2/authorize"
 TOKEN_PATH = "/services/oauth2/token"
 REVOKE_PATH = "/services/oauth2/revoke"
-ENVIRONMENTS = ("production", "sandbox", "mydomain")
 _HOST_LABEL = re.compile(r"[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?")
 
 

@@ -89,10 +89,7 @@ def _forget_uncommitted(session: Session) -> None:
 
 def enqueue(job_ids: Iterable[int]) -> None:
     """Put new jobs on RQ for their first attempt; a Redis failure is logged and left to the sweep."""
-    from .schedule import enqueue_attempt
+    from .schedule import try_enqueue
 
     for job_id in job_ids:
-        try:
-            enqueue_attempt(job_id, attempt=1)
-        except Exception:
-            log.warning("could not enqueue sync job; the sweep will", extra={"sync_job_id": job_id}, exc_info=True)
+        try_enqueue(job_id, attempt=1)

@@ -18,12 +18,11 @@ from sqlalchemy import and_, exists, or_, select, update
 from sqlalchemy.orm import Session, aliased
 
 from ..extensions import queues
-from ..models import ConnectionStatus, Plan, SalesforceConnection, SyncJob, SyncStatus, Team, utcnow
+from ..models import OPEN_STATUSES, ConnectionStatus, Plan, SalesforceConnection, SyncJob, SyncStatus, Team, utcnow
 
 log = logging.getLogger("portal.sync.schedule")
 
 RUN_SYNC_JOB = "jobs.sync.run_sync_job"
-BLOCKING = (SyncStatus.PENDING, SyncStatus.RUNNING, SyncStatus.WAITING)
 LIVE_RQ_STATES = {JobStatus.QUEUED, JobStatus.SCHEDULED, JobStatus.STARTED, JobStatus.DEFERRED}
 # RQ's scheduler keeps times in whole seconds, so a delayed attempt may start up to a second early.
 EARLY_START_TOLERANCE = timedelta(seconds=2)
@@ -57,7 +56,8 @@ def enqueue_attempt(job_id: int, attempt: int, at: datetime | None = None) -> No
         queue.enqueue(RUN_SYNC_JOB, job_id, **options)
 
 
-def _try_enqueue(job_id: int, attempt: int, at: datetime | None = None) -> None:
+def try_enqueue(job_id: int, attempt: int, at: datetime | None = None) -> None:
+    """Enqueue one attempt; a Redis failure is logged and left to the sweep (the row stays due in PostgreSQL)."""
     try:
         enqueue_attempt(job_id, attempt, at)
     except Exception:
@@ -103,7 +103,7 @@ def claim(session: Session, job_id: int, now: datetime | None = None) -> Claim |
 def _earliest_open_job_before(session: Session, job: SyncJob) -> SyncJob | None:
     return session.scalar(
         select(SyncJob)
-        .where(SyncJob.booking_id == job.booking_id, SyncJob.id < job.id, SyncJob.status.in_(BLOCKING))
+        .where(SyncJob.booking_id == job.booking_id, SyncJob.id < job.id, SyncJob.status.in_(OPEN_STATUSES))
         .order_by(SyncJob.id)
         .limit(1)
     )
@@ -144,13 +144,13 @@ def finish(session: Session, job: SyncJob, status: SyncStatus, reason: str = "")
         follower = None  # a waiting follower is released with its team by the sweep
     session.commit()
     if follower is not None:
-        _try_enqueue(follower.id, follower.attempts + 1)
+        try_enqueue(follower.id, follower.attempts + 1)
 
 
 def _next_job_of_booking(session: Session, job: SyncJob) -> SyncJob | None:
     return session.scalar(
         select(SyncJob)
-        .where(SyncJob.booking_id == job.booking_id, SyncJob.id > job.id, SyncJob.status.in_(BLOCKING))
+        .where(SyncJob.booking_id == job.booking_id, SyncJob.id > job.id, SyncJob.status.in_(OPEN_STATUSES))
         .order_by(SyncJob.id)
         .limit(1)
     )
@@ -166,7 +166,7 @@ def retry_later(session: Session, job: SyncJob, now: datetime | None = None) -> 
     job.lease_expires_at = None
     job.next_attempt_at = now + timedelta(seconds=delay)
     session.commit()
-    _try_enqueue(job.id, job.attempts + 1, job.next_attempt_at)
+    try_enqueue(job.id, job.attempts + 1, job.next_attempt_at)
     return True
 
 
@@ -178,7 +178,7 @@ def requeue(session: Session, jobs: list[SyncJob], now: datetime | None = None) 
         job.next_attempt_at, job.lease_expires_at, job.finished_at = now, None, None
     session.commit()
     for job in sorted(jobs, key=lambda j: j.id):
-        _try_enqueue(job.id, job.attempts + 1)
+        try_enqueue(job.id, job.attempts + 1)
 
 
 def release_team(session: Session, team_id: int) -> int:
@@ -242,7 +242,7 @@ def _enqueue_missing(session: Session, now: datetime, batch: int) -> int:
     at its 10-minute maintenance). An extra RQ job for an attempt is harmless: its claim finds nothing to do."""
     earlier = aliased(SyncJob)
     blocked = exists().where(
-        and_(earlier.booking_id == SyncJob.booking_id, earlier.id < SyncJob.id, earlier.status.in_(BLOCKING))
+        and_(earlier.booking_id == SyncJob.booking_id, earlier.id < SyncJob.id, earlier.status.in_(OPEN_STATUSES))
     )
     due = session.execute(
         select(SyncJob.id, SyncJob.attempts, SyncJob.next_attempt_at)
@@ -263,7 +263,7 @@ def _enqueue_missing(session: Session, now: datetime, batch: int) -> int:
             queues.queue("sync").scheduled_job_registry.remove(key)  # so only our enqueue runs it
         elif _rq_job_alive(key):
             continue
-        _try_enqueue(job_id, attempts + 1)
+        try_enqueue(job_id, attempts + 1)
         enqueued += 1
     return enqueued
 

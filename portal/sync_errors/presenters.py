@@ -4,7 +4,6 @@ offending fields, when it is retried next, times in a zone, and trails shown wit
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -13,6 +12,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from flask import Flask
 
 from ..planner.catalogue import explain
+from ..salesforce.redaction import redacted
 
 # Why a sync waits (SyncJob.reason) when Salesforce gave no error code.
 WAITING_REASONS = {
@@ -26,7 +26,6 @@ WAITING_REASONS = {
         "An owner moves the team to the Premium plan; waiting syncs then run on their own.",
     ),
 }
-SECRET_KEYS = re.compile(r"authorization|cookie|token|secret|password", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -74,15 +73,7 @@ def when_in_zone(moment: datetime | None, zone: str) -> str:
 def pretty_trail(exchange: Any) -> str:
     """One recorded request/response as indented JSON; values under secret-looking keys are masked again here
     because a trail that slipped one through must still not show it."""
-    return json.dumps(_masked(exchange), indent=2, ensure_ascii=False, default=str, sort_keys=False)
-
-
-def _masked(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {k: "[redacted]" if SECRET_KEYS.search(str(k)) else _masked(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_masked(item) for item in value]
-    return value
+    return json.dumps(redacted(exchange), indent=2, ensure_ascii=False, default=str, sort_keys=False)
 
 
 def init_app(app: Flask) -> None:
