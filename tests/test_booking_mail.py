@@ -122,3 +122,23 @@ def test_a_failing_mail_server_never_loses_the_booking(client, calendar, app, mo
     assert booking.status == BookingStatus.CONFIRMED
     page = client.get(manage_path(response)).get_data(as_text=True)
     assert "Your booking is confirmed, but we could not send the confirmation e-mail" in page
+
+
+def test_long_japanese_text_is_folded_within_75_octets_and_reads_back_unchanged(factory, client, inbox):
+    team = factory.team()
+    host = factory.member(team, name="山田 花子（営業部 インサイドセールス担当）", email="hanako@acme.test")
+    name = "製品デモと導入相談：価格、契約条件、データ移行、セキュリティ審査についてのご質問にお答えします"
+    calendar = factory.calendar(team, created_by=host, name=name)
+    factory.session.commit()
+    guest_name = "佐藤 太郎；株式会社サンプル、情報システム部"
+    post_booking(client, calendar, free_slot(calendar), **{f"q{calendar.questions[0].id}": guest_name})
+    (message,) = inbox.messages
+    (attachment,) = [part for part in message.iter_attachments() if part.get_content_type() == "text/calendar"]
+    raw = attachment.get_payload(decode=True)
+    assert all(len(line) <= 75 for line in raw.split(b"\r\n"))  # RFC 5545 §3.1, counted in octets
+    assert max(len(line) for line in raw.split(b"\r\n")) > 60  # long lines really were folded, not avoided
+    event = event_of(ICalendar.from_ical(raw.decode("utf-8")))
+    assert str(event["SUMMARY"]) == name
+    assert str(event["DESCRIPTION"]).startswith(f"{name}\nManage your booking: ")
+    assert event["ORGANIZER"].params["CN"] == "山田 花子（営業部 インサイドセールス担当）"
+    assert event["ATTENDEE"].params["CN"] == guest_name

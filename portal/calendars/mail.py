@@ -10,6 +10,9 @@ from email.headerregistry import Address
 from email.message import EmailMessage
 from zoneinfo import ZoneInfo
 
+from icalendar import Calendar as ICalendar
+from icalendar import Event, vCalAddress
+
 from .. import mail
 from ..models import Booking, BookingStatus
 
@@ -75,62 +78,44 @@ def _guest_name(booking: Booking) -> str:
 
 
 def booking_ics(booking: Booking, manage_url: str) -> str:
-    """An RFC 5545 VCALENDAR for the booking: REQUEST while confirmed, CANCEL once cancelled."""
-    calendar = booking.calendar
+    """An RFC 5545 VCALENDAR for the booking: REQUEST while confirmed, CANCEL once cancelled.
+
+    The icalendar library escapes, quotes and folds (at 75 octets, never inside a UTF-8 character).
+    """
     cancelled = booking.status == BookingStatus.CANCELLED
+    ics = ICalendar()
+    ics.add("prodid", "-//Scheduling Portal//Bookings//EN")
+    ics.add("version", "2.0")
+    ics.add("method", "CANCEL" if cancelled else "REQUEST")
+    ics.add_component(_booking_event(booking, manage_url, cancelled))
+    return ics.to_ical().decode("utf-8")
+
+
+def _booking_event(booking: Booking, manage_url: str, cancelled: bool) -> Event:
+    calendar = booking.calendar
     description = f"{calendar.name}\nManage your booking: {manage_url}"
     if calendar.meeting_url:
         description += f"\nWeb meeting: {calendar.meeting_url}"
-    lines = [
-        "BEGIN:VCALENDAR",
-        "VERSION:2.0",
-        "PRODID:-//Scheduling Portal//Bookings//EN",
-        f"METHOD:{'CANCEL' if cancelled else 'REQUEST'}",
-        "BEGIN:VEVENT",
-        f"UID:booking-{booking.id}@{mail.sender_domain()}",
-        f"SEQUENCE:{booking.sequence}",
-        f"DTSTAMP:{_ics_time(datetime.now(UTC))}",
-        f"DTSTART:{_ics_time(booking.start_at)}",
-        f"DTEND:{_ics_time(booking.end_at)}",
-        f"SUMMARY:{_ics_text(calendar.name)}",
-        f"DESCRIPTION:{_ics_text(description)}",
-        f"STATUS:{'CANCELLED' if cancelled else 'CONFIRMED'}",
-    ]
+    event = Event()
+    event.add("uid", f"booking-{booking.id}@{mail.sender_domain()}")  # stable, so updates replace the same event
+    event.add("sequence", booking.sequence)
+    event.add("dtstamp", datetime.now(UTC))
+    event.add("dtstart", booking.start_at.astimezone(UTC))
+    event.add("dtend", booking.end_at.astimezone(UTC))
+    event.add("summary", calendar.name)
+    event.add("description", description)
+    event.add("status", "CANCELLED" if cancelled else "CONFIRMED")
     if calendar.meeting_url:
-        lines.append(f"LOCATION:{_ics_text(calendar.meeting_url)}")
+        event.add("location", calendar.meeting_url)
     if booking.host is not None:
-        lines.append(f"ORGANIZER;CN={_ics_param(booking.host.name or booking.host.email)}:mailto:{booking.host.email}")
-    lines.append(
-        f"ATTENDEE;CN={_ics_param(_guest_name(booking) or booking.guest_email)};ROLE=REQ-PARTICIPANT:"
-        f"mailto:{booking.guest_email}"
-    )
-    lines += ["END:VEVENT", "END:VCALENDAR"]
-    return "".join(_fold(line) + "\r\n" for line in lines)
+        event.add("organizer", _address(booking.host.email, booking.host.name or booking.host.email))
+    attendee = _address(booking.guest_email, _guest_name(booking) or booking.guest_email)
+    attendee.params["ROLE"] = "REQ-PARTICIPANT"
+    event.add("attendee", attendee)
+    return event
 
 
-def _ics_time(moment: datetime) -> str:
-    return moment.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
-
-
-def _ics_text(value: str) -> str:
-    value = value.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,")
-    return value.replace("\r\n", "\\n").replace("\n", "\\n").replace("\r", "\\n")
-
-
-def _ics_param(value: str) -> str:
-    """A parameter value: quoted, with the characters a quoted value may not hold removed."""
-    return '"' + "".join(char for char in value if char not in '"\r\n') + '"'
-
-
-def _fold(line: str) -> str:
-    """Fold at 75 octets without splitting a UTF-8 character (RFC 5545 §3.1)."""
-    parts, current, size = [], "", 0
-    for char in line:
-        width = len(char.encode("utf-8"))
-        if size + width > 75:
-            parts.append(current)
-            current, size = " ", 1
-        current += char
-        size += width
-    parts.append(current)
-    return "\r\n".join(parts)
+def _address(email: str, name: str) -> vCalAddress:
+    address = vCalAddress(f"mailto:{email}")
+    address.params["CN"] = name
+    return address
