@@ -45,6 +45,11 @@ def _row_messages(
     name = row.sf_field.strip()
     if not name:
         return ["Choose a Salesforce field for this row."]
+    if name != row.sf_field:  # Salesforce refuses " LastName " with INVALID_FIELD on every sync
+        return [
+            f"{row.sf_field!r} is not a Salesforce field name: field names have no spaces around them. Choose the "
+            "field from the list."
+        ]
     if name.lower() in first_row_of:
         return [f"{name} is already mapped in row {first_row_of[name.lower()] + 1}; remove one of the two rows."]
     first_row_of[name.lower()] = index
