@@ -13,6 +13,7 @@ from .values import SyncRefused, convert
 
 LENGTH_TYPES = TEXT_TYPES | {"email", "phone", "url", "picklist", "multipicklist"}
 PICKLIST_TYPES = frozenset({"picklist", "multipicklist"})
+MAX_TYPED_VALUE = 1000  # characters of a fixed or fallback value, typed in the editor or read from a legacy file
 
 
 @dataclass(frozen=True)
@@ -175,6 +176,8 @@ def _fallback_messages(field: FieldInfo, row: MappingRow) -> list[str]:
 
 def _value_messages(field: FieldInfo, value: str, what: str) -> list[str]:
     """A typed value must convert to the field's type; for picklists it must be an active value, restricted or not."""
+    if len(value) > MAX_TYPED_VALUE:
+        return [f"{what} has {len(value)} characters; at most {MAX_TYPED_VALUE} are accepted."]
     if field.type in PICKLIST_TYPES:
         choices = [part.strip() for part in value.split(";")] if field.type == "multipicklist" else [value.strip()]
         inactive = [choice for choice in choices if choice not in field.picklist_values]
