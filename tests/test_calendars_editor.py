@@ -78,13 +78,15 @@ def test_anonymous_visitors_are_sent_to_log_in(client, factory, roles):
 def test_members_see_their_teams_calendars_and_not_other_teams(client, factory, roles):
     team, users = roles
     mine = factory.calendar(team, created_by=users[Role.OWNER], name="Ours")
+    hosted = factory.calendar(team, created_by=users[Role.OWNER], hosts=[users[Role.MEMBER]], name="Hosted")
     other_team = factory.team()
     theirs = factory.calendar(other_team, created_by=factory.member(other_team), name="Theirs")
     login(client, users[Role.MEMBER])
     page = client.get(f"/teams/{team.id}/calendars").get_data(as_text=True)
-    assert "Ours" in page and "Theirs" not in page
-    assert f"/calendars/{mine.id}/bookings" in page
-    assert f"/calendars/{mine.id}/edit" not in page  # created and hosted by someone else
+    assert "Ours" in page and "Hosted" in page and "Theirs" not in page
+    assert f"/calendars/{hosted.id}/bookings" in page and f"/calendars/{hosted.id}/edit" in page
+    # created and hosted by someone else: listed, but neither its bookings nor its editor are offered
+    assert f"/calendars/{mine.id}/bookings" not in page and f"/calendars/{mine.id}/edit" not in page
     for path in (
         f"/teams/{other_team.id}/calendars",
         f"/calendars/{theirs.id}/edit",
@@ -104,7 +106,7 @@ def test_members_edit_calendars_they_created_or_host_and_editors_edit_all(client
     assert client.get(f"/calendars/{hosted.id}/edit").status_code == 200
     assert client.get(f"/calendars/{foreign.id}/edit").status_code == 403
     assert client.get(f"/calendars/{foreign.id}/delete").status_code == 403
-    assert client.get(f"/calendars/{foreign.id}/bookings").status_code == 200
+    assert client.get(f"/calendars/{foreign.id}/bookings").status_code == 403  # design §3: not their guests
     for role in (Role.OWNER, Role.ADMIN, Role.ADMIN_ASSISTANT):
         login(client, users[role])
         assert client.get(f"/calendars/{created.id}/edit").status_code == 200

@@ -95,7 +95,7 @@ def duplicate(calendar_id: int):
 @login_required
 def delete(calendar_id: int):
     calendar, access = calendar_access(calendar_id)
-    require(access.can_edit_calendar(calendar))
+    require(access.can_manage_calendar(calendar))
     if request.method == "POST":
         team_id = calendar.team_id
         name = calendar.name
@@ -115,6 +115,7 @@ def delete(calendar_id: int):
 @login_required
 def bookings(calendar_id: int):
     calendar, access = calendar_access(calendar_id)
+    require(access.can_see_bookings(calendar))
     page = request.args.get("page", "1")
     page = int(page) if page.isdigit() and 0 < int(page) < 100000 else 1
     rows = db.session.scalars(
