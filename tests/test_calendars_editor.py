@@ -12,7 +12,7 @@ from sqlalchemy import select
 from portal.calendars import booking as service
 from portal.calendars import editor
 from portal.extensions import db
-from portal.models import AuditEvent, Booking, Calendar, NameFormat, QuestionKind, Role, utcnow
+from portal.models import AuditEvent, Calendar, NameFormat, QuestionKind, Role, utcnow
 
 from .booking_support import csrf_token, free_slot
 from .factories import login
@@ -255,23 +255,6 @@ def test_duplicate_copies_settings_with_a_new_slug_and_the_duplicator_as_creator
     assert len(copy.availability) == len(source.availability) and [h.user_id for h in copy.hosts] == [
         users[Role.OWNER].id
     ]
-
-
-def test_delete_asks_first_then_removes_the_calendar_and_its_bookings(client, factory, roles):
-    team, users = roles
-    calendar = factory.calendar(team, created_by=users[Role.MEMBER])
-    db.session.commit()
-    service.book(calendar, free_slot(calendar), service.GuestDetails(email="g@example.com"), "tok", now=utcnow())
-    login(client, users[Role.MEMBER])
-    page = client.get(f"/calendars/{calendar.id}/delete").get_data(as_text=True)
-    assert "its 1 booking is deleted" in page
-    assert client.post(f"/calendars/{calendar.id}/delete", data={"csrf_token": csrf_token(page)}).status_code == 302
-    db.session.expire_all()
-    assert db.session.get(Calendar, calendar.id) is None
-    assert db.session.scalar(select(Booking).where(Booking.calendar_id == calendar.id)) is None
-    assert db.session.scalar(
-        select(AuditEvent.action).where(AuditEvent.action == "calendar.deleted", AuditEvent.team_id == team.id)
-    )
 
 
 def test_post_without_csrf_token_is_refused(client, factory, roles):
