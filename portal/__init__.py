@@ -30,8 +30,9 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     oauth.init_app(app)
     login_manager.init_app(app)
 
-    from . import access, errors, inputs, security
+    from . import access, errors, i18n, inputs, security
 
+    i18n.init_app(app)
     access.init_app(app)
     inputs.init_app(app)
     security.init_app(app)

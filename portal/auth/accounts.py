@@ -106,3 +106,9 @@ def end_sessions(user: User) -> None:
     """Every session of this person stops working (logout): the version their cookies carry is left behind."""
     user.end_sessions()
     db.session.commit()
+
+
+def set_language(user: User, language: str | None) -> None:
+    """The language this person reads the portal and their e-mails in; None follows the browser."""
+    user.locale = language or None
+    db.session.commit()

@@ -11,6 +11,7 @@ import logging
 import requests
 from authlib.integrations.base_client.errors import MismatchingStateError, OAuthError
 from flask import abort, current_app, flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 from joserfc.errors import BadSignatureError, ClaimError, ExpiredTokenError, JoseError
 
@@ -20,6 +21,7 @@ from ..ratelimit import rate_limited
 from ..security import safe_next
 from . import accounts, bp
 from .accounts import LoginRefused, sign_in
+from .forms import FOLLOW_BROWSER, LanguageForm
 from .providers import PROVIDERS, Provider, client_for
 
 log = logging.getLogger("portal.auth")
@@ -92,6 +94,18 @@ def logout():
     session.clear()
     flash("You are logged out.", "success")
     return redirect(url_for("home.index"))
+
+
+@bp.route("/account", methods=["GET", "POST"])
+@login_required
+def account():
+    """The person's own settings: the language they read the portal and their e-mails in."""
+    form = LanguageForm(language=current_user.locale or FOLLOW_BROWSER)
+    if form.validate_on_submit():
+        accounts.set_language(current_user, form.language.data)
+        flash(_("Your settings are saved."), "success")
+        return redirect(url_for("auth.account"))
+    return render_template("auth/account.html", form=form)
 
 
 @bp.post("/space")

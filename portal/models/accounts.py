@@ -46,6 +46,8 @@ class User(UserMixin, Timestamped, Base):
     # Copied into the session at login and compared on every request: bumping it ends every existing session
     # (logout, removal from a team, a role change), even one whose cookie was copied.
     session_version: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
+    # The language this person reads the portal and their e-mails in ("en", "ja"); None follows the browser.
+    locale: Mapped[str | None] = mapped_column(String(8))
 
     identities: Mapped[list[Identity]] = relationship(back_populates="user", cascade="all, delete-orphan")
     memberships: Mapped[list[Membership]] = relationship(back_populates="user", cascade="all, delete-orphan")

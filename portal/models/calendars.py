@@ -165,6 +165,8 @@ class Booking(Timestamped, Base):
     guest_company: Mapped[str] = mapped_column(String(200), default="")
     guest_phone: Mapped[str] = mapped_column(String(40), default="")
     guest_time_zone: Mapped[str] = mapped_column(String(64), default="UTC")
+    # The language the guest booked in: their e-mails are written in it.
+    guest_locale: Mapped[str] = mapped_column(String(8), default="en", server_default="en")
     answers: Mapped[dict[str, str]] = mapped_column(JSONB, default=dict)  # question id (str) -> answer
     manage_token_hash: Mapped[str] = mapped_column(String(64))  # sha256 of the guest's manage-link token
     sequence: Mapped[int] = mapped_column(Integer, default=0)  # iCalendar SEQUENCE, bumped on each change

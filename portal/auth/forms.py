@@ -1,0 +1,19 @@
+"""The person's own settings form."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import SelectField
+
+from ..i18n import LANGUAGES
+
+FOLLOW_BROWSER = ""
+
+
+class LanguageForm(FlaskForm):
+    language = SelectField(
+        _l("Language"),
+        choices=[(FOLLOW_BROWSER, _l("The browser's language"))] + list(LANGUAGES.items()),
+        default=FOLLOW_BROWSER,
+    )
