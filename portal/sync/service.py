@@ -58,6 +58,8 @@ def run(sync_job_id: int) -> str:
     if claimed is None:
         return "not claimed"
     job = session.get(SyncJob, sync_job_id, populate_existing=True)
+    if _deferred_near_limit(session, job):
+        return "deferred"
     attempt = SyncAttempt(sync_job_id=job.id, number=claimed.attempt, trail=[])
     session.add(attempt)
     session.commit()
@@ -78,11 +80,6 @@ def _attempt(session: Session, job: SyncJob, attempt: SyncAttempt) -> str:
     blocker = blocker_for(job, integration, connection)
     if blocker is not None:
         return _blocked(session, job, attempt, blocker)
-    if near_daily_limit(connection, utcnow(), current_app.config["SYNC_API_USAGE_CEILING"]):
-        attempt.outcome, attempt.finished_at = "deferred (near the daily API limit)", utcnow()
-        until = utcnow() + timedelta(seconds=current_app.config["SYNC_NEAR_LIMIT_DELAY_SECONDS"])
-        schedule.defer(session, job, until, reason="near_api_limit")
-        return "deferred"
 
     trail: list[dict] = []
     try:
@@ -148,10 +145,29 @@ def blocker_for(
     return None
 
 
-def near_daily_limit(connection: SalesforceConnection, now: datetime, ceiling: float) -> bool:
-    """Slow down when the last usage seen (within the hour) is past the ceiling, instead of burning the rest."""
+def _deferred_near_limit(session: Session, job: SyncJob) -> bool:
+    """Near the org's daily API limit the claim is given back before an attempt is taken (design §5): the job
+    waits, and the attempt it takes when it comes due is a new one."""
+    connection = session.scalar(select(SalesforceConnection).where(SalesforceConnection.team_id == job.team_id))
+    config = current_app.config
+    delay = timedelta(seconds=config["SYNC_NEAR_LIMIT_DELAY_SECONDS"])
+    if connection is None or connection.status != ConnectionStatus.CONNECTED:
+        return False  # what blocks the job is recorded by its attempt
+    if not near_daily_limit(connection, utcnow(), config["SYNC_API_USAGE_CEILING"], trusted_for=delay):
+        return False
+    schedule.defer(session, job, utcnow() + delay, reason="near_api_limit")
+    log.info("deferred: near the daily API limit", extra={"sync_job_id": job.id, "team_id": job.team_id})
+    return True
+
+
+def near_daily_limit(
+    connection: SalesforceConnection, now: datetime, ceiling: float, *, trusted_for: timedelta
+) -> bool:
+    """Slow down when the last usage seen is past the ceiling, instead of burning the rest. A reading older than
+    `trusted_for` (the deferral delay) is not trusted: the next sync goes ahead and brings a fresh one, so deferred
+    syncs go out once the org's rolling 24-hour usage has fallen."""
     used, limit, seen = connection.api_usage_used, connection.api_usage_limit, connection.api_usage_seen_at
-    if not used or not limit or seen is None or now - seen > timedelta(hours=1):
+    if not used or not limit or seen is None or now - seen >= trusted_for:
         return False
     return used / limit >= ceiling
 
