@@ -15,6 +15,7 @@ from sqlalchemy import select
 from portal.extensions import db
 from portal.models import SyncAttempt, SyncStatus
 from portal.sync import service
+from portal.sync_errors.presenters import explain_sync
 from tests.sync_world import World, sync_app
 
 NEAR_LIMIT_DELAY = 2
@@ -103,3 +104,48 @@ def test_a_sync_deferred_near_the_api_limit_syncs_once_the_budget_allows_without
     assert len(world.records("Lead", "second.near@example.com")) == 1
     assert world.connection().api_usage_used < 900  # the fresh reading the sync brought back
     assert _errors_logged(portal_log) == []
+
+
+# -- what a failure says and what an attempt counts -------------------------------------------------------------
+
+
+def test_a_sync_whose_every_read_was_dropped_fails_saying_the_read_failed_not_that_a_write_was_sent(world):
+    world.control.add_fault("drop_connection", path=r"/query\?q=")  # every Composite read, no write
+    [job] = world.jobs(world.book("dropped.read@example.com", name="Dropped Read"))
+
+    results = _run_until(world, job.id, ("synced", "failed"))
+
+    [job] = world.jobs(job.booking_id)
+    assert (job.status, job.error_code, results[-1]) == (SyncStatus.FAILED, "READ_FAILED", "failed: READ_FAILED")
+    cause = explain_sync(job.error_code, job.reason, job.error_fields, job.error_message).cause
+    assert "reading" in cause and "nothing was written" in cause and "write was sent" not in cause
+    attempts = _attempts(world, job.id)
+    assert len(attempts) == 1 + len(world.app.config["SYNC_RETRY_BACKOFF_SECONDS"])
+    assert {(a.error_code, a.api_calls) for a in attempts} == {("READ_FAILED", 1)}  # each sent its read
+    assert [e for e in world.control.request_log() if e["listener"] == "instance" and e["status"]] == []
+    assert world.records("Lead", "dropped.read@example.com") == []
+
+
+def test_a_failed_attempt_counts_the_requests_it_sent(world):
+    world.control.add_fault("service_unavailable", path="sobjects/Lead$", count=1)  # the write, once
+    [job] = world.jobs(world.book("failed.write@example.com", name="Failed Write"))
+
+    results = _run_until(world, job.id, ("synced", "failed"))
+
+    assert results == ["retry: SERVER_UNAVAILABLE", "synced"]
+    failed, synced = _attempts(world, job.id)
+    assert (failed.error_code, failed.api_calls, len(failed.trail)) == ("SERVER_UNAVAILABLE", 2, 2)
+    assert synced.api_calls == 2
+
+
+def test_a_request_answered_401_is_not_counted_as_an_api_call(world):
+    world.control.expire_access_tokens()  # the first request is refused; the client refreshes and sends it again
+    before = world.control.api_calls()
+    [job] = world.jobs(world.book("expired.token@example.com", name="Expired Token"))
+
+    assert _run(world, job.id) == "synced"
+
+    [attempt] = _attempts(world, job.id)
+    statuses = [e["status"] for e in attempt.trail if e["target"] == "instance"]
+    assert statuses == [401, 200, 200]
+    assert attempt.api_calls == 2 == world.control.api_calls() - before  # as many as the org counted

@@ -85,13 +85,12 @@ def _attempt(session: Session, job: SyncJob, attempt: SyncAttempt) -> str:
     try:
         with client_for_connection(connection.id, on_exchange=trail.append) as client:
             outcome = _apply(session, job, integration, connection, client)
-            attempt.api_calls = client.api_calls
     except SalesforceAuthError as error:
         _close_attempt(attempt, trail, "waiting", error.code)
         return _blocked(session, job, attempt, Blocker(SyncStatus.WAITING, _waiting_reason(error)))
     except SalesforceUnavailable as error:
-        _close_attempt(attempt, trail, "unavailable", error.code or "SERVER_UNAVAILABLE")
-        code = error.code or ("UNKNOWN_OUTCOME" if error.may_have_committed else "SERVER_UNAVAILABLE")
+        code = _unavailable_code(error)
+        _close_attempt(attempt, trail, "unavailable", code)
         return _failed(session, job, attempt, sync_error(code, error.message, http_status=error.status or 503))
     except SalesforceRequestError as error:
         _close_attempt(attempt, trail, "refused", error.code)
@@ -123,7 +122,8 @@ def _apply(
     )
     step: Step = first_step(sync)
     while step.outcome is None:
-        response = client.request("POST", step.request.url, json=step.request.body())
+        writes = step.writes is not None  # the Composite read is a POST that writes nothing
+        response = client.request("POST", step.request.url, json=step.request.body(), writes=writes)
         step = advance(step, response)
     return step.outcome
 
@@ -172,6 +172,16 @@ def near_daily_limit(
     return used / limit >= ceiling
 
 
+def _unavailable_code(error: SalesforceUnavailable) -> str:
+    """Say what happened (design §5): a write sent without an answer has an unknown outcome; a read that got no
+    answer failed before anything was written; otherwise Salesforce was unavailable."""
+    if error.code:
+        return error.code
+    if error.may_have_committed:
+        return "UNKNOWN_OUTCOME"
+    return "READ_FAILED" if error.read_failed else "SERVER_UNAVAILABLE"
+
+
 def _waiting_reason(error: SalesforceAuthError) -> str:
     return "not_connected" if error.code == "not_connected" else "needs_reconnect"
 
@@ -180,7 +190,9 @@ def _waiting_reason(error: SalesforceAuthError) -> str:
 
 
 def _close_attempt(attempt: SyncAttempt, trail: list[dict], outcome: str, error_code: str) -> None:
+    """Every request the attempt sent is in its trail; its API calls are those Salesforce counts."""
     attempt.trail = trail
+    attempt.api_calls = sum(1 for exchange in trail if exchange["api_call"])
     attempt.outcome, attempt.error_code = outcome, error_code or ""
     attempt.finished_at = utcnow()
 
