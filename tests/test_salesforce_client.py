@@ -268,6 +268,38 @@ def test_a_read_that_times_out_is_unavailable_without_a_possible_commit(connecti
     assert failed.value.may_have_committed is False
 
 
+def test_a_post_that_only_reads_and_loses_its_answer_is_a_failed_read_not_an_unknown_outcome(
+    connection, salesforce_control
+):
+    salesforce_control.add_fault("drop_connection", path="/composite$", count=2)
+    reads = {
+        "allOrNone": False,
+        "compositeRequest": [{"method": "GET", "url": "/services/data/v59.0/limits", "referenceId": "l"}],
+    }
+    trail: list[dict] = []
+
+    with client_for_connection(connection.id, on_exchange=trail.append) as sf:
+        with pytest.raises(SalesforceUnavailable) as as_read:
+            sf.request("POST", "composite", json=reads, writes=False)
+        with pytest.raises(SalesforceUnavailable) as by_method:
+            sf.request("POST", "composite", json=reads)
+        calls = sf.api_calls
+
+    assert (as_read.value.read_failed, as_read.value.may_have_committed) == (True, False)
+    assert (by_method.value.read_failed, by_method.value.may_have_committed) == (False, True)
+    assert calls == 2 and [entry["api_call"] for entry in trail] == [True, True]  # sent: Salesforce may count them
+
+
+def test_a_token_refresh_that_loses_its_answer_is_not_a_failed_read(connection, salesforce_control):
+    salesforce_control.expire_access_tokens()
+    salesforce_control.add_fault("drop_connection", path="/services/oauth2/token", count=1)
+
+    with client_for_connection(connection.id) as sf, pytest.raises(SalesforceUnavailable) as failed:
+        sf.query("SELECT Id FROM Lead")
+
+    assert (failed.value.read_failed, failed.value.may_have_committed, sf.api_calls) == (False, False, 0)
+
+
 def test_a_write_to_an_unreachable_instance_is_known_not_to_have_committed(connection):
     db.session.execute(
         SalesforceConnection.__table__.update()

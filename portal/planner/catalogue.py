@@ -145,7 +145,7 @@ CATALOGUE = MappingProxyType(
             _info(
                 "READ_FAILED",
                 "The connection to Salesforce broke while the portal was reading from it (looking up the guest's "
-                "record), before anything was sent to be saved: nothing was written.",
+                "record or the object's fields), before anything was sent to be saved: nothing was written.",
                 "Nothing: the sync is retried automatically; if it keeps failing, Salesforce or the network to it is "
                 "down.",
                 retryable=True,

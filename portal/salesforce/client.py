@@ -211,7 +211,7 @@ class SalesforceClient:
                 **kwargs,
             )
         except requests.RequestException as failure:
-            lost = _unavailable(failure, writes)
+            lost = _unavailable(failure, writes=writes, reading=target == "instance" and not writes)
             counted = self._count(target, lost.sent)
             self._report(method, url, target, kwargs, started, None, counted, error=f"{type(failure).__name__}")
             raise lost from None
@@ -317,16 +317,16 @@ def _result(response: requests.Response, written: bool) -> Any:
     raise SalesforceRequestError(status, code, message, first.get("fields") or [], errors=body if errors else [])
 
 
-def _unavailable(failure: requests.RequestException, writes: bool) -> SalesforceUnavailable:
+def _unavailable(failure: requests.RequestException, *, writes: bool, reading: bool) -> SalesforceUnavailable:
     """A network failure: a write that may have reached Salesforce before it happened has an unknown outcome; a
-    read that failed this way changed nothing."""
+    data read (`reading`) that failed this way changed nothing."""
     sent = _may_have_been_sent(failure)
     kind = "timed out" if isinstance(failure, requests.Timeout) else "could not be reached"
     return SalesforceUnavailable(
         f"Salesforce {kind} ({type(failure).__name__})",
         may_have_committed=sent and writes,
         sent=sent,
-        read_failed=not writes,
+        read_failed=reading,
     )
 
 

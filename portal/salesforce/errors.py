@@ -51,7 +51,7 @@ class SalesforceUnavailable(SalesforceError):
     `may_have_committed` is True when a write was sent and the answer was lost (timeout or dropped
     connection after sending): its outcome is unknown and a retry must look before writing again.
     `sent` is True when the request may have reached Salesforce before the connection failed; `read_failed` when
-    the request that got no answer only read (nothing could have been written by it)."""
+    the request that got no answer was a data read (nothing could have been written by it)."""
 
     def __init__(
         self,

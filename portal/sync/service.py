@@ -63,16 +63,18 @@ def run(sync_job_id: int) -> str:
     attempt = SyncAttempt(sync_job_id=job.id, number=claimed.attempt, trail=[])
     session.add(attempt)
     session.commit()
+    trail: list[dict] = []  # every exchange of the attempt, kept even when the attempt crashes
     try:
-        return _attempt(session, job, attempt)
+        return _attempt(session, job, attempt, trail)
     except Exception:  # a bug or an outage of our own database: keep the job retryable, never lose it
         log.exception("sync attempt crashed", extra={"sync_job_id": job.id})
         session.rollback()
+        _close_attempt(attempt, trail, "failed", "INTERNAL_ERROR")
         error = sync_error("INTERNAL_ERROR", "The portal failed while syncing this booking.")
         return _failed(session, job, attempt, error)
 
 
-def _attempt(session: Session, job: SyncJob, attempt: SyncAttempt) -> str:
+def _attempt(session: Session, job: SyncJob, attempt: SyncAttempt, trail: list[dict]) -> str:
     integration = session.scalar(
         select(SalesforceIntegration).where(SalesforceIntegration.calendar_id == job.calendar_id)
     )
@@ -81,7 +83,6 @@ def _attempt(session: Session, job: SyncJob, attempt: SyncAttempt) -> str:
     if blocker is not None:
         return _blocked(session, job, attempt, blocker)
 
-    trail: list[dict] = []
     try:
         with client_for_connection(connection.id, on_exchange=trail.append) as client:
             outcome = _apply(session, job, integration, connection, client)
