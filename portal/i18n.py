@@ -36,6 +36,12 @@ SHORT_DAY_SKELETON = "MMMd"
 HOURS_MINUTES = "Hm"  # 24-hour clock in every language we offer
 
 
+def N_(text: str) -> str:
+    """Marks English text for the catalog where it must stay English (stored, or in the pure planner); it is
+    translated with gettext where it is shown."""
+    return text
+
+
 def init_app(app: Flask) -> None:
     app.config.setdefault("BABEL_DEFAULT_LOCALE", DEFAULT_LANGUAGE)
     app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", "translations")
@@ -127,7 +133,8 @@ def format_short_day(day: date) -> str:
 
 def format_clock(moment: datetime, zone_name: str | None = None) -> str:
     """A time of day on the 24-hour clock: 10:00."""
-    return format_time(moment.astimezone(_zone(zone_name)), format=_pattern(HOURS_MINUTES), locale=_locale())
+    zone = _zone(zone_name)
+    return format_time(moment.astimezone(zone), format=_pattern(HOURS_MINUTES), tzinfo=zone, locale=_locale())
 
 
 def format_moment(moment: datetime | None, zone_name: str | None = None, show_zone: bool = True) -> str:
@@ -135,7 +142,7 @@ def format_moment(moment: datetime | None, zone_name: str | None = None, show_zo
     if moment is None:
         return ""
     local = moment.astimezone(_zone(zone_name))
-    text = f"{format_day(local)} {format_clock(local)}"
+    text = f"{format_day(local)} {format_clock(local, zone_name)}"
     return f"{text} ({_zone_label(zone_name)})" if show_zone else text
 
 

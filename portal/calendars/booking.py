@@ -7,6 +7,7 @@ same transaction, so a booking and its sync are committed together or not at all
 
 from __future__ import annotations
 
+from flask_babel import gettext as _
 import hashlib
 import logging
 import secrets
@@ -44,6 +45,7 @@ class GuestDetails:
     company: str = ""
     phone: str = ""
     time_zone: str = "UTC"
+    locale: str = "en"  # the language the guest booked in: their e-mails are written in it
     answers: Mapping[str, str] = field(default_factory=dict)  # question id (str) -> answer, every question
 
 
@@ -128,6 +130,7 @@ def book(calendar: Calendar, start: datetime, guest: GuestDetails, manage_token:
             guest_company=guest.company,
             guest_phone=guest.phone,
             guest_time_zone=guest.time_zone,
+            guest_locale=guest.locale,
             answers=dict(guest.answers),
             manage_token_hash=hash_token(manage_token),
             sequence=0,
@@ -139,33 +142,36 @@ def book(calendar: Calendar, start: datetime, guest: GuestDetails, manage_token:
         raise
 
 
-def reschedule(booking: Booking, start: datetime, *, now: datetime) -> Booking:
+def reschedule(booking: Booking, start: datetime, *, now: datetime, language: str | None = None) -> Booking:
     """Move a confirmed, future booking to another free slot of its calendar, in one transaction.
 
-    The current host keeps it when free, otherwise the first free host takes it. Raises BookingClosed or
-    SlotRefused.
+    The current host keeps it when free, otherwise the first free host takes it. `language`, when given, is the
+    guest's language from now on (their e-mails). Raises BookingClosed or SlotRefused.
     """
     try:
         booking = _locked_open_booking(booking.id, now)
         calendar = booking.calendar
         if calendar.archived_at is not None:
-            raise BookingClosed("This meeting is no longer offered, so it cannot be moved. You can still cancel it.")
+            raise BookingClosed(_("This meeting is no longer offered, so it cannot be moved. You can still cancel it."))
         slot = _checked_slot(calendar, start, now, ignore_booking_id=booking.id)
         if slot.start == booking.start_at:
-            raise BookingClosed("Your booking is already at that time.")
+            raise BookingClosed(_("Your booking is already at that time."))
         hosts = sorted(slot.free_hosts, key=lambda host: host != booking.host_id)
         _place(booking, slot, calendar, hosts=tuple(hosts))
         booking.sequence += 1
+        booking.guest_locale = language or booking.guest_locale
         return _finish(booking, SyncEvent.RESCHEDULED)
     except BaseException:
         db.session.rollback()
         raise
 
 
-def cancel(booking: Booking, *, now: datetime) -> Booking:
-    """Cancel a confirmed, future booking in one transaction (its time becomes free). Raises BookingClosed."""
+def cancel(booking: Booking, *, now: datetime, language: str | None = None) -> Booking:
+    """Cancel a confirmed, future booking in one transaction (its time becomes free); `language`, when given, is
+    the guest's language from now on. Raises BookingClosed."""
     try:
         booking = _locked_open_booking(booking.id, now)
+        booking.guest_locale = language or booking.guest_locale
         mark_cancelled(booking, now=now)
         db.session.commit()
         return booking
@@ -234,9 +240,9 @@ def _locked_open_booking(booking_id: int, now: datetime) -> Booking:
         select(Booking).where(Booking.id == booking_id).with_for_update().execution_options(populate_existing=True)
     )
     if booking is None or booking.status != BookingStatus.CONFIRMED:
-        raise BookingClosed("This booking has been cancelled.")
+        raise BookingClosed(_("This booking has been cancelled."))
     if booking.start_at <= now:
-        raise BookingClosed("This booking has already started, so it can no longer be changed.")
+        raise BookingClosed(_("This booking has already started, so it can no longer be changed."))
     return booking
 
 

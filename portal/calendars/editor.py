@@ -16,16 +16,8 @@ from .. import audit
 from ..extensions import db
 from ..integrations import service as integrations
 from ..models import AvailabilityRange, Calendar, CalendarHost, NameFormat, Question, QuestionKind, Team, User
-from .forms import CalendarForm
+from .forms import BUILT_IN_LABELS, CalendarForm
 
-BUILT_IN_LABELS = {
-    QuestionKind.FULL_NAME: "Name",
-    QuestionKind.FAMILY_NAME: "Family name",
-    QuestionKind.GIVEN_NAME: "Given name",
-    QuestionKind.EMAIL: "E-mail",
-    QuestionKind.COMPANY: "Company",
-    QuestionKind.PHONE: "Phone",
-}
 SLUG_CONSTRAINT = "uq_calendars_slug"
 CUSTOM = (QuestionKind.SHORT_TEXT, QuestionKind.LONG_TEXT, QuestionKind.SINGLE_SELECT, QuestionKind.CHECKBOX)
 

@@ -6,6 +6,8 @@ import re
 import unicodedata
 from datetime import UTC, datetime, time
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
@@ -35,16 +37,26 @@ from wtforms.validators import (
     ValidationError,
 )
 
+from ..i18n import N_, current_language
 from ..models import Calendar, NameFormat, Question, QuestionKind
 from ..validators import no_control_characters, salesforce_email
 from .slots import WeeklyRange, is_time_zone, time_zone_names
 
+# The built-in questions' labels, stored with each calendar in English and translated when shown.
+BUILT_IN_LABELS = {
+    QuestionKind.FULL_NAME: N_("Name"),
+    QuestionKind.FAMILY_NAME: N_("Family name"),
+    QuestionKind.GIVEN_NAME: N_("Given name"),
+    QuestionKind.EMAIL: N_("E-mail"),
+    QuestionKind.COMPANY: N_("Company"),
+    QuestionKind.PHONE: N_("Phone"),
+}
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 CUSTOM_KINDS = (
-    (QuestionKind.SHORT_TEXT.value, "Short text"),
-    (QuestionKind.LONG_TEXT.value, "Long text"),
-    (QuestionKind.SINGLE_SELECT.value, "Single select"),
-    (QuestionKind.CHECKBOX.value, "Checkbox"),
+    (QuestionKind.SHORT_TEXT.value, _l("Short text")),
+    (QuestionKind.LONG_TEXT.value, _l("Long text")),
+    (QuestionKind.SINGLE_SELECT.value, _l("Single select")),
+    (QuestionKind.CHECKBOX.value, _l("Checkbox")),
 )
 # The longest answer each kind may hold: the Booking column size for built-in questions.
 KIND_MAX_LENGTH = {
@@ -84,7 +96,7 @@ def visible_content(form, field) -> None:
     """A required answer needs something a person can read: spaces of any kind (U+3000 too) are not one."""
     value = field.data if isinstance(field.data, str) else ""
     if not any(unicodedata.category(char)[0] not in "ZC" for char in value):
-        raise StopValidation("This is required.")
+        raise StopValidation(_l("This is required."))
 
 
 def choices(pairs) -> list[SelectChoice]:
@@ -97,7 +109,7 @@ def time_zone_choices() -> list[tuple[str, str]]:
 
 def valid_time_zone(form, field) -> None:
     if not is_time_zone(field.data or ""):
-        raise ValidationError("Choose a time zone from the list.")
+        raise ValidationError(_l("Choose a time zone from the list."))
 
 
 # --- Calendar editor -------------------------------------------------------------------------------------------
@@ -109,13 +121,13 @@ def parse_ranges(text: str, weekday: int) -> list[WeeklyRange]:
     for part in filter(None, (piece.strip() for piece in text.split(","))):
         match = RANGE_PATTERN.match(part)
         if not match:
-            raise ValueError(f"“{part}” is not a range like 09:00-12:00.")
+            raise ValueError(_("“%(part)s” is not a range like 09:00-12:00.", part=part))
         start_h, start_m, end_h, end_m = (int(number) for number in match.groups())
         if start_h > 23 or end_h > 23 or start_m > 59 or end_m > 59:
-            raise ValueError(f"“{part}” has a time that does not exist (use 00:00 to 23:59).")
+            raise ValueError(_("“%(part)s” has a time that does not exist (use 00:00 to 23:59).", part=part))
         start, end = time(start_h, start_m), time(end_h, end_m)
         if start >= end:
-            raise ValueError(f"In “{part}” the start must be before the end.")
+            raise ValueError(_("In “%(part)s” the start must be before the end.", part=part))
         ranges.append(WeeklyRange(weekday, start, end))
     return ranges
 
@@ -139,24 +151,24 @@ class AvailabilityField(StringField):
 
 class HostRow(Form):
     user_id = HiddenField()
-    selected = BooleanField("Participates")
-    order = IntegerField("Order", validators=[Optional(), NumberRange(min=1, max=999)])
+    selected = BooleanField(_l("Participates"))
+    order = IntegerField(_l("Order"), validators=[Optional(), NumberRange(min=1, max=999)])
 
 
 class QuestionRow(Form):
     """A custom question; a row with an empty label and no id is an unused blank row."""
 
     id = HiddenField()
-    kind = SelectField("Type", choices=choices(CUSTOM_KINDS))
-    label = StringField("Label", filters=[_strip], validators=[Length(max=200), no_control_characters()])
-    required = BooleanField("Required")
-    max_length = IntegerField("Maximum length", validators=[Optional(), NumberRange(min=1, max=10000)])
+    kind = SelectField(_l("Type"), choices=choices(CUSTOM_KINDS))
+    label = StringField(_l("Label"), filters=[_strip], validators=[Length(max=200), no_control_characters()])
+    required = BooleanField(_l("Required"))
+    max_length = IntegerField(_l("Maximum length"), validators=[Optional(), NumberRange(min=1, max=10000)])
     options = TextAreaField(
-        "Choices (one per line)",
+        _l("Choices (one per line)"),
         filters=[_strip],
         validators=[Length(max=4000), no_control_characters(multiline=True)],
     )
-    remove = BooleanField("Remove this question")
+    remove = BooleanField(_l("Remove this question"))
 
     @property
     def is_blank(self) -> bool:
@@ -170,77 +182,77 @@ class QuestionRow(Form):
             return True
         valid = super().validate(extra_validators)
         if not self.remove.data and not self.label.data:
-            self.label.errors = [*self.label.errors, "Give the question a label."]
+            self.label.errors = [*self.label.errors, _l("Give the question a label.")]
             valid = False
         if self.kind.data == QuestionKind.SINGLE_SELECT and not self.remove.data and not self.option_list():
-            self.options.errors = [*self.options.errors, "A single-select question needs at least one choice."]
+            self.options.errors = [*self.options.errors, _l("A single-select question needs at least one choice.")]
             valid = False
         return valid
 
 
-OPTIONAL_FIELD_CHOICES = [("off", "Not asked"), ("optional", "Optional"), ("required", "Required")]
+OPTIONAL_FIELD_CHOICES = [("off", _l("Not asked")), ("optional", _l("Optional")), ("required", _l("Required"))]
 
 
 class CalendarForm(FlaskForm):
-    name = StringField("Name", filters=[_strip], validators=[InputRequired(), Length(max=120), no_control_characters()])
+    name = StringField(_l("Name"), filters=[_strip], validators=[InputRequired(), Length(max=120), no_control_characters()])
     private_name = StringField(
-        "Private name (only your team sees it)",
+        _l("Private name (only your team sees it)"),
         filters=[_strip],
         validators=[Length(max=120), no_control_characters()],
     )
     slug = StringField(
-        "URL slug",
+        _l("URL slug"),
         filters=[_strip, lambda v: v.lower() if isinstance(v, str) else v],
         validators=[
             InputRequired(),
-            Regexp(SLUG_PATTERN, message="Use 1–80 lower-case letters, digits and hyphens (not at the ends)."),
+            Regexp(SLUG_PATTERN, message=_l("Use 1–80 lower-case letters, digits and hyphens (not at the ends).")),
         ],
     )
     duration_minutes = IntegerField(
-        "Duration (minutes)", default=30, validators=[InputRequired(), NumberRange(min=5, max=1440)]
+        _l("Duration (minutes)"), default=30, validators=[InputRequired(), NumberRange(min=5, max=1440)]
     )
-    time_zone = SelectField("Time zone", default="UTC", validators=[valid_time_zone], validate_choice=False)
+    time_zone = SelectField(_l("Time zone"), default="UTC", validators=[valid_time_zone], validate_choice=False)
     buffer_minutes = IntegerField(
-        "Buffer between bookings (minutes)", default=0, validators=[InputRequired(), NumberRange(min=0, max=1440)]
+        _l("Buffer between bookings (minutes)"), default=0, validators=[InputRequired(), NumberRange(min=0, max=1440)]
     )
     min_notice_minutes = IntegerField(
-        "Minimum notice (minutes)", default=60, validators=[InputRequired(), NumberRange(min=0, max=525600)]
+        _l("Minimum notice (minutes)"), default=60, validators=[InputRequired(), NumberRange(min=0, max=525600)]
     )
     window_days = IntegerField(
-        "Booking window (days ahead)", default=30, validators=[InputRequired(), NumberRange(min=1, max=730)]
+        _l("Booking window (days ahead)"), default=30, validators=[InputRequired(), NumberRange(min=1, max=730)]
     )
     meeting_url = URLField(
-        "Web meeting URL",
+        _l("Web meeting URL"),
         filters=[_strip],
         validators=[
             Optional(),
             Length(max=500),
             no_control_characters(),  # the pattern's [^\s] lets NUL through
-            Regexp(r"^https?://[^\s]+$", message="Enter a web address starting with https://."),
+            Regexp(r"^https?://[^\s]+$", message=_l("Enter a web address starting with https://.")),
         ],
     )
-    monday = AvailabilityField("Monday", 0)
-    tuesday = AvailabilityField("Tuesday", 1)
-    wednesday = AvailabilityField("Wednesday", 2)
-    thursday = AvailabilityField("Thursday", 3)
-    friday = AvailabilityField("Friday", 4)
-    saturday = AvailabilityField("Saturday", 5)
-    sunday = AvailabilityField("Sunday", 6)
+    monday = AvailabilityField(_l("Monday"), 0)
+    tuesday = AvailabilityField(_l("Tuesday"), 1)
+    wednesday = AvailabilityField(_l("Wednesday"), 2)
+    thursday = AvailabilityField(_l("Thursday"), 3)
+    friday = AvailabilityField(_l("Friday"), 4)
+    saturday = AvailabilityField(_l("Saturday"), 5)
+    sunday = AvailabilityField(_l("Sunday"), 6)
     hosts = FieldList(FormField(HostRow))
     name_format = SelectField(
-        "Name question",
+        _l("Name question"),
         choices=choices(
             [
-                (NameFormat.FULL.value, "One full-name question"),
-                (NameFormat.FAMILY_GIVEN.value, "Family and given name"),
+                (NameFormat.FULL.value, _l("One full-name question")),
+                (NameFormat.FAMILY_GIVEN.value, _l("Family and given name")),
             ]
         ),
     )
-    company = SelectField("Company question", choices=choices(OPTIONAL_FIELD_CHOICES))
-    phone = SelectField("Phone question", choices=choices(OPTIONAL_FIELD_CHOICES))
+    company = SelectField(_l("Company question"), choices=choices(OPTIONAL_FIELD_CHOICES))
+    phone = SelectField(_l("Phone question"), choices=choices(OPTIONAL_FIELD_CHOICES))
     questions = FieldList(FormField(QuestionRow))
     # Shown only when saving would delete questions a Salesforce mapping uses (editor.MappedQuestionsRemoved).
-    remove_mapped_questions = BooleanField("Delete them anyway")
+    remove_mapped_questions = BooleanField(_l("Delete them anyway"))
 
     def __init__(self, *args, members: list[tuple[int, str]] = (), **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -266,27 +278,27 @@ class CalendarForm(FlaskForm):
 
     def validate_hosts(self, field) -> None:
         if not self.chosen_hosts():
-            raise ValidationError("Choose at least one participating member.")
+            raise ValidationError(_l("Choose at least one participating member."))
 
 
 # --- Guest booking form ----------------------------------------------------------------------------------------
 
 
 UPCOMING_CHOICES = [
-    SelectChoice("keep", "Keep them: the meetings take place as booked, and guests can still cancel them."),
-    SelectChoice("cancel", "Cancel them: each guest gets a cancellation e-mail, and Salesforce is updated."),
+    SelectChoice("keep", _l("Keep them: the meetings take place as booked, and guests can still cancel them.")),
+    SelectChoice("cancel", _l("Cancel them: each guest gets a cancellation e-mail, and Salesforce is updated.")),
 ]
 
 
 class ArchiveForm(FlaskForm):
     """Archive a calendar; with upcoming bookings, the person must choose what happens to them."""
 
-    upcoming = RadioField("Its upcoming bookings", choices=UPCOMING_CHOICES, validators=[Optional()])
+    upcoming = RadioField(_l("Its upcoming bookings"), choices=UPCOMING_CHOICES, validators=[Optional()])
 
     def __init__(self, *args, upcoming_count: int = 0, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         if upcoming_count:
-            self.upcoming.validators = [InputRequired("Choose whether to keep or cancel the upcoming bookings.")]
+            self.upcoming.validators = [InputRequired(_l("Choose whether to keep or cancel the upcoming bookings."))]
 
 
 class ConfirmForm(FlaskForm):
@@ -313,7 +325,7 @@ def parse_slot(value: str | None) -> datetime | None:
 class GuestForm(FlaskForm):
     """The fields every booking form has; the calendar's questions are added by booking_form_class."""
 
-    slot = SelectField("Time", validate_choice=False)
+    slot = SelectField(_l("Time"), validate_choice=False)
     time_zone = HiddenField()  # the guest cannot fix a hidden field: an unknown zone falls back to the calendar's
 
 
@@ -324,6 +336,26 @@ def question_field_name(question: Question) -> str:
 CHECKBOX_FALSE_VALUES = (False, "false", "False", "", "0", "no", "off")
 
 
+def question_label(question: Question) -> str:
+    """A built-in question's label is stored in English (editor.BUILT_IN_LABELS): shown in the guest's language
+    unless the team wrote its own."""
+    return _(question.label) if BUILT_IN_LABELS.get(question.kind) == question.label else question.label
+
+
+def ordered_questions(questions: list[Question]) -> list[Question]:
+    """The questions in the calendar's order, except that Japanese asks the family name (姓) before the given
+    name (名), as Japanese forms do."""
+    if current_language() != "ja":
+        return list(questions)
+    ordered = list(questions)
+    kinds = [question.kind for question in ordered]
+    if QuestionKind.FAMILY_NAME in kinds and QuestionKind.GIVEN_NAME in kinds:
+        family, given = kinds.index(QuestionKind.FAMILY_NAME), kinds.index(QuestionKind.GIVEN_NAME)
+        if given < family:
+            ordered[given], ordered[family] = ordered[family], ordered[given]
+    return ordered
+
+
 def booking_form_class(calendar: Calendar) -> type[GuestForm]:
     fields = {question_field_name(question): _question_field(question) for question in calendar.questions}
     return type("CalendarBookingForm", (GuestForm,), fields)
@@ -332,32 +364,32 @@ def booking_form_class(calendar: Calendar) -> type[GuestForm]:
 def _question_field(question: Question):
     cap = KIND_MAX_LENGTH[question.kind]
     limit = min(question.max_length or cap, cap)
-    required = [InputRequired(message="This is required."), visible_content] if question.required else [Optional()]
-    text = [Length(max=limit, message=f"Use at most {limit} characters.")]
-    label = question.label
+    required = [InputRequired(message=_l("This is required.")), visible_content] if question.required else [Optional()]
+    text = [Length(max=limit, message=_("Use at most %(limit)s characters.", limit=limit))]
+    label = question_label(question)
     match question.kind:
         case QuestionKind.EMAIL:
             validators = [
-                InputRequired(message="Enter your e-mail address."),
+                InputRequired(message=_l("Enter your e-mail address.")),
                 no_control_characters(),
                 salesforce_email,  # before the others, so its reason is the one shown
                 *text,
-                Email(message="Enter a valid e-mail address, like name@example.com."),
+                Email(message=_l("Enter a valid e-mail address, like name@example.com.")),
             ]
             return EmailField(label, filters=[_strip], validators=validators)
         case QuestionKind.PHONE:
-            pattern = Regexp(PHONE_PATTERN, message="Use digits, spaces and + ( ) - . / only.")
+            pattern = Regexp(PHONE_PATTERN, message=_l("Use digits, spaces and + ( ) - . / only."))
             return TelField(label, filters=[_strip], validators=[*required, *text, no_control_characters(), pattern])
         case QuestionKind.LONG_TEXT:
             return TextAreaField(
                 label, filters=[_strip], validators=[*required, *text, no_control_characters(multiline=True)]
             )
         case QuestionKind.SINGLE_SELECT:
-            options = [("", "Choose…")] + [(option, option) for option in question.options]
+            options = [("", _l("Choose…"))] + [(option, option) for option in question.options]
             return SelectField(label, choices=choices(options), validators=required)
         case QuestionKind.CHECKBOX:
             # DataRequired looks at the ticked state: InputRequired would accept a posted "false".
-            validators = [DataRequired(message="Tick this box to continue.")] if question.required else []
+            validators = [DataRequired(message=_l("Tick this box to continue."))] if question.required else []
             return BooleanField(label, validators=validators, false_values=CHECKBOX_FALSE_VALUES)
         case kind if kind in NAME_KINDS:
             filters = [_strip_invisible, _strip]

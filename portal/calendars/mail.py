@@ -8,25 +8,27 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from email.headerregistry import Address
 from email.message import EmailMessage
-from zoneinfo import ZoneInfo
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from icalendar import Calendar as ICalendar
 from icalendar import Event, vCalAddress
 
 from .. import mail
+from ..i18n import current_language, format_range, in_language, person_name
 from ..models import Booking, BookingStatus
 
 SUBJECTS = {
-    "confirmed": "Booking confirmed: {name}",
-    "rescheduled": "Booking moved: {name}",
-    "cancelled": "Booking cancelled: {name}",
-    "withdrawn": "Booking cancelled: {name}",
+    "confirmed": _l("Booking confirmed: %(name)s"),
+    "rescheduled": _l("Booking moved: %(name)s"),
+    "cancelled": _l("Booking cancelled: %(name)s"),
+    "withdrawn": _l("Booking cancelled: %(name)s"),
 }
 INTROS = {
-    "confirmed": "Your booking is confirmed.",
-    "rescheduled": "Your booking has been moved to a new time.",
-    "cancelled": "Your booking has been cancelled.",
-    "withdrawn": "We are sorry: this meeting is no longer offered, so your booking has been cancelled.",
+    "confirmed": _l("Your booking is confirmed."),
+    "rescheduled": _l("Your booking has been moved to a new time."),
+    "cancelled": _l("Your booking has been cancelled."),
+    "withdrawn": _l("We are sorry: this meeting is no longer offered, so your booking has been cancelled."),
 }
 
 
@@ -50,13 +52,19 @@ def send_withdrawn_mails(bookings: list[Booking]) -> bool:
 
 
 def booking_message(booking: Booking, manage_url: str | None, kind: str) -> EmailMessage:
+    """The e-mail in the language the guest booked in, whoever's request sends it."""
+    with in_language(booking.guest_locale):
+        return _booking_message(booking, manage_url, kind)
+
+
+def _booking_message(booking: Booking, manage_url: str | None, kind: str) -> EmailMessage:
     calendar = booking.calendar
     guest = Address(display_name=_guest_name(booking), addr_spec=booking.guest_email)
-    message = mail.new_message(SUBJECTS[kind].format(name=calendar.name), guest)
+    message = mail.new_message(str(SUBJECTS[kind]) % {"name": calendar.name}, guest)
     message.set_content(_text_body(booking, manage_url, kind))
     method = "CANCEL" if booking.status == BookingStatus.CANCELLED else "REQUEST"
     message.add_attachment(
-        booking_ics(booking, manage_url).encode("utf-8"),
+        _booking_ics(booking, manage_url).encode("utf-8"),
         maintype="text",
         subtype="calendar",
         params={"method": method, "charset": "utf-8"},
@@ -66,37 +74,42 @@ def booking_message(booking: Booking, manage_url: str | None, kind: str) -> Emai
 
 
 def local_time_text(booking: Booking) -> str:
-    zone = ZoneInfo(booking.guest_time_zone)
-    start, end = booking.start_at.astimezone(zone), booking.end_at.astimezone(zone)
-    return f"{start:%A %d %B %Y, %H:%M}–{end:%H:%M} ({booking.guest_time_zone})"
+    return format_range(booking.start_at, booking.end_at, booking.guest_time_zone)
 
 
 def _text_body(booking: Booking, manage_url: str | None, kind: str) -> str:
     calendar = booking.calendar
-    lines = [f"Hello {_guest_name(booking) or booking.guest_email},", "", INTROS[kind], ""]
-    lines.append(f"What: {calendar.name}")
-    lines.append(f"When: {local_time_text(booking)}")
+    lines = [_("Hello %(name)s,", name=_guest_name(booking) or booking.guest_email), "", str(INTROS[kind]), ""]
+    lines.append(_("What: %(calendar)s", calendar=calendar.name))
+    lines.append(_("When: %(when)s", when=local_time_text(booking)))
     if booking.host is not None:
-        lines.append(f"With: {booking.host.name or booking.host.email}")
+        lines.append(_("With: %(host)s", host=booking.host.name or booking.host.email))
     confirmed = booking.status == BookingStatus.CONFIRMED
     if calendar.meeting_url and confirmed:
-        lines.append(f"Where: {calendar.meeting_url}")
+        lines.append(_("Where: %(url)s", url=calendar.meeting_url))
     lines.append("")
     if confirmed and manage_url:
-        lines += ["To reschedule or cancel, use your private link (do not share it):", manage_url, ""]
-    lines.append("A calendar file is attached.")
+        lines += [_("To reschedule or cancel, use your private link (do not share it):"), manage_url, ""]
+    lines.append(_("A calendar file is attached."))
     return "\n".join(lines) + "\n"
 
 
 def _guest_name(booking: Booking) -> str:
-    return booking.guest_name or " ".join(filter(None, (booking.guest_given_name, booking.guest_family_name)))
+    """The guest's name the way their language writes it (山田 太郎 in Japanese)."""
+    return person_name(booking.guest_family_name, booking.guest_given_name, fallback=booking.guest_name)
 
 
 def booking_ics(booking: Booking, manage_url: str | None) -> str:
-    """An RFC 5545 VCALENDAR for the booking: REQUEST while confirmed, CANCEL once cancelled.
+    """An RFC 5545 VCALENDAR for the booking: REQUEST while confirmed, CANCEL once cancelled; its words are in the
+    guest's language.
 
     The icalendar library escapes, quotes and folds (at 75 octets, never inside a UTF-8 character).
     """
+    with in_language(booking.guest_locale):
+        return _booking_ics(booking, manage_url)
+
+
+def _booking_ics(booking: Booking, manage_url: str | None) -> str:
     cancelled = booking.status == BookingStatus.CANCELLED
     ics = ICalendar()
     ics.add("prodid", "-//Scheduling Portal//Bookings//EN")
@@ -108,17 +121,21 @@ def booking_ics(booking: Booking, manage_url: str | None) -> str:
 
 def _booking_event(booking: Booking, manage_url: str | None, cancelled: bool) -> Event:
     calendar = booking.calendar
-    description = f"{calendar.name}\nManage your booking: {manage_url}" if manage_url else calendar.name
+    lines = [calendar.name]
+    if manage_url:
+        lines.append(_("Manage your booking: %(url)s", url=manage_url))
     if calendar.meeting_url:
-        description += f"\nWeb meeting: {calendar.meeting_url}"
+        lines.append(_("Web meeting: %(url)s", url=calendar.meeting_url))
+    description = "\n".join(lines)
     event = Event()
     event.add("uid", f"booking-{booking.id}@{mail.sender_domain()}")  # stable, so updates replace the same event
     event.add("sequence", booking.sequence)
     event.add("dtstamp", datetime.now(UTC))
     event.add("dtstart", booking.start_at.astimezone(UTC))
     event.add("dtend", booking.end_at.astimezone(UTC))
-    event.add("summary", calendar.name)
-    event.add("description", description)
+    language = {"LANGUAGE": current_language()}  # RFC 5545 §3.2.10: the language of the text
+    event.add("summary", calendar.name, parameters=language)
+    event.add("description", description, parameters=language)
     event.add("status", "CANCELLED" if cancelled else "CONFIRMED")
     if calendar.meeting_url:
         event.add("location", calendar.meeting_url)

@@ -5,6 +5,8 @@ No login here; booking and manage requests are rate-limited per client, and ever
 
 from __future__ import annotations
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -12,6 +14,7 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from sqlalchemy import select
 
 from ..extensions import db
+from ..i18n import current_language, format_range
 from ..models import Booking, BookingStatus, Calendar, NameFormat, QuestionKind, utcnow
 from ..ratelimit import rate_limited
 from . import booking as service
@@ -24,15 +27,15 @@ bp = Blueprint("booking", __name__)
 
 DAYS_SHOWN = 7
 REFUSALS = {
-    Refusal.PAST: "That time has already passed. Please pick another time.",
-    Refusal.TOO_SOON: "That time is too soon to book. Please pick a later time.",
-    Refusal.BEYOND_WINDOW: "That time is too far ahead to book yet. Please pick an earlier time.",
-    Refusal.OUTSIDE_AVAILABILITY: "That time is not offered by this calendar. Please pick a time from the list.",
-    Refusal.TAKEN: "That time was just taken. Please pick another time.",
+    Refusal.PAST: _l("That time has already passed. Please pick another time."),
+    Refusal.TOO_SOON: _l("That time is too soon to book. Please pick a later time."),
+    Refusal.BEYOND_WINDOW: _l("That time is too far ahead to book yet. Please pick an earlier time."),
+    Refusal.OUTSIDE_AVAILABILITY: _l("That time is not offered by this calendar. Please pick a time from the list."),
+    Refusal.TAKEN: _l("That time was just taken. Please pick another time."),
 }
-NOT_A_SLOT = "That is not a time we offer. Please pick a time from the list."
-NO_LONGER_AVAILABLE = "This booking page is no longer available: the meeting is not offered any more."
-OUT_OF_RANGE = "That date is outside the dates we can show. Please go back and pick a time from the list."
+NOT_A_SLOT = _l("That is not a time we offer. Please pick a time from the list.")
+NO_LONGER_AVAILABLE = _l("This booking page is no longer available: the meeting is not offered any more.")
+OUT_OF_RANGE = _l("That date is outside the dates we can show. Please go back and pick a time from the list.")
 # Dates a guest can reach lie well inside these; beyond them date arithmetic overflows (a server error otherwise).
 EARLIEST_DAY, LATEST_DAY = date(2000, 1, 1), date(2999, 12, 31)
 
@@ -76,16 +79,16 @@ def confirm(slug: str):
     elif start is None:
         _add_error(form.slot, NOT_A_SLOT)
     choices = [(format_slot(slot.start), label) for slot, label in _slot_choices(calendar, utcnow(), zone_name, start)]
-    form.slot.choices = forms.choices([("", "Choose a time…"), *choices])
+    form.slot.choices = forms.choices([("", _("Choose a time…")), *choices])
     if request.method == "GET" and start is not None and form.slot.data not in dict(choices):
-        _add_error(form.slot, "That time is no longer available. Please pick another time.")
+        _add_error(form.slot, _("That time is no longer available. Please pick another time."))
     return (
         render_template(
             "booking/confirm.html",
             calendar=calendar,
             form=form,
             zone_name=zone_name,
-            question_fields=[form[question_field_name(q)] for q in calendar.questions],
+            question_fields=[form[question_field_name(q)] for q in forms.ordered_questions(calendar.questions)],
             change_url=url_for("booking.calendar_page", slug=slug, tz=zone_name),
         ),
         status,
@@ -165,7 +168,7 @@ def reschedule(token: str):
         error, status = NOT_A_SLOT, 422
     elif request.method == "POST":
         try:
-            service.reschedule(booking, start, now=utcnow())
+            service.reschedule(booking, start, now=utcnow(), language=current_language())
         except SlotRefused as refused:
             error = REFUSALS[refused.refusal]
             status = 409 if refused.refusal == Refusal.TAKEN else 422
@@ -173,7 +176,7 @@ def reschedule(token: str):
             error, status = str(closed), 409
         else:
             _mail_guest(booking, token, "rescheduled")
-            flash("Your booking has been moved.", "success")
+            flash(_("Your booking has been moved."), "success")
             return redirect(url_for("booking.manage", token=token))
     return (
         render_template(
@@ -182,7 +185,7 @@ def reschedule(token: str):
             token=token,
             zone_name=zone_name,
             slot_value=format_slot(start) if start else "",
-            new_when=_local_range(start, start + timedelta(minutes=calendar.duration_minutes), zone_name)
+            new_when=format_range(start, start + timedelta(minutes=calendar.duration_minutes), zone_name)
             if start
             else "",
             when=_when(booking),
@@ -201,12 +204,12 @@ def cancel(token: str):
         return booking
     if request.method == "POST":
         try:
-            service.cancel(booking, now=utcnow())
+            service.cancel(booking, now=utcnow(), language=current_language())
         except service.BookingClosed as closed:
             flash(str(closed), "error")
         else:
             _mail_guest(booking, token, "cancelled")
-            flash("Your booking has been cancelled.", "success")
+            flash(_("Your booking has been cancelled."), "success")
         return redirect(url_for("booking.manage", token=token))
     return render_template("booking/cancel.html", booking=booking, token=token, when=_when(booking))
 
@@ -217,7 +220,7 @@ def cancel(token: str):
 def _calendar_by_slug(slug: str) -> Calendar:
     calendar = db.session.scalar(select(Calendar).where(Calendar.slug == slug)) if len(slug) <= 80 else None
     if calendar is None:
-        abort(404, description="There is no booking page at this address. Check the link you were given.")
+        abort(404, description=_("There is no booking page at this address. Check the link you were given."))
     if calendar.archived_at is not None:
         _no_longer_available()
     return calendar
@@ -230,7 +233,7 @@ def _no_longer_available():
 def _booking_by_token(token: str) -> Booking:
     booking = service.booking_for_token(token) if len(token) <= 100 else None
     if booking is None:
-        abort(404, description="This booking link is not valid. Check the link in your confirmation e-mail.")
+        abort(404, description=_("This booking link is not valid. Check the link in your confirmation e-mail."))
     return booking
 
 
@@ -238,7 +241,7 @@ def _open_booking_or_redirect(token: str):
     """The booking when it can still be changed, else a redirect to its page with the reason."""
     booking = _booking_by_token(token)
     if not _is_open(booking):
-        flash("This booking can no longer be changed.", "warning")
+        flash(_("This booking can no longer be changed."), "warning")
         return redirect(url_for("booking.manage", token=token))
     return booking
 
@@ -321,17 +324,11 @@ def _slot_choices(calendar: Calendar, now: datetime, zone_name: str, around: dat
 
 
 def _slot_label(slot: Slot, zone: ZoneInfo) -> str:
-    start, end = slot.start.astimezone(zone), slot.end.astimezone(zone)
-    return f"{start:%a %d %b %Y, %H:%M}–{end:%H:%M}"
-
-
-def _local_range(start: datetime, end: datetime, zone_name: str) -> str:
-    zone = ZoneInfo(zone_name)
-    return f"{start.astimezone(zone):%A %d %B %Y, %H:%M}–{end.astimezone(zone):%H:%M} ({zone_name})"
+    return format_range(slot.start, slot.end, zone.key, show_zone=False)
 
 
 def _when(booking: Booking) -> str:
-    return _local_range(booking.start_at, booking.end_at, booking.guest_time_zone)
+    return format_range(booking.start_at, booking.end_at, booking.guest_time_zone)
 
 
 def _guest_details(calendar: Calendar, form, zone_name: str) -> service.GuestDetails:
@@ -355,6 +352,7 @@ def _guest_details(calendar: Calendar, form, zone_name: str) -> service.GuestDet
         company=by_kind.get(QuestionKind.COMPANY, ""),
         phone=by_kind.get(QuestionKind.PHONE, ""),
         time_zone=zone_name,
+        locale=current_language(),
         answers=answers,
     )
 
@@ -363,11 +361,13 @@ def _mail_guest(booking: Booking, token: str, kind: str) -> None:
     manage_url = public_url("booking.manage", token=token)
     if send_booking_mail(booking, manage_url, kind):
         if kind == "confirmed":
-            flash(f"Your booking is confirmed. We sent the details to {booking.guest_email}.", "success")
+            flash(_("Your booking is confirmed. We sent the details to %(email)s.", email=booking.guest_email), "success")
     elif kind == "confirmed":
         flash(
-            "Your booking is confirmed, but we could not send the confirmation e-mail. "
-            "Keep this page's address: it is your private link to reschedule or cancel.",
+            _(
+                "Your booking is confirmed, but we could not send the confirmation e-mail. "
+                "Keep this page's address: it is your private link to reschedule or cancel."
+            ),
             "warning",
         )
 

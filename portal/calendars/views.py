@@ -3,6 +3,8 @@ a calendar without bookings), the archived calendars, and each calendar's bookin
 
 from __future__ import annotations
 
+from flask_babel import gettext as _
+from flask_babel import ngettext
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -38,7 +40,7 @@ def index(team_id: int):
         access=access,
         team=access.team,
         calendars=calendars,
-        breadcrumbs=[(access.team.name, None), ("Calendars", None)],
+        breadcrumbs=[(access.team.name, None), (_("Calendars"), None)],
     )
 
 
@@ -59,7 +61,7 @@ def new(team_id: int):
         except editor.SlugTaken:
             _slug_taken(form)
         else:
-            flash(f"Calendar “{calendar.name}” created.", "success")
+            flash(_("Calendar “%(name)s” created.", name=calendar.name), "success")
             return redirect(url_for("calendars.edit", calendar_id=calendar.id))
     return _editor_page(form, access, None, status=200 if request.method == "GET" else 422)
 
@@ -81,7 +83,7 @@ def edit(calendar_id: int):
         except editor.MappedQuestionsRemoved as refusal:
             form.remove_mapped_questions.errors = [str(refusal)]
         else:
-            flash("Calendar saved.", "success")
+            flash(_("Calendar saved."), "success")
             return redirect(url_for("calendars.edit", calendar_id=calendar.id))
     return _editor_page(form, access, calendar, status=200 if request.method == "GET" else 422)
 
@@ -92,7 +94,7 @@ def duplicate(calendar_id: int):
     calendar, access = calendar_access(calendar_id)
     require(access.can_edit_calendar(calendar))
     copy = editor.duplicate_calendar(calendar, current_user)
-    flash(f"Calendar duplicated as “{copy.name}”. Check its URL slug before sharing it.", "success")
+    flash(_("Calendar duplicated as “%(name)s”. Check its URL slug before sharing it.", name=copy.name), "success")
     return redirect(url_for("calendars.edit", calendar_id=copy.id))
 
 
@@ -102,7 +104,7 @@ def archive(calendar_id: int):
     calendar, access = calendar_access(calendar_id)
     require(access.can_manage_calendar(calendar))
     if calendar.archived_at is not None:
-        flash(f"Calendar “{calendar.name}” is already archived.", "warning")
+        flash(_("Calendar “%(name)s” is already archived.", name=calendar.name), "warning")
         return redirect(url_for("calendars.archived", team_id=calendar.team_id))
     upcoming = archiving.upcoming_bookings(calendar, utcnow())
     form = ArchiveForm(upcoming_count=len(upcoming))
@@ -111,7 +113,7 @@ def archive(calendar_id: int):
         cancelled = archiving.archive_calendar(calendar, current_user, cancel_upcoming=cancel, now=utcnow())
         flash(_archived_message(calendar, len(upcoming), cancelled), "success")
         if not send_withdrawn_mails(cancelled):
-            flash("The cancellation e-mails could not be sent; please tell those guests yourself.", "warning")
+            flash(_("The cancellation e-mails could not be sent; please tell those guests yourself."), "warning")
         return redirect(url_for("calendars.index", team_id=calendar.team_id))
     page = render_template(
         "calendars/archive.html",
@@ -119,17 +121,19 @@ def archive(calendar_id: int):
         form=form,
         upcoming=upcoming,
         may_delete=access.can_delete_calendars and not archiving.booking_count(calendar),
-        breadcrumbs=_calendar_crumbs(access, calendar, "Archive"),
+        breadcrumbs=_calendar_crumbs(access, calendar, _("Archive")),
     )
     return page, 422 if form.is_submitted() else 200
 
 
 def _archived_message(calendar: Calendar, upcoming: int, cancelled: list) -> str:
-    message = f"Calendar “{calendar.name}” archived: its booking page is closed."
+    message = _("Calendar “%(name)s” archived: its booking page is closed.", name=calendar.name)
     if cancelled:
-        return f"{message} {len(cancelled)} upcoming booking{'s were' if len(cancelled) != 1 else ' was'} cancelled."
+        return " ".join(
+            (message, ngettext("%(num)d upcoming booking was cancelled.", "%(num)d upcoming bookings were cancelled.", len(cancelled)))
+        )
     if upcoming:
-        return f"{message} Its {upcoming} upcoming booking{'s stand' if upcoming != 1 else ' stands'}."
+        return " ".join((message, ngettext("Its %(num)d upcoming booking stands.", "Its %(num)d upcoming bookings stand.", upcoming)))
     return message
 
 
@@ -150,8 +154,8 @@ def archived(team_id: int):
         archived_by=_user_names({c.archived_by_id for c in calendars if c.archived_by_id}),
         breadcrumbs=[
             (access.team.name, None),
-            ("Calendars", url_for("calendars.index", team_id=team_id)),
-            ("Archived", None),
+            (_("Calendars"), url_for("calendars.index", team_id=team_id)),
+            (_("Archived"), None),
         ],
     )
 
@@ -168,16 +172,16 @@ def delete(calendar_id: int):
         try:
             archiving.delete_calendar(calendar)
         except archiving.CalendarHasBookings:
-            flash("This calendar has bookings, so it cannot be deleted; archive it instead.", "error")
+            flash(_("This calendar has bookings, so it cannot be deleted; archive it instead."), "error")
             return redirect(url_for("calendars.archive", calendar_id=calendar_id))
-        flash(f"Calendar “{name}” deleted.", "success")
+        flash(_("Calendar “%(name)s” deleted.", name=name), "success")
         return redirect(url_for("calendars.index", team_id=team_id))
     return render_template(
         "calendars/delete.html",
         calendar=calendar,
         form=form,
         booking_count=archiving.booking_count(calendar),
-        breadcrumbs=_calendar_crumbs(access, calendar, "Delete"),
+        breadcrumbs=_calendar_crumbs(access, calendar, _("Delete")),
     )
 
 
@@ -204,7 +208,7 @@ def bookings(calendar_id: int):
         has_more=len(rows) > BOOKINGS_PER_PAGE,
         hosts=_user_names({booking.host_id for booking in rows}),
         sync_states=booking_sync_states(db.session, [booking.id for booking in rows]),
-        breadcrumbs=_calendar_crumbs(access, calendar, "Bookings"),
+        breadcrumbs=_calendar_crumbs(access, calendar, _("Bookings")),
     )
 
 
@@ -220,18 +224,18 @@ def _valid(form: CalendarForm) -> bool:
 
 
 def _slug_taken(form: CalendarForm) -> None:
-    form.slug.errors = [*form.slug.errors, "Another calendar already uses this URL slug; choose another."]
+    form.slug.errors = [*form.slug.errors, _("Another calendar already uses this URL slug; choose another.")]
 
 
 def _editor_page(form: CalendarForm, access: TeamAccess, calendar: Calendar | None, *, status: int):
-    title = calendar.name if calendar else "New calendar"
+    title = calendar.name if calendar else _("New calendar")
     crumbs = (
-        _calendar_crumbs(access, calendar, "Edit")
+        _calendar_crumbs(access, calendar, _("Edit"))
         if calendar
         else [
             (access.team.name, None),
-            ("Calendars", url_for("calendars.index", team_id=access.team.id)),
-            ("New calendar", None),
+            (_("Calendars"), url_for("calendars.index", team_id=access.team.id)),
+            (_("New calendar"), None),
         ]
     )
     return (
@@ -245,7 +249,7 @@ def _editor_page(form: CalendarForm, access: TeamAccess, calendar: Calendar | No
 def _calendar_crumbs(access: TeamAccess, calendar: Calendar, page: str) -> list[tuple[str, str | None]]:
     return [
         (access.team.name, None),
-        ("Calendars", url_for("calendars.index", team_id=calendar.team_id)),
+        (_("Calendars"), url_for("calendars.index", team_id=calendar.team_id)),
         (
             calendar.name,
             url_for("calendars.edit", calendar_id=calendar.id) if access.can_edit_calendar(calendar) else None,
