@@ -18,10 +18,12 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from babel import Locale
 from babel.core import get_global
-from babel.dates import format_date, format_datetime, format_time, get_timezone_name
+from babel.dates import format_date, format_time, get_timezone_name
 from flask import Flask, request, session, url_for
 from flask_babel import Babel, force_locale, get_locale
 from flask_login import current_user
+
+from .planner.words import N_  # re-exported: English kept as is, translated where shown
 
 # The languages the product is translated into, each named in its own language (the switch shows these).
 LANGUAGES = {"en": "English", "ja": "日本語"}
@@ -36,10 +38,7 @@ SHORT_DAY_SKELETON = "MMMd"
 HOURS_MINUTES = "Hm"  # 24-hour clock in every language we offer
 
 
-def N_(text: str) -> str:
-    """Marks English text for the catalog where it must stay English (stored, or in the pure planner); it is
-    translated with gettext where it is shown."""
-    return text
+__all__ = ["N_"]
 
 
 def init_app(app: Flask) -> None:

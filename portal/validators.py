@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import unicodedata
 
+from flask_babel import lazy_gettext as _l
 from wtforms.validators import StopValidation, ValidationError
 
 from .planner.values import email_problem
@@ -16,7 +17,7 @@ def no_control_characters(*, multiline: bool = False):
     def check(form, field) -> None:
         value = field.data if isinstance(field.data, str) else ""
         if any(unicodedata.category(char) == "Cc" and char not in allowed for char in value):
-            raise ValidationError("Remove the control characters (such as NUL) from this field.")
+            raise ValidationError(_l("Remove the control characters (such as NUL) from this field."))
 
     return check
 

@@ -7,7 +7,6 @@ same transaction, so a booking and its sync are committed together or not at all
 
 from __future__ import annotations
 
-from flask_babel import gettext as _
 import hashlib
 import logging
 import secrets
@@ -15,6 +14,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from flask_babel import gettext as _
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 

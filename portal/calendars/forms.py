@@ -96,7 +96,7 @@ def visible_content(form, field) -> None:
     """A required answer needs something a person can read: spaces of any kind (U+3000 too) are not one."""
     value = field.data if isinstance(field.data, str) else ""
     if not any(unicodedata.category(char)[0] not in "ZC" for char in value):
-        raise StopValidation(_l("This is required."))
+        raise StopValidation(_("This is required."))
 
 
 def choices(pairs) -> list[SelectChoice]:
@@ -109,7 +109,7 @@ def time_zone_choices() -> list[tuple[str, str]]:
 
 def valid_time_zone(form, field) -> None:
     if not is_time_zone(field.data or ""):
-        raise ValidationError(_l("Choose a time zone from the list."))
+        raise ValidationError(_("Choose a time zone from the list."))
 
 
 # --- Calendar editor -------------------------------------------------------------------------------------------
@@ -182,10 +182,10 @@ class QuestionRow(Form):
             return True
         valid = super().validate(extra_validators)
         if not self.remove.data and not self.label.data:
-            self.label.errors = [*self.label.errors, _l("Give the question a label.")]
+            self.label.errors = [*self.label.errors, _("Give the question a label.")]
             valid = False
         if self.kind.data == QuestionKind.SINGLE_SELECT and not self.remove.data and not self.option_list():
-            self.options.errors = [*self.options.errors, _l("A single-select question needs at least one choice.")]
+            self.options.errors = [*self.options.errors, _("A single-select question needs at least one choice.")]
             valid = False
         return valid
 
@@ -194,7 +194,9 @@ OPTIONAL_FIELD_CHOICES = [("off", _l("Not asked")), ("optional", _l("Optional"))
 
 
 class CalendarForm(FlaskForm):
-    name = StringField(_l("Name"), filters=[_strip], validators=[InputRequired(), Length(max=120), no_control_characters()])
+    name = StringField(
+        _l("Name"), filters=[_strip], validators=[InputRequired(), Length(max=120), no_control_characters()]
+    )
     private_name = StringField(
         _l("Private name (only your team sees it)"),
         filters=[_strip],
@@ -278,7 +280,7 @@ class CalendarForm(FlaskForm):
 
     def validate_hosts(self, field) -> None:
         if not self.chosen_hosts():
-            raise ValidationError(_l("Choose at least one participating member."))
+            raise ValidationError(_("Choose at least one participating member."))
 
 
 # --- Guest booking form ----------------------------------------------------------------------------------------

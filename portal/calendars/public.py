@@ -5,12 +5,12 @@ No login here; booking and manage requests are rate-limited per client, and ever
 
 from __future__ import annotations
 
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from ..extensions import db
@@ -361,7 +361,9 @@ def _mail_guest(booking: Booking, token: str, kind: str) -> None:
     manage_url = public_url("booking.manage", token=token)
     if send_booking_mail(booking, manage_url, kind):
         if kind == "confirmed":
-            flash(_("Your booking is confirmed. We sent the details to %(email)s.", email=booking.guest_email), "success")
+            flash(
+                _("Your booking is confirmed. We sent the details to %(email)s.", email=booking.guest_email), "success"
+            )
     elif kind == "confirmed":
         flash(
             _(

@@ -3,12 +3,12 @@ a calendar without bookings), the archived calendars, and each calendar's bookin
 
 from __future__ import annotations
 
-from flask_babel import gettext as _
-from flask_babel import ngettext
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
@@ -130,10 +130,22 @@ def _archived_message(calendar: Calendar, upcoming: int, cancelled: list) -> str
     message = _("Calendar “%(name)s” archived: its booking page is closed.", name=calendar.name)
     if cancelled:
         return " ".join(
-            (message, ngettext("%(num)d upcoming booking was cancelled.", "%(num)d upcoming bookings were cancelled.", len(cancelled)))
+            (
+                message,
+                ngettext(
+                    "%(num)d upcoming booking was cancelled.",
+                    "%(num)d upcoming bookings were cancelled.",
+                    len(cancelled),
+                ),
+            )
         )
     if upcoming:
-        return " ".join((message, ngettext("Its %(num)d upcoming booking stands.", "Its %(num)d upcoming bookings stand.", upcoming)))
+        return " ".join(
+            (
+                message,
+                ngettext("Its %(num)d upcoming booking stands.", "Its %(num)d upcoming bookings stand.", upcoming),
+            )
+        )
     return message
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 from typing import NamedTuple
 
+from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField, FieldList, Form, FormField, RadioField, SelectField, StringField, SubmitField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length
@@ -33,13 +34,13 @@ class SourceOption(NamedTuple):
 class MappingRowForm(Form):
     """One row: Salesforce field <- source (+ fixed value, + fallback). No CSRF of its own (the outer form has it)."""
 
-    sf_field = SelectField("Salesforce field", choices=[], validate_choice=False)
-    source = SelectField("Source", choices=[], validate_choice=False)
-    fixed_value = StringField("Fixed value", validators=[Length(max=MAX_TYPED_VALUE), no_control_characters()])
+    sf_field = SelectField(_l("Salesforce field"), choices=[], validate_choice=False)
+    source = SelectField(_l("Source"), choices=[], validate_choice=False)
+    fixed_value = StringField(_l("Fixed value"), validators=[Length(max=MAX_TYPED_VALUE), no_control_characters()])
     fallback_value = StringField(
-        "Fallback when blank", validators=[Length(max=MAX_TYPED_VALUE), no_control_characters()]
+        _l("Fallback when blank"), validators=[Length(max=MAX_TYPED_VALUE), no_control_characters()]
     )
-    remove = BooleanField("Remove this row")
+    remove = BooleanField(_l("Remove this row"))
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -52,44 +53,44 @@ class MappingRowForm(Form):
 
 class IntegrationForm(Form):
     object_name = RadioField(
-        "Objects to be linked",
+        _l("Objects to be linked"),
         choices=[
-            SelectChoice(SalesforceObject.LEAD.value, "Lead"),
-            SelectChoice(SalesforceObject.CONTACT.value, "Contact"),
+            SelectChoice(SalesforceObject.LEAD.value, _l("Lead")),
+            SelectChoice(SalesforceObject.CONTACT.value, _l("Contact")),
         ],
         default=SalesforceObject.LEAD.value,
     )
     register_event = RadioField(
-        "Register new behavior",
+        _l("Register new behavior"),
         choices=[
-            SelectChoice("register", "Register: create a new Event for each booking"),
-            SelectChoice("not_register", "Not register: no Event"),
+            SelectChoice("register", _l("Register: create a new Event for each booking")),
+            SelectChoice("not_register", _l("Not register: no Event")),
         ],
         default="register",
     )
     overwrite = RadioField(
-        "Update behavior",
+        _l("Update behavior"),
         choices=[
-            SelectChoice("update", "Update: overwrite the existing record's mapped fields"),
-            SelectChoice("not_update", "Not update: leave an existing record unchanged"),
+            SelectChoice("update", _l("Update: overwrite the existing record's mapped fields")),
+            SelectChoice("not_update", _l("Not update: leave an existing record unchanged")),
         ],
         default="not_update",
     )
     contact_first = BooleanField(
-        "If the guest is already a Contact, link to that Contact instead of creating a Lead", default=True
+        _l("If the guest is already a Contact, link to that Contact instead of creating a Lead"), default=True
     )
     on_cancel = RadioField(
-        "On cancel",
+        _l("On cancel"),
         choices=[
-            SelectChoice(OnCancel.DELETE_EVENT.value, "Delete the Event"),
-            SelectChoice(OnCancel.MARK_CANCELLED.value, "Keep the Event, its subject marked “Cancelled: ”"),
+            SelectChoice(OnCancel.DELETE_EVENT.value, _l("Delete the Event")),
+            SelectChoice(OnCancel.MARK_CANCELLED.value, _l("Keep the Event, its subject marked “Cancelled: ”")),
         ],
         default=OnCancel.DELETE_EVENT.value,
     )
     rows = FieldList(FormField(MappingRowForm), min_entries=0, max_entries=MAX_ROWS)
-    add_row = SubmitField("Add row")
-    reload = SubmitField("Update field lists")
-    save = SubmitField("Integration")
+    add_row = SubmitField(_l("Add row"))
+    reload = SubmitField(_l("Update field lists"))
+    save = SubmitField(_l("Integration"))
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -122,7 +123,7 @@ class IntegrationForm(Form):
             row.source.choices = source_choices
             if row.source.data and row.source.data not in known_sources:
                 # Keep a deleted question's row showing what it used, so the row can say why it fails.
-                gone = SelectChoice(row.source.data, "A deleted question or item: choose another source")
+                gone = SelectChoice(row.source.data, _l("A deleted question or item: choose another source"))
                 row.source.choices = [*source_choices, gone]
 
 
@@ -156,8 +157,8 @@ def _field_attributes(info: FieldInfo, overwrite: bool) -> dict:
 
 
 def source_choices_for(sources: list[SourceOption]) -> list[SelectChoice]:
-    choices = [SelectChoice("", "— choose a source —")]
+    choices = [SelectChoice("", _l("— choose a source —"))]
     for option in sources:
         choices.append(SelectChoice(option.value, option.label, {}, option.group))
-    choices.append(SelectChoice(FIXED, "A fixed value (type it in “Fixed value”)", {}, "Fixed value"))
+    choices.append(SelectChoice(FIXED, _l("A fixed value (type it in “Fixed value”)"), {}, _l("Fixed value")))
     return choices

@@ -6,6 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from types import MappingProxyType
 
+from .words import N_
+
 
 @dataclass(frozen=True)
 class ErrorInfo:
@@ -24,148 +26,166 @@ CATALOGUE = MappingProxyType(
         [
             _info(
                 "invalid_grant",
-                "Salesforce revoked the portal's access (the token was deleted, the connected app was blocked, or "
-                "its refresh token policy expired it).",
-                "An owner or admin reconnects Salesforce on the team's Salesforce page; set the connected app's "
-                'refresh token policy to "valid until revoked".',
+                N_(
+                    "Salesforce revoked the portal's access (the token was deleted, the connected app was blocked, or "
+                    "its refresh token policy expired it)."
+                ),
+                N_(
+                    "An owner or admin reconnects Salesforce on the team's Salesforce page; set the connected app's "
+                    'refresh token policy to "valid until revoked".'
+                ),
             ),
             _info(
                 "REQUIRED_FIELD_MISSING",
-                "A field Salesforce requires was blank (for example Company).",
-                "Make that booking question required, or give the mapping row a fallback value.",
+                N_("A field Salesforce requires was blank (for example Company)."),
+                N_("Make that booking question required, or give the mapping row a fallback value."),
             ),
             _info(
                 "DUPLICATES_DETECTED",
-                "A Salesforce duplicate rule matched the record.",
-                "The matched record is used; if it is still blocked, adjust the duplicate rule or turn overwrite on.",
+                N_("A Salesforce duplicate rule matched the record."),
+                N_(
+                    "The matched record is used; if it is still blocked, adjust the duplicate rule or turn overwrite on."
+                ),
             ),
             _info(
                 "CANNOT_UPDATE_CONVERTED_LEAD",
-                "The Lead was converted.",
-                "Nothing: the retry finds the Contact the Lead was converted to and links the booking to it.",
+                N_("The Lead was converted."),
+                N_("Nothing: the retry finds the Contact the Lead was converted to and links the booking to it."),
                 retryable=True,  # a fresh read sees the conversion (design §5)
             ),
             _info(
                 "INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST",
-                "The value is not one of the picklist's allowed values.",
-                "Pick a value from the list in the mapping, or map a choice question whose options are allowed values.",
+                N_("The value is not one of the picklist's allowed values."),
+                N_(
+                    "Pick a value from the list in the mapping, or map a choice question whose options are allowed values."
+                ),
             ),
             _info(
                 "STRING_TOO_LONG",
-                "The guest's answer is longer than the Salesforce field allows (it is never shortened).",
-                "Limit the booking question's length to the field's length, or map it to a longer field.",
+                N_("The guest's answer is longer than the Salesforce field allows (it is never shortened)."),
+                N_("Limit the booking question's length to the field's length, or map it to a longer field."),
             ),
             _info(
                 "INVALID_EMAIL_ADDRESS",
-                "The value is not an e-mail address Salesforce accepts.",
-                "Map an e-mail question to this field, or change the question's type.",
+                N_("The value is not an e-mail address Salesforce accepts."),
+                N_("Map an e-mail question to this field, or change the question's type."),
             ),
             _info(
                 "VALUE_DOES_NOT_FIT",
-                "The answer cannot be read as the field's type (a number, a date, a yes/no or a record id).",
-                "Map a question of a fitting type to the field, or change the question's type.",
+                N_("The answer cannot be read as the field's type (a number, a date, a yes/no or a record id)."),
+                N_("Map a question of a fitting type to the field, or change the question's type."),
             ),
             _info(
                 "JSON_PARSER_ERROR",
-                "Salesforce could not read a value as the field's type.",
-                "Map a question of a fitting type to the field.",
+                N_("Salesforce could not read a value as the field's type."),
+                N_("Map a question of a fitting type to the field."),
             ),
             _info(
                 "FIELD_CUSTOM_VALIDATION_EXCEPTION",
-                "A validation rule in the Salesforce org refused the record.",
-                "The rule's own message says what it expects; change the mapping or the rule accordingly.",
+                N_("A validation rule in the Salesforce org refused the record."),
+                N_("The rule's own message says what it expects; change the mapping or the rule accordingly."),
             ),
             _info(
                 "INVALID_FIELD_FOR_INSERT_UPDATE",
-                "Field-level security or permissions do not let the connected user write this field.",
-                "Grant the connected Salesforce user access to the field, or remove the mapping row.",
+                N_("Field-level security or permissions do not let the connected user write this field."),
+                N_("Grant the connected Salesforce user access to the field, or remove the mapping row."),
             ),
             _info(
                 "INSUFFICIENT_ACCESS",
-                "The connected Salesforce user lacks a permission this sync needs.",
-                "Grant the connected user access to the object and fields, or remove the mapping row.",
+                N_("The connected Salesforce user lacks a permission this sync needs."),
+                N_("Grant the connected user access to the object and fields, or remove the mapping row."),
             ),
             _info(
                 "INVALID_FIELD",
-                "A mapped field no longer exists in Salesforce or cannot be seen by the connected user.",
-                "Refresh the Salesforce fields in the integration editor and fix or remove the row.",
+                N_("A mapped field no longer exists in Salesforce or cannot be seen by the connected user."),
+                N_("Refresh the Salesforce fields in the integration editor and fix or remove the row."),
             ),
             _info(
                 "MAPPING_SOURCE_MISSING",
-                "A mapping row uses a booking question or system item that no longer exists.",
-                "Open the calendar's Salesforce integration and fix or remove the flagged row.",
+                N_("A mapping row uses a booking question or system item that no longer exists."),
+                N_("Open the calendar's Salesforce integration and fix or remove the flagged row."),
             ),
             _info(
                 "ENTITY_IS_DELETED",
-                "The record or Event was deleted in Salesforce.",
-                "Nothing can be changed on a deleted record; dismiss this sync or restore the record from the "
-                "Salesforce recycle bin and retry.",
+                N_("The record or Event was deleted in Salesforce."),
+                N_(
+                    "Nothing can be changed on a deleted record; dismiss this sync or restore the record from the "
+                    "Salesforce recycle bin and retry."
+                ),
             ),
             _info(
                 "NOT_FOUND",
-                "The record or Event no longer exists in Salesforce.",
-                "Dismiss this sync, or restore the record in Salesforce and retry.",
+                N_("The record or Event no longer exists in Salesforce."),
+                N_("Dismiss this sync, or restore the record in Salesforce and retry."),
             ),
             _info(
                 "INVALID_CROSS_REFERENCE_KEY",
-                "A linked record (the guest's record or the owner) does not exist or is not visible.",
-                "Check that the record and the host's Salesforce user exist and are visible to the connected user.",
+                N_("A linked record (the guest's record or the owner) does not exist or is not visible."),
+                N_("Check that the record and the host's Salesforce user exist and are visible to the connected user."),
             ),
             _info(
                 "REQUEST_LIMIT_EXCEEDED",
-                "The Salesforce org used up its daily API requests.",
-                "Wait: the sync is retried automatically once the limit allows.",
+                N_("The Salesforce org used up its daily API requests."),
+                N_("Wait: the sync is retried automatically once the limit allows."),
                 retryable=True,
             ),
             _info(
                 "API_DISABLED_FOR_ORG",
-                "The Salesforce edition has no API access.",
-                "Use an API-enabled edition (Enterprise, Unlimited, Developer, Performance, or Professional with API "
-                "access).",
+                N_("The Salesforce edition has no API access."),
+                N_(
+                    "Use an API-enabled edition (Enterprise, Unlimited, Developer, Performance, or Professional with API "
+                    "access)."
+                ),
             ),
             _info(
                 "UNABLE_TO_LOCK_ROW",
-                "Another process in Salesforce was changing the same record.",
-                "Nothing: the sync is retried automatically.",
+                N_("Another process in Salesforce was changing the same record."),
+                N_("Nothing: the sync is retried automatically."),
                 retryable=True,
             ),
             _info(
                 "SERVER_UNAVAILABLE",
-                "Salesforce was unavailable.",
-                "Nothing: the sync is retried automatically.",
+                N_("Salesforce was unavailable."),
+                N_("Nothing: the sync is retried automatically."),
                 retryable=True,
             ),
             _info(
                 "UNKNOWN_EXCEPTION",
-                "Salesforce failed with an internal error.",
-                "Nothing: the sync is retried automatically; if it keeps failing, contact Salesforce support with "
-                "the ErrorId in the message.",
+                N_("Salesforce failed with an internal error."),
+                N_(
+                    "Nothing: the sync is retried automatically; if it keeps failing, contact Salesforce support with "
+                    "the ErrorId in the message."
+                ),
                 retryable=True,
             ),
             _info(
                 "READ_FAILED",
-                "The connection to Salesforce broke while the portal was reading from it (looking up the guest's "
-                "record or the object's fields), before anything was sent to be saved: nothing was written.",
-                "Nothing: the sync is retried automatically; if it keeps failing, Salesforce or the network to it is "
-                "down.",
+                N_(
+                    "The connection to Salesforce broke while the portal was reading from it (looking up the guest's "
+                    "record or the object's fields), before anything was sent to be saved: nothing was written."
+                ),
+                N_(
+                    "Nothing: the sync is retried automatically; if it keeps failing, Salesforce or the network to it is "
+                    "down."
+                ),
                 retryable=True,
             ),
             _info(
                 "UNKNOWN_OUTCOME",
-                "The connection dropped after the write was sent, so whether Salesforce saved it is unknown.",
-                "Nothing: the retry first looks for what was saved, so nothing is created twice.",
+                N_("The connection dropped after the write was sent, so whether Salesforce saved it is unknown."),
+                N_("Nothing: the retry first looks for what was saved, so nothing is created twice."),
                 retryable=True,
             ),
             _info(
                 "INTERNAL_ERROR",
-                "The portal failed while syncing this booking.",
-                "Nothing: the sync is retried automatically; if it keeps failing, contact support.",
+                N_("The portal failed while syncing this booking."),
+                N_("Nothing: the sync is retried automatically; if it keeps failing, contact support."),
                 retryable=True,
             ),
             _info(
                 "UNEXPECTED_RESPONSE",
-                "Salesforce answered in a form the portal did not expect.",
-                "The sync is retried; if it keeps failing, contact support with the sync's trail.",
+                N_("Salesforce answered in a form the portal did not expect."),
+                N_("The sync is retried; if it keeps failing, contact support with the sync's trail."),
                 retryable=True,
             ),
         ]
@@ -173,7 +193,9 @@ CATALOGUE = MappingProxyType(
 )
 _PREFIXES = ("INSUFFICIENT_ACCESS",)  # INSUFFICIENT_ACCESS_OR_READONLY, INSUFFICIENT_ACCESS_ON_CROSS_REFERENCE_ENTITY
 _UNKNOWN = ErrorInfo(
-    "", "Salesforce refused the request.", "Read Salesforce's message below; fix the mapping or the org and retry."
+    "",
+    N_("Salesforce refused the request."),
+    N_("Read Salesforce's message below; fix the mapping or the org and retry."),
 )
 
 

@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from .fields import TEXT_TYPES, ObjectFields
 from .inputs import FIXED, ITEM, QUESTION, BookingSnapshot, MappingRow, QuestionSnapshot
+from .words import N_
 
 
 @dataclass(frozen=True)
@@ -44,16 +45,16 @@ def _kind(kind: str, label: str, fits: set[str], cap: int, typed: bool = True) -
 QUESTION_KINDS = MappingProxyType(
     dict(
         [
-            _kind("full_name", "Name", FREE_TEXT_FITS, 200),
-            _kind("family_name", "Family name", FREE_TEXT_FITS, 100),
-            _kind("given_name", "Given name", FREE_TEXT_FITS, 100),
-            _kind("email", "E-mail", TEXT_TYPES | {"email"}, 320),
-            _kind("company", "Company", FREE_TEXT_FITS, 200),
-            _kind("phone", "Phone", TEXT_TYPES | {"phone"}, 40),
-            _kind("short_text", "Short text", FREE_TEXT_FITS, 500),
-            _kind("long_text", "Long text", set(TEXT_TYPES), 10000),
-            _kind("single_select", "Choice", FREE_TEXT_FITS, 200, typed=False),
-            _kind("checkbox", "Checkbox", TEXT_TYPES | {"boolean"}, 3, typed=False),
+            _kind("full_name", N_("Name"), FREE_TEXT_FITS, 200),
+            _kind("family_name", N_("Family name"), FREE_TEXT_FITS, 100),
+            _kind("given_name", N_("Given name"), FREE_TEXT_FITS, 100),
+            _kind("email", N_("E-mail"), TEXT_TYPES | {"email"}, 320),
+            _kind("company", N_("Company"), FREE_TEXT_FITS, 200),
+            _kind("phone", N_("Phone"), TEXT_TYPES | {"phone"}, 40),
+            _kind("short_text", N_("Short text"), FREE_TEXT_FITS, 500),
+            _kind("long_text", N_("Long text"), set(TEXT_TYPES), 10000),
+            _kind("single_select", N_("Choice"), FREE_TEXT_FITS, 200, typed=False),
+            _kind("checkbox", N_("Checkbox"), TEXT_TYPES | {"boolean"}, 3, typed=False),
         ]
     )
 )
@@ -126,23 +127,27 @@ SYSTEM_ITEMS = MappingProxyType(
     {
         item.key: item
         for item in (
-            SystemItem("calendar_name", "Calendar name", FREE_TEXT_FITS, lambda b: b.calendar_name, 120),
+            SystemItem("calendar_name", N_("Calendar name"), FREE_TEXT_FITS, lambda b: b.calendar_name, 120),
             SystemItem(
-                "calendar_private_name", "Private calendar name", FREE_TEXT_FITS, lambda b: b.calendar_private_name, 120
+                "calendar_private_name",
+                N_("Private calendar name"),
+                FREE_TEXT_FITS,
+                lambda b: b.calendar_private_name,
+                120,
             ),
-            SystemItem("booking_start", "Booking start", MOMENT_FITS, local_start, 20),
-            SystemItem("booking_end", "Booking end", MOMENT_FITS, local_end, 20),
-            SystemItem("booking_datetime_text", "Booking date and time (text)", TEXT_TYPES, booking_time_text, 100),
-            SystemItem("meeting_url", "Web meeting URL", URL_FITS, lambda b: b.meeting_url, 500),
+            SystemItem("booking_start", N_("Booking start"), MOMENT_FITS, local_start, 20),
+            SystemItem("booking_end", N_("Booking end"), MOMENT_FITS, local_end, 20),
+            SystemItem("booking_datetime_text", N_("Booking date and time (text)"), TEXT_TYPES, booking_time_text, 100),
+            SystemItem("meeting_url", N_("Web meeting URL"), URL_FITS, lambda b: b.meeting_url, 500),
             SystemItem(
                 "participating_member",
-                "Participating member (host → Owner)",
+                N_("Participating member (host → Owner)"),
                 TEXT_TYPES | {"reference", "email"},
                 lambda b: Host(b.host_email, b.host_name),
                 200,
             ),
-            SystemItem("booking_id", "Booking ID", TEXT_TYPES | {"int", "double"}, lambda b: b.booking_id, 20),
-            SystemItem("booking_page_url", "Booking page URL", URL_FITS, lambda b: b.booking_page_url),
+            SystemItem("booking_id", N_("Booking ID"), TEXT_TYPES | {"int", "double"}, lambda b: b.booking_id, 20),
+            SystemItem("booking_page_url", N_("Booking page URL"), URL_FITS, lambda b: b.booking_page_url),
         )
     }
 )

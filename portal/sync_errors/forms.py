@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import date
 
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, TextAreaField
 from wtforms.validators import DataRequired, Length
@@ -27,29 +28,29 @@ class RetryAllForm(FlaskForm):
 
 class DismissForm(FlaskForm):
     note = TextAreaField(
-        "Why is this sync dismissed?",
-        validators=[DataRequired("Say why, for whoever reads this later."), Length(max=1000)],
-        description="Kept with the sync and in the audit log.",
+        _l("Why is this sync dismissed?"),
+        validators=[DataRequired(_l("Say why, for whoever reads this later.")), Length(max=1000)],
+        description=_l("Kept with the sync and in the audit log."),
     )
 
 
 def parse_error_filters(args: Mapping[str, str], *, team_filter: bool = False) -> tuple[ErrorFilters, dict[str, str]]:
     """Filters from the query string; a value that cannot be understood is ignored and reported by field name."""
     problems: dict[str, str] = {}
-    calendar_id = optional_id(args, "calendar", problems, "Choose a calendar from the list.")
-    team_id = optional_id(args, "team", problems, "Choose a team from the list.") if team_filter else None
+    calendar_id = optional_id(args, "calendar", problems, _l("Choose a calendar from the list."))
+    team_id = optional_id(args, "team", problems, _l("Choose a team from the list.")) if team_filter else None
     state = args.get("state", "").strip()
     if state and state not in STATES:
-        problems["state"] = "Choose failed, waiting or retrying."
+        problems["state"] = _l("Choose failed, waiting or retrying.")
         state = ""
     code = args.get("code", "").strip()
     if len(code) > 80:
-        problems["code"] = "Choose an error code from the list."
+        problems["code"] = _l("Choose an error code from the list.")
         code = ""
     date_from = _optional_date(args, "from", problems)
     date_to = _optional_date(args, "to", problems)
     if date_from and date_to and date_from > date_to:
-        problems["to"] = "The end date is before the start date."
+        problems["to"] = _l("The end date is before the start date.")
         date_to = None
     filters = ErrorFilters(
         calendar_id=calendar_id,
@@ -90,7 +91,7 @@ def _optional_date(args: Mapping[str, str], name: str, problems: dict[str, str])
     except ValueError:
         parsed = None
     if parsed is None or not 1970 <= parsed.year <= 2200:
-        problems[name] = "Use a date like 2025-03-31."
+        problems[name] = _l("Use a date like 2025-03-31.")
         return None
     return parsed
 

@@ -5,25 +5,26 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flask import Flask
+from flask_babel import gettext as _
 
+from ..i18n import N_, format_moment
 from ..planner.catalogue import explain
 from ..salesforce.redaction import redacted
 
 # Why a sync waits (SyncJob.reason) when Salesforce gave no error code.
 WAITING_REASONS = {
     "not_connected": (
-        "The team has no Salesforce connection.",
-        "An owner or admin connects Salesforce on the team's Salesforce page; waiting syncs then run on their own.",
+        N_("The team has no Salesforce connection."),
+        N_("An owner or admin connects Salesforce on the team's Salesforce page; waiting syncs then run on their own."),
     ),
     "needs_reconnect": (explain("invalid_grant").cause, explain("invalid_grant").remedy),
     "plan": (
-        "Salesforce syncing needs the Premium plan, and the team is not on it.",
-        "An owner moves the team to the Premium plan; waiting syncs then run on their own.",
+        N_("Salesforce syncing needs the Premium plan, and the team is not on it."),
+        N_("An owner moves the team to the Premium plan; waiting syncs then run on their own."),
     ),
 }
 
@@ -41,9 +42,9 @@ def explain_sync(error_code: str, reason: str, fields: list[str] | tuple[str, ..
     """The catalogue's cause and remedy for the sync's code, or for why it waits."""
     if not error_code and reason in WAITING_REASONS:
         cause, remedy = WAITING_REASONS[reason]
-        return Explanation(reason, cause, remedy, tuple(fields), message)
+        return Explanation(reason, _(cause), _(remedy), tuple(fields), message)
     info = explain(error_code)
-    return Explanation(error_code or reason, info.cause, info.remedy, tuple(fields), message)
+    return Explanation(error_code or reason, _(info.cause), _(info.remedy), tuple(fields), message)
 
 
 def next_retry(status: str, reason: str, next_attempt_at: datetime | None) -> str:
@@ -51,23 +52,19 @@ def next_retry(status: str, reason: str, next_attempt_at: datetime | None) -> st
     if status == "pending" and next_attempt_at is not None:
         return when_utc(next_attempt_at)
     if status == "waiting":
-        return "when Salesforce is connected again" if reason != "plan" else "when the team is on the Premium plan"
-    return "none: retry by hand once the cause is fixed"
+        return (
+            _("when Salesforce is connected again") if reason != "plan" else _("when the team is on the Premium plan")
+        )
+    return _("none: retry by hand once the cause is fixed")
 
 
 def when_utc(moment: datetime | None) -> str:
-    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC") if moment else ""
+    return format_moment(moment, "UTC")
 
 
 def when_in_zone(moment: datetime | None, zone: str) -> str:
     """A time as the calendar's people read it: in the calendar's time zone, named."""
-    if moment is None:
-        return ""
-    try:
-        tz = ZoneInfo(zone)
-    except (ZoneInfoNotFoundError, ValueError):
-        tz, zone = UTC, "UTC"
-    return f"{moment.astimezone(tz):%Y-%m-%d %H:%M} {zone}"
+    return format_moment(moment, zone)
 
 
 def pretty_trail(exchange: Any) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import EmailField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
@@ -13,21 +14,23 @@ ROLE_CHOICES = [SelectChoice(role.value, role.label) for role in Role]
 
 
 class TeamNameForm(FlaskForm):
-    name = StringField("Team name", validators=[DataRequired(message="Enter a name for the team."), Length(max=120)])
+    name = StringField(
+        _l("Team name"), validators=[DataRequired(message=_l("Enter a name for the team.")), Length(max=120)]
+    )
 
 
 class AddMemberForm(FlaskForm):
     # test_environment: reserved domains such as .test are harmless in an invitation and the demo uses them
     email = EmailField(
-        "E-mail address",
+        _l("E-mail address"),
         validators=[
-            DataRequired(message="Enter the e-mail address of the person to add."),
+            DataRequired(message=_l("Enter the e-mail address of the person to add.")),
             Length(max=320),
-            Email(message="Enter an e-mail address like name@example.com.", test_environment=True),
+            Email(message=_l("Enter an e-mail address like name@example.com."), test_environment=True),
         ],
     )
-    role = SelectField("Role", choices=ROLE_CHOICES, default=Role.MEMBER.value)
+    role = SelectField(_l("Role"), choices=ROLE_CHOICES, default=Role.MEMBER.value)
 
 
 class RoleForm(FlaskForm):
-    role = SelectField("Role", choices=ROLE_CHOICES)
+    role = SelectField(_l("Role"), choices=ROLE_CHOICES)
