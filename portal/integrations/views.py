@@ -61,7 +61,7 @@ def service_integration_state(calendar: Calendar) -> ServiceIntegrationState:
         integration=service.integration_of(calendar),
         premium=team.is_premium,
         connection=db.session.scalar(select(SalesforceConnection).where(SalesforceConnection.team_id == team.id)),
-        salesforce_page=f"/teams/{team.id}/settings/integrations/salesforce",
+        salesforce_page=url_for("salesforce.page", team_id=team.id),
     )
 
 
