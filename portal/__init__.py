@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from enum import StrEnum
 from typing import Any
 
 from flask import Flask
@@ -69,8 +70,13 @@ def _configure_sessions(app: Flask) -> None:
 
 
 def _register_template_helpers(app: Flask) -> None:
+    from . import enums
     from .sync_errors import presenters
 
+    # Templates compare with the shared enums (`booking.status == BookingStatus.CANCELLED`), never with their strings.
+    app.jinja_env.globals.update(
+        {name: value for name, value in vars(enums).items() if isinstance(value, type) and issubclass(value, StrEnum)}
+    )
     presenters.init_app(app)  # sync states, retries and trails on the errors page and the support console
 
 

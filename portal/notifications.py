@@ -72,7 +72,7 @@ def _connection_broken_text(team: Team, reason: str) -> tuple[str, str]:
             f"Reconnect here: {public_url('salesforce.page', team_id=team.id)}",
             "",
             "Bookings made meanwhile wait and are sent to Salesforce once the connection works again.",
-            f"Waiting syncs: {public_url('sync_errors.errors', team_id=team.id, state='waiting')}",
+            f"Waiting syncs: {public_url('sync_errors.errors', team_id=team.id, state=SyncStatus.WAITING.value)}",
             "",
             _footer(team),
         ]
@@ -158,7 +158,7 @@ def _digest_text(team: Team, counts: list[CodeCount]) -> tuple[str, str]:
             f"{item.code or 'Unknown error'}: {item.count}",
             f"  Cause: {info.cause}",
             f"  What to do: {info.remedy}",
-            f"  See them: {public_url('sync_errors.errors', team_id=team.id, code=item.code, state='failed')}",
+            f"  See them: {public_url('sync_errors.errors', team_id=team.id, code=item.code, state=SyncStatus.FAILED.value)}",
         ]
     lines += [
         "",

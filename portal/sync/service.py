@@ -28,6 +28,7 @@ from ..models import (
     SyncAttempt,
     SyncEvent,
     SyncJob,
+    SyncReason,
     SyncStatus,
     utcnow,
 )
@@ -81,7 +82,7 @@ def _attempt(session: Session, job: SyncJob, attempt: SyncAttempt) -> str:
     if near_daily_limit(connection, utcnow(), current_app.config["SYNC_API_USAGE_CEILING"]):
         attempt.outcome, attempt.finished_at = "deferred (near the daily API limit)", utcnow()
         until = utcnow() + timedelta(seconds=current_app.config["SYNC_NEAR_LIMIT_DELAY_SECONDS"])
-        schedule.defer(session, job, until, reason="near_api_limit")
+        schedule.defer(session, job, until, reason=SyncReason.NEAR_API_LIMIT)
         return "deferred"
 
     trail: list[dict] = []
@@ -90,7 +91,7 @@ def _attempt(session: Session, job: SyncJob, attempt: SyncAttempt) -> str:
             outcome = _apply(session, job, integration, connection, client)
             attempt.api_calls = client.api_calls
     except SalesforceAuthError as error:
-        _close_attempt(attempt, trail, "waiting", error.code)
+        _close_attempt(attempt, trail, SyncStatus.WAITING.value, error.code)
         return _blocked(session, job, attempt, Blocker(SyncStatus.WAITING, _waiting_reason(error)))
     except SalesforceUnavailable as error:
         _close_attempt(attempt, trail, "unavailable", error.code or "SERVER_UNAVAILABLE")
@@ -99,7 +100,12 @@ def _attempt(session: Session, job: SyncJob, attempt: SyncAttempt) -> str:
     except SalesforceRequestError as error:
         _close_attempt(attempt, trail, "refused", error.code)
         return _failed(session, job, attempt, sync_error(error.code, error.message, tuple(error.fields), error.status))
-    _close_attempt(attempt, trail, "synced" if outcome.ok else "failed", outcome.error.code if outcome.error else "")
+    _close_attempt(
+        attempt,
+        trail,
+        SyncStatus.SYNCED.value if outcome.ok else SyncStatus.FAILED.value,
+        outcome.error.code if outcome.error else "",
+    )
     if not outcome.ok:
         return _failed(session, job, attempt, outcome.error)
     return _synced(session, job, outcome, connection.instance_url)
@@ -136,15 +142,15 @@ def blocker_for(
 ) -> Blocker | None:
     """What stops this job from reaching Salesforce now (design §5): skipped for good, or waiting for a person."""
     if integration is None:
-        return Blocker(SyncStatus.SKIPPED, "no_integration")
+        return Blocker(SyncStatus.SKIPPED, SyncReason.NO_INTEGRATION)
     if not integration.enabled:
-        return Blocker(SyncStatus.SKIPPED, "paused")
+        return Blocker(SyncStatus.SKIPPED, SyncReason.PAUSED)
     if not integration.calendar.team.is_premium:
-        return Blocker(SyncStatus.WAITING, "plan")
+        return Blocker(SyncStatus.WAITING, SyncReason.PLAN)
     if connection is None:
-        return Blocker(SyncStatus.WAITING, "not_connected")
+        return Blocker(SyncStatus.WAITING, SyncReason.NOT_CONNECTED)
     if connection.status == ConnectionStatus.NEEDS_RECONNECT:
-        return Blocker(SyncStatus.WAITING, "needs_reconnect")
+        return Blocker(SyncStatus.WAITING, SyncReason.NEEDS_RECONNECT)
     return None
 
 
@@ -157,7 +163,7 @@ def near_daily_limit(connection: SalesforceConnection, now: datetime, ceiling: f
 
 
 def _waiting_reason(error: SalesforceAuthError) -> str:
-    return "not_connected" if error.code == "not_connected" else "needs_reconnect"
+    return SyncReason.NOT_CONNECTED if error.code == SyncReason.NOT_CONNECTED else SyncReason.NEEDS_RECONNECT
 
 
 # --- recording outcomes ---------------------------------------------------------------------------------------
@@ -186,7 +192,7 @@ def _synced(session: Session, job: SyncJob, outcome: Outcome, instance_url: str)
     schedule.finish(session, job, SyncStatus.SYNCED)
     _reapply_finished_cancel(session, job)
     log.info("synced: %s", outcome.action_taken, extra={"sync_job_id": job.id, "booking_id": job.booking_id})
-    return "synced"
+    return SyncStatus.SYNCED.value
 
 
 def _reapply_finished_cancel(session: Session, job: SyncJob) -> None:
@@ -217,7 +223,7 @@ def _failed(session: Session, job: SyncJob, attempt: SyncAttempt, error: SyncErr
     job.error_code, job.error_message, job.error_fields = error.code, error.message, list(error.fields)
     job.retryable = error.retryable
     if attempt.finished_at is None:
-        attempt.outcome, attempt.error_code, attempt.finished_at = "failed", error.code, utcnow()
+        attempt.outcome, attempt.error_code, attempt.finished_at = SyncStatus.FAILED.value, error.code, utcnow()
     if error.retryable and schedule.retry_later(session, job):
         log.info("retrying later: %s", error.code, extra={"sync_job_id": job.id})
         return f"retry: {error.code}"
