@@ -31,7 +31,7 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     oauth.init_app(app)
     login_manager.init_app(app)
 
-    from . import access, errors, inputs, security
+    from . import access, errors, inputs, ratelimit, security
 
     access.init_app(app)
     inputs.init_app(app)
@@ -39,6 +39,7 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     errors.init_app(app)
 
     _register_blueprints(app)
+    ratelimit.init_app(app)  # after the blueprints: one Flask-Limiter for every view marked @rate_limited
     _register_template_helpers(app)
     _connect_listeners(app)
     _register_commands(app)
