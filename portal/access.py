@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from flask import Flask, abort, session
+from flask_babel import gettext
 from flask_login import current_user, user_logged_in
 from sqlalchemy import Select, exists, or_, select
 
@@ -19,6 +20,7 @@ EDITORS = (Role.OWNER, Role.ADMIN, Role.ADMIN_ASSISTANT)
 def init_app(app: Flask) -> None:
     login_manager.login_view = "auth.login"
     login_manager.login_message = "Please log in to see that page."
+    login_manager.localize_callback = gettext  # Flask-Login flashes it in the viewer's language
     login_manager.login_message_category = "warning"
     login_manager.session_protection = "strong"
     login_manager.user_loader(_load_user)

@@ -21,8 +21,10 @@ from babel.core import get_global
 from babel.dates import format_date, format_time, get_timezone_name
 from flask import Flask, request, session, url_for
 from flask_babel import Babel, force_locale, get_locale
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
+from .models import Plan, Role
 from .planner.words import N_  # re-exported: English kept as is, translated where shown
 
 # The languages the product is translated into, each named in its own language (the switch shows these).
@@ -55,6 +57,8 @@ def init_app(app: Flask) -> None:
         "person_name": person_name,
         "current_language": current_language,
         "language_switch_url": language_switch_url,
+        "role_label": role_label,
+        "plan_label": plan_label,
     }.items():
         app.add_template_global(helper, name)
     app.add_template_global(LANGUAGES, "LANGUAGES")
@@ -178,3 +182,20 @@ def person_name(family: str, given: str, fallback: str = "") -> str:
         return fallback
     parts = (family, given) if current_language() == "ja" else (given, family)
     return " ".join(part for part in parts if part)
+
+
+ROLE_LABELS = {
+    Role.OWNER: _l("Owner"),
+    Role.ADMIN: _l("Admin"),
+    Role.ADMIN_ASSISTANT: _l("Admin assistant"),
+    Role.MEMBER: _l("Member"),
+}
+PLAN_LABELS = {Plan.FREE: _l("Free plan"), Plan.STANDARD: _l("Standard plan"), Plan.PREMIUM: _l("Premium plan")}
+
+
+def role_label(role: Role) -> str:
+    return str(ROLE_LABELS[role])
+
+
+def plan_label(plan: Plan) -> str:
+    return str(PLAN_LABELS[plan])

@@ -12,6 +12,7 @@ import unicodedata
 from collections.abc import Iterable
 
 from flask import Flask, abort, request
+from flask_babel import lazy_gettext as _l
 
 # Views whose forms refuse control characters next to the field in question (a friendlier answer than a page).
 # tests/test_hardening_inputs.py checks that every name here is a real endpoint.
@@ -20,12 +21,12 @@ FIELD_CHECKED_ENDPOINTS = frozenset(
 )
 FORM_WHITESPACE = frozenset({"\t", "\n", "\r"})  # a multi-line answer may hold line breaks and tabs
 
-REFUSED = (
+REFUSED = _l(
     "Part of what was sent contains invisible control characters (such as NUL), which we cannot accept. "
     "Remove them from the {where} and try again."
 )
 
-BROKEN_LINK = "This link is not valid: it contains invisible control characters. Check the link and try again."
+BROKEN_LINK = _l("This link is not valid: it contains invisible control characters. Check the link and try again.")
 
 
 def init_app(app: Flask) -> None:

@@ -10,21 +10,28 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.message import EmailMessage
-from urllib.parse import quote
 
 import click
-from flask import Flask, current_app
+from flask import Flask
+from flask_babel import gettext as _
+from flask_babel import ngettext
 from sqlalchemy import delete, func, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
 from . import mail
 from .extensions import db
+from .i18n import in_language
+from .links import public_url
 from .models import Membership, NotificationLog, Role, SyncJob, SyncStatus, Team, User, utcnow
 from .planner.catalogue import explain
+
+# Writes a message's subject and body in the current language (called once per recipient, in theirs).
+Compose = Callable[[], tuple[str, str]]
 
 log = logging.getLogger("portal.notifications")
 
@@ -56,28 +63,36 @@ def notify_connection_broken(team_id: int, reason: str, now: datetime | None = N
         return _claim_and_send(session, team_id, CONNECTION_BROKEN, now, recipients, message, item_count=1)
 
 
-def _connection_broken_text(team: Team, reason: str) -> tuple[str, str]:
-    info = explain("invalid_grant")
-    subject = f"Salesforce needs reconnecting for {team.name}"
-    body = "\n".join(
-        [
-            "Hello,",
-            "",
-            f"The Salesforce connection of {team.name} stopped working, so bookings are no longer sent to Salesforce.",
-            f"Salesforce said: {reason or 'nothing more'}",
-            "",
-            f"Cause: {info.cause}",
-            f"What to do: {info.remedy}",
-            "",
-            f"Reconnect here: {_link(f'/teams/{team.id}/settings/integrations/salesforce')}",
-            "",
-            "Bookings made meanwhile wait and are sent to Salesforce once the connection works again.",
-            f"Waiting syncs: {_link(f'/teams/{team.id}/salesforce/errors?state=waiting')}",
-            "",
-            _footer(team),
-        ]
-    )
-    return subject, body
+def _connection_broken_text(team: Team, reason: str) -> Compose:
+    def compose() -> tuple[str, str]:
+        info = explain("invalid_grant")
+        subject = _("Salesforce needs reconnecting for %(team)s", team=team.name)
+        waiting = public_url("sync_errors.errors", team_id=team.id, state=SyncStatus.WAITING.value)
+        body = "\n".join(
+            [
+                _("Hello,"),
+                "",
+                _(
+                    "The Salesforce connection of %(team)s stopped working, so bookings are no longer sent to "
+                    "Salesforce.",
+                    team=team.name,
+                ),
+                _("Salesforce said: %(reason)s", reason=reason or _("nothing more")),
+                "",
+                _("Cause: %(cause)s", cause=_(info.cause)),
+                _("What to do: %(remedy)s", remedy=_(info.remedy)),
+                "",
+                _("Reconnect here: %(url)s", url=public_url("salesforce.page", team_id=team.id)),
+                "",
+                _("Bookings made meanwhile wait and are sent to Salesforce once the connection works again."),
+                _("Waiting syncs: %(url)s", url=waiting),
+                "",
+                _footer(team),
+            ]
+        )
+        return subject, body
+
+    return compose
 
 
 # --- the daily digest --------------------------------------------------------------------------------------------
@@ -142,27 +157,45 @@ def send_digest(session: Session, team_id: int, counts: list[CodeCount], now: da
     return _claim_and_send(session, team_id, DAILY_DIGEST, now, recipients, message, item_count=total)
 
 
-def _digest_text(team: Team, counts: list[CodeCount]) -> tuple[str, str]:
-    total = sum(c.count for c in counts)
-    plural = "s" if total != 1 else ""
-    subject = f"{total} booking{plural} of {team.name} could not be sent to Salesforce"
-    errors = f"/teams/{team.id}/salesforce/errors"
-    lines = [
-        "Hello,",
-        "",
-        f"Since the last summary, {total} booking{plural} of {team.name} failed to reach Salesforce:",
-    ]
-    for item in counts:
-        info = explain(item.code)
+def _digest_text(team: Team, counts: list[CodeCount]) -> Compose:
+    def compose() -> tuple[str, str]:
+        total = sum(c.count for c in counts)
+        subject = ngettext(
+            "%(num)d booking of %(team)s could not be sent to Salesforce",
+            "%(num)d bookings of %(team)s could not be sent to Salesforce",
+            total,
+            team=team.name,
+        )
+        lines = [
+            _("Hello,"),
+            "",
+            ngettext(
+                "Since the last summary, %(num)d booking of %(team)s failed to reach Salesforce:",
+                "Since the last summary, %(num)d bookings of %(team)s failed to reach Salesforce:",
+                total,
+                team=team.name,
+            ),
+        ]
+        for item in counts:
+            info = explain(item.code)
+            failed = public_url("sync_errors.errors", team_id=team.id, code=item.code, state=SyncStatus.FAILED.value)
+            lines += [
+                "",
+                f"{item.code or _('Unknown error')}: {item.count}",
+                "  " + _("Cause: %(cause)s", cause=_(info.cause)),
+                "  " + _("What to do: %(remedy)s", remedy=_(info.remedy)),
+                "  " + _("See them: %(url)s", url=failed),
+            ]
         lines += [
             "",
-            f"{item.code or 'Unknown error'}: {item.count}",
-            f"  Cause: {info.cause}",
-            f"  What to do: {info.remedy}",
-            f"  See them: {_link(f'{errors}?code={quote(item.code)}&state=failed')}",
+            _("All failed syncs: %(url)s", url=public_url("sync_errors.errors", team_id=team.id)),
+            "",
+            _("At most one such summary is sent a day."),
+            _footer(team),
         ]
-    lines += ["", f"All failed syncs: {_link(errors)}", "", "At most one such summary is sent a day.", _footer(team)]
-    return subject, "\n".join(lines)
+        return subject, "\n".join(lines)
+
+    return compose
 
 
 @click.command("send-sync-digests")
@@ -177,14 +210,18 @@ def send_sync_digests_command() -> None:
 
 def recipients_of(session: Session, team_id: int) -> list[str]:
     """The verified e-mail addresses of the team's owners and admins (admin assistants and members get none)."""
-    return list(
-        session.scalars(
-            select(User.email)
-            .join(Membership, Membership.user_id == User.id)
-            .where(Membership.team_id == team_id, Membership.role.in_(RECIPIENT_ROLES), User.email_verified)
-            .order_by(User.email)
-        )
+    return list(languages_of(session, team_id))
+
+
+def languages_of(session: Session, team_id: int) -> dict[str, str | None]:
+    """Each recipient's e-mail address and own language (None: not chosen; English is used)."""
+    rows = session.execute(
+        select(User.email, User.locale)
+        .join(Membership, Membership.user_id == User.id)
+        .where(Membership.team_id == team_id, Membership.role.in_(RECIPIENT_ROLES), User.email_verified)
+        .order_by(User.email)
     )
+    return dict(rows.tuples().all())
 
 
 def _claim_and_send(
@@ -193,7 +230,7 @@ def _claim_and_send(
     kind: str,
     now: datetime,
     recipients: list[str],
-    text: tuple[str, str],
+    text: Compose,
     item_count: int,
 ) -> bool:
     """Record the message as sent today (unless it already was), then send it; on failure forget the record."""
@@ -206,30 +243,29 @@ def _claim_and_send(
     session.commit()
     if claim is None:
         return False  # already sent today
-    if send_mail(recipients, *text):
+    if send_mail(languages_of(session, team_id), text):
         return True
     session.execute(delete(NotificationLog).where(NotificationLog.id == claim))  # let a later run try again
     session.commit()
     return False
 
 
-def send_mail(recipients: list[str], subject: str, body: str) -> bool:
-    """One message per recipient; False (logged, never raised) when the mail server fails."""
+def send_mail(recipients: dict[str, str | None], compose: Compose) -> bool:
+    """One message per recipient, written in their own language; False (logged, never raised) when the mail
+    server fails."""
     return mail.send(
-        lambda: [_message(recipient, subject, body) for recipient in recipients],
-        f"{subject!r} to {len(recipients)} recipients",
+        lambda: [_message(recipient, language, compose) for recipient, language in recipients.items()],
+        f"a team notification to {len(recipients)} recipients",
     )
 
 
-def _message(recipient: str, subject: str, body: str) -> EmailMessage:
+def _message(recipient: str, language: str | None, compose: Compose) -> EmailMessage:
+    with in_language(language):
+        subject, body = compose()
     message = mail.new_message(subject, recipient)
     message.set_content(body)
     return message
 
 
-def _link(path: str) -> str:
-    return current_app.config["PUBLIC_BASE_URL"].rstrip("/") + path
-
-
 def _footer(team: Team) -> str:
-    return f"You receive this as an owner or admin of {team.name} on the Scheduling Portal."
+    return _("You receive this as an owner or admin of %(team)s on the Scheduling Portal.", team=team.name)

@@ -13,6 +13,7 @@ from typing import Any
 
 from authlib.integrations.flask_client import FlaskOAuth2App
 from flask import Flask, current_app
+from flask_babel import lazy_gettext as _l
 
 from ..extensions import oauth
 
@@ -38,7 +39,7 @@ class Provider:
     config_prefix: str
     issuer_option: Callable[[str], dict[str, Any]]
     email_verified: Callable[[dict[str, Any]], bool]
-    issuer_problem: str  # why a token failing the issuer rule is refused, in words for the login page
+    issuer_problem: str  # why a token failing the issuer rule is refused, in words for the login page (%(provider)s)
 
     def claims_options(self, client_id: str, discovery_issuer: str) -> dict[str, dict[str, Any]]:
         """Built afresh per call: Authlib pops the `validate` hooks out of the dict it is given."""
@@ -92,14 +93,24 @@ def microsoft_email_verified(claims: dict[str, Any]) -> bool:
 
 
 PROVIDERS: dict[str, Provider] = {
-    "google": Provider("google", "Google", "GOOGLE", exact_issuer, google_email_verified, "was not issued by Google"),
+    "google": Provider(
+        "google",
+        "Google",
+        "GOOGLE",
+        exact_issuer,
+        google_email_verified,
+        _l("Login with %(provider)s was refused: the sign-in token was not issued by Google. Please try again."),
+    ),
     "microsoft": Provider(
         "microsoft",
         "Microsoft",
         "MICROSOFT",
         tenant_issuer,
         microsoft_email_verified,
-        "was not issued by Microsoft for the tenant it names",
+        _l(
+            "Login with %(provider)s was refused: the sign-in token was not issued by Microsoft for the tenant it "
+            "names. Please try again."
+        ),
     ),
 }
 

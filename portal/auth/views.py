@@ -10,12 +10,14 @@ import logging
 
 import requests
 from authlib.integrations.base_client.errors import MismatchingStateError, OAuthError
-from flask import abort, current_app, flash, redirect, render_template, request, session, url_for
+from flask import abort, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required, login_user, logout_user
 from joserfc.errors import BadSignatureError, ClaimError, ExpiredTokenError, JoseError
 
 from ..access import team_access
+from ..links import public_url
 from ..models import MAX_DATABASE_ID
 from ..ratelimit import rate_limited
 from ..security import safe_next
@@ -31,14 +33,22 @@ NEXT_KEY = "login_next"
 LOGIN_FAILURES = (OAuthError, JoseError, requests.RequestException, ValueError)
 # Why a token was refused, by the claim that failed, in words a person can act on.
 CLAIM_PROBLEMS = {
-    "aud": "was issued to another application",
-    "nonce": "does not belong to this login attempt",
-    "sub": "does not name an account",
-    "azp": "was issued to another application",
-    "exp": "has expired",
-    "iat": "has an impossible issue time",
-    "nbf": "is not valid yet",
-    "at_hash": "does not match its access token",
+    "aud": _l(
+        "Login with %(provider)s was refused: the sign-in token was issued to another application. Please try again."
+    ),
+    "nonce": _l(
+        "Login with %(provider)s was refused: the sign-in token does not belong to this login attempt. Please try again."
+    ),
+    "sub": _l("Login with %(provider)s was refused: the sign-in token does not name an account. Please try again."),
+    "azp": _l(
+        "Login with %(provider)s was refused: the sign-in token was issued to another application. Please try again."
+    ),
+    "exp": _l("Login with %(provider)s was refused: the sign-in token has expired. Please try again."),
+    "iat": _l("Login with %(provider)s was refused: the sign-in token has an impossible issue time. Please try again."),
+    "nbf": _l("Login with %(provider)s was refused: the sign-in token is not valid yet. Please try again."),
+    "at_hash": _l(
+        "Login with %(provider)s was refused: the sign-in token does not match its access token. Please try again."
+    ),
 }
 
 
@@ -56,10 +66,10 @@ def start(provider: str):
     spec, client = _provider_or_404(provider)
     session[NEXT_KEY] = safe_next(request.form.get("next"), default="")
     try:
-        return client.authorize_redirect(_callback_url(provider))
+        return client.authorize_redirect(public_url("auth.callback", provider=provider))
     except (requests.RequestException, ValueError):
         log.warning("login provider %s unreachable", provider, exc_info=True)
-        return _refused(f"{spec.label} could not be reached. Please try again in a moment.")
+        return _refused(_("%(provider)s could not be reached. Please try again in a moment.", provider=spec.label))
 
 
 @bp.get("/login/<provider>/callback")
@@ -73,7 +83,7 @@ def callback(provider: str):
         return _refused(_refusal_message(spec, error))
     claims = token.get("userinfo")
     if not claims:
-        return _refused(f"{spec.label} did not send an ID token, so we cannot tell who you are.")
+        return _refused(_("%(provider)s did not send an ID token, so we cannot tell who you are.", provider=spec.label))
     try:
         signed_in = sign_in(spec.read(claims))
     except LoginRefused as refusal:
@@ -82,7 +92,7 @@ def callback(provider: str):
     session.clear()  # a fresh session for the signed-in user: nothing from before login carries over
     login_user(signed_in.user)
     for team in signed_in.joined:
-        flash(f"You have joined {team.name}.", "success")
+        flash(_("You have joined %(team)s.", team=team.name), "success")
     return redirect(safe_next(target, default=url_for("teams.dashboard")))
 
 
@@ -92,7 +102,7 @@ def logout():
         accounts.end_sessions(current_user)  # a copy of this session's cookie must not outlive the logout
     logout_user()
     session.clear()
-    flash("You are logged out.", "success")
+    flash(_("You are logged out."), "success")
     return redirect(url_for("home.index"))
 
 
@@ -113,7 +123,7 @@ def account():
 def switch_space():
     team_id = request.form.get("team_id", type=int)
     if team_id is None or not 0 < team_id <= MAX_DATABASE_ID:
-        abort(400, description="Choose a space to switch to.")
+        abort(400, description=_("Choose a space to switch to."))
     access = team_access(team_id)
     accounts.switch_space(current_user, access.team)
     return redirect(url_for("teams.dashboard"))
@@ -124,13 +134,6 @@ def _provider_or_404(name: str):
     if client is None:
         abort(404)
     return PROVIDERS[name], client
-
-
-def _callback_url(provider: str) -> str:
-    base = current_app.config["PUBLIC_BASE_URL"].rstrip("/")
-    if base:
-        return base + url_for("auth.callback", provider=provider)
-    return url_for("auth.callback", provider=provider, _external=True)
 
 
 def _refused(message: str):
@@ -144,26 +147,37 @@ def _refused(message: str):
 def _refusal_message(spec: Provider, error: Exception) -> str:
     label = spec.label
     if isinstance(error, MismatchingStateError):
-        return "That login attempt expired or was started in another window. Please try again."
+        return _("That login attempt expired or was started in another window. Please try again.")
     if isinstance(error, OAuthError):
         if error.error == "access_denied":
-            return f"You cancelled the login at {label}."
+            return _("You cancelled the login at %(provider)s.", provider=label)
         log.warning("%s refused the login: %s %s", label, error.error, error.description)
-        return f"{label} did not complete the login ({error.error}). Please try again."
+        return _(
+            "%(provider)s did not complete the login (%(error)s). Please try again.", provider=label, error=error.error
+        )
     if isinstance(error, requests.RequestException):
         log.warning("login provider %s unreachable", spec.name, exc_info=True)
-        return f"{label} could not be reached. Please try again in a moment."
+        return _("%(provider)s could not be reached. Please try again in a moment.", provider=label)
     log.warning("%s id_token refused: %r", label, error)
-    return f"Login with {label} was refused: the sign-in token {_token_problem(spec, error)}. Please try again."
+    return str(_token_problem(spec, error)) % {"provider": label, "claim": getattr(error, "claim", "")}
 
 
 def _token_problem(spec: Provider, error: Exception) -> str:
+    """Why the sign-in token was refused, as a whole sentence with %(provider)s (and %(claim)s) to fill in."""
     if isinstance(error, ClaimError) and error.claim == "iss":
         return spec.issuer_problem
     if isinstance(error, BadSignatureError):
-        return "is not signed by a key the provider publishes"
+        return _(
+            "Login with %(provider)s was refused: the sign-in token is not signed by a key the provider publishes. "
+            "Please try again."
+        )
     if isinstance(error, ExpiredTokenError):
-        return "has expired"
+        return CLAIM_PROBLEMS["exp"]
     if isinstance(error, ClaimError):
-        return CLAIM_PROBLEMS.get(error.claim, f"has an invalid '{error.claim}' claim")
-    return "could not be verified"
+        return CLAIM_PROBLEMS.get(
+            error.claim,
+            _(
+                "Login with %(provider)s was refused: the sign-in token has an invalid '%(claim)s' claim. Please try again."
+            ),
+        )
+    return _("Login with %(provider)s was refused: the sign-in token could not be verified. Please try again.")

@@ -8,13 +8,14 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from ..extensions import db
 from ..i18n import current_language, format_range
+from ..links import public_url
 from ..models import Booking, BookingStatus, Calendar, NameFormat, QuestionKind, utcnow
 from ..ratelimit import rate_limited
 from . import booking as service
@@ -372,9 +373,3 @@ def _mail_guest(booking: Booking, token: str, kind: str) -> None:
             ),
             "warning",
         )
-
-
-def public_url(endpoint: str, **values) -> str:
-    """An absolute URL for e-mails: PUBLIC_BASE_URL when configured, else the request's own host."""
-    base = current_app.config["PUBLIC_BASE_URL"].rstrip("/")
-    return base + url_for(endpoint, **values) if base else url_for(endpoint, _external=True, **values)

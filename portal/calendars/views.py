@@ -4,7 +4,6 @@ a calendar without bookings), the archived calendars, and each calendar's bookin
 from __future__ import annotations
 
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -14,6 +13,7 @@ from sqlalchemy import select
 
 from ..access import TeamAccess, calendar_access, require, team_access
 from ..extensions import db
+from ..i18n import format_moment
 from ..models import Booking, Calendar, Membership, User, utcnow
 from ..sync.states import booking_sync_states
 from . import archive as archiving
@@ -226,7 +226,7 @@ def bookings(calendar_id: int):
 
 @bp.app_template_filter("calendar_time")
 def calendar_time(moment: datetime, zone_name: str) -> str:
-    return f"{moment.astimezone(ZoneInfo(zone_name)):%a %d %b %Y, %H:%M}"
+    return format_moment(moment, zone_name, show_zone=False)
 
 
 def _valid(form: CalendarForm) -> bool:

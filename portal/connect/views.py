@@ -3,15 +3,19 @@ the OAuth callback, and Disconnect after a confirmation. Views go load -> author
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from urllib.parse import urlsplit
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from ..access import TeamAccess, membership_of, require, team_access
 from ..extensions import db
+from ..i18n import format_moment
+from ..links import public_url
 from ..models import SalesforceConnection
 from ..salesforce import connections, oauth, pending
 from ..salesforce.connections import ConnectFailed, PendingConnect
@@ -21,13 +25,15 @@ from .forms import ConnectForm, DisconnectForm
 bp = Blueprint("salesforce", __name__)
 
 PAGE = "/teams/<int:team_id>/settings/integrations/salesforce"
-PREMIUM_ONLY = "Salesforce integration is part of the Premium plan. Ask the team's owner to upgrade."
+PREMIUM_ONLY = _l("Salesforce integration is part of the Premium plan. Ask the team's owner to upgrade.")
 REASON_HELP = {
-    "invalid_grant": "Salesforce revoked the portal's access (the token was deleted, the connected app blocked, or "
-    "its refresh token policy expired it). Reconnect; ask your Salesforce admin to set the connected app's "
-    "refresh token policy to “valid until revoked”.",
-    "inactive_user": "The Salesforce user who connected is no longer active. Reconnect as an active user.",
-    "inactive_org": "The Salesforce org is inactive or locked. Reconnect once it is active again.",
+    "invalid_grant": _l(
+        "Salesforce revoked the portal's access (the token was deleted, the connected app blocked, or "
+        "its refresh token policy expired it). Reconnect; ask your Salesforce admin to set the connected app's "
+        "refresh token policy to “valid until revoked”."
+    ),
+    "inactive_user": _l("The Salesforce user who connected is no longer active. Reconnect as an active user."),
+    "inactive_org": _l("The Salesforce org is inactive or locked. Reconnect once it is active again."),
 }
 
 
@@ -44,12 +50,12 @@ def connect(team_id: int):
     access = _manager_access(team_id)
     _require_premium(access)
     if not current_app.config["SALESFORCE_CLIENT_ID"]:
-        abort(503, description="Salesforce is not set up on this portal yet (SALESFORCE_CLIENT_ID is empty).")
+        abort(503, description=_("Salesforce is not set up on this portal yet (SALESFORCE_CLIENT_ID is empty)."))
     form = ConnectForm()
     login_url = form.validate_for(current_app.config)
     if login_url is None:
         return _page(access, form), 400
-    redirect_uri = _callback_url()
+    redirect_uri = public_url("salesforce.callback")
     authorization = oauth.authorization_request(login_url, current_app.config["SALESFORCE_CLIENT_ID"], redirect_uri)
     pending.remember(
         authorization.state,
@@ -64,8 +70,10 @@ def callback():
     attempt = pending.take(request.args.get("state"))
     if attempt is None:
         flash(
-            "This Salesforce sign-in was already used or has expired, so nothing was changed. "
-            "Start again with Connect on the Salesforce page.",
+            _(
+                "This Salesforce sign-in was already used or has expired, so nothing was changed. "
+                "Start again with Connect on the Salesforce page."
+            ),
             "error",
         )
         return redirect(_start_page())
@@ -75,7 +83,7 @@ def callback():
     back = url_for("salesforce.page", team_id=attempt.team_id)
     error = request.args.get("error")
     if error == "access_denied":
-        flash("You chose Deny on Salesforce, so nothing was connected.", "warning")
+        flash(_("You chose Deny on Salesforce, so nothing was connected."), "warning")
         return redirect(back)
     if error or not request.args.get("code"):
         description = (request.args.get("error_description") or error or "no authorization code")[:200]
@@ -86,8 +94,12 @@ def callback():
     except ConnectFailed as failure:
         flash(str(failure), "error")
         return redirect(back)
-    verb = "Reconnected" if outcome.reconnected else "Connected"
-    flash(f"{verb} to Salesforce org {outcome.connection.org_id} as {outcome.connection.username}.", "success")
+    message = (
+        _("Reconnected to Salesforce org %(org)s as %(user)s.")
+        if outcome.reconnected
+        else _("Connected to Salesforce org %(org)s as %(user)s.")
+    )
+    flash(message % {"org": outcome.connection.org_id, "user": outcome.connection.username}, "success")
     return redirect(back)
 
 
@@ -97,7 +109,7 @@ def confirm_disconnect(team_id: int):
     access = _manager_access(team_id)
     connection = _connection_of(team_id)
     if connection is None:
-        flash("Salesforce is not connected.", "warning")
+        flash(_("Salesforce is not connected."), "warning")
         return redirect(url_for("salesforce.page", team_id=team_id))
     return render_template(
         "salesforce/disconnect.html", **_context(access), connection=connection, form=DisconnectForm()
@@ -110,16 +122,18 @@ def disconnect(team_id: int):
     access = _manager_access(team_id)
     form = DisconnectForm()
     if not form.validate_on_submit():
-        abort(400, description="The form was incomplete. Go back and try again.")
+        abort(400, description=_("The form was incomplete. Go back and try again."))
     revoked = connections.disconnect(access.team.id, current_user)
     if revoked is None:
-        flash("Salesforce is not connected.", "warning")
+        flash(_("Salesforce is not connected."), "warning")
     elif revoked:
-        flash("Salesforce was disconnected and the portal's access was revoked in Salesforce.", "success")
+        flash(_("Salesforce was disconnected and the portal's access was revoked in Salesforce."), "success")
     else:
         flash(
-            "Salesforce was disconnected here, but Salesforce could not be reached to revoke the portal's access. "
-            "A Salesforce admin can revoke it under Connected Apps OAuth Usage.",
+            _(
+                "Salesforce was disconnected here, but Salesforce could not be reached to revoke the portal's access. "
+                "A Salesforce admin can revoke it under Connected Apps OAuth Usage."
+            ),
             "warning",
         )
     return redirect(url_for("salesforce.page", team_id=team_id))
@@ -152,13 +166,6 @@ def _connection_of(team_id: int) -> SalesforceConnection | None:
     return db.session.scalar(select(SalesforceConnection).where(SalesforceConnection.team_id == team_id))
 
 
-def _callback_url() -> str:
-    base = current_app.config["PUBLIC_BASE_URL"].rstrip("/")
-    if base:
-        return base + url_for("salesforce.callback")
-    return url_for("salesforce.callback", _external=True)
-
-
 def _form_defaults(connection: SalesforceConnection | None) -> dict:
     """Reconnecting starts from the host the team connected through."""
     if connection is None:
@@ -171,7 +178,7 @@ def _form_defaults(connection: SalesforceConnection | None) -> dict:
 
 
 def _when(moment: datetime | None) -> str:
-    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC") if moment else ""
+    return format_moment(moment, "UTC")
 
 
 def _context(access: TeamAccess) -> dict:
@@ -180,11 +187,12 @@ def _context(access: TeamAccess) -> dict:
         "team": team,
         "access": access,
         "section": "Integrations",
+        "section_label": _("Integrations"),
         "when": _when,
         "breadcrumbs": [
-            ("Team settings", url_for("teams.settings", team_id=team.id)),
-            ("Integrations", url_for("teams.integrations", team_id=team.id)),
-            ("Salesforce", None),
+            (_("Team settings"), url_for("teams.settings", team_id=team.id)),
+            (_("Integrations"), url_for("teams.integrations", team_id=team.id)),
+            (_("Salesforce"), None),
         ],
     }
 

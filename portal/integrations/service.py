@@ -6,6 +6,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from flask import url_for
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 from .. import audit
@@ -35,7 +37,10 @@ class ServiceIntegrationState:
     integration: SalesforceIntegration | None
     premium: bool
     connection: SalesforceConnection | None
-    salesforce_page: str
+
+    @property
+    def salesforce_page(self) -> str:
+        return url_for("salesforce.page", team_id=self.calendar.team_id)
 
     @property
     def connected(self) -> bool:
@@ -50,11 +55,11 @@ class ServiceIntegrationState:
     def unavailable_reason(self) -> str:
         """Why integrations cannot be added or edited now ("" when they can)."""
         if not self.premium:
-            return "Salesforce integrations are part of the Premium plan; this team is not on it."
+            return _("Salesforce integrations are part of the Premium plan; this team is not on it.")
         if self.connection is None or self.connection.refresh_token_encrypted is None:
-            return "This team has not connected a Salesforce org yet; an owner or admin connects it first."
+            return _("This team has not connected a Salesforce org yet; an owner or admin connects it first.")
         if not self.connected:
-            return "The team's Salesforce connection needs reconnecting; an owner or admin reconnects it first."
+            return _("The team's Salesforce connection needs reconnecting; an owner or admin reconnects it first.")
         return ""
 
 
@@ -65,7 +70,6 @@ def service_integration_state(calendar: Calendar) -> ServiceIntegrationState:
         integration=integration_of(calendar),
         premium=team.is_premium,
         connection=db.session.scalar(select(SalesforceConnection).where(SalesforceConnection.team_id == team.id)),
-        salesforce_page=f"/teams/{team.id}/settings/integrations/salesforce",
     )
 
 

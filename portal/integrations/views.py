@@ -4,6 +4,8 @@ that the user may edit it (403), checks the team's plan and connection, validate
 from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import login_required
 
 from ..access import TeamAccess, calendar_access, require
@@ -60,7 +62,15 @@ def _editor_page(calendar: Calendar, access: TeamAccess, integration: Salesforce
         if result.ok:
             saved = service.save_integration(calendar, result.settings)
             rows = len(saved.mappings)
-            flash(f"Salesforce integration saved: {saved.object_name.value} with {rows} rows.", "success")
+            flash(
+                ngettext(
+                    "Salesforce integration saved: %(object)s with %(num)d row.",
+                    "Salesforce integration saved: %(object)s with %(num)d rows.",
+                    rows,
+                    object=saved.object_name.value,
+                ),
+                "success",
+            )
             return redirect(url_for("integrations.edit", calendar_id=calendar.id))
     # Not saved: a refused save, "Add row" or "Update field lists" shows the form again.
     editor.tidy_rows(form, extra_blank=1 if form.add_row.data else 0)
@@ -80,7 +90,7 @@ def _render_editor(form, state: ServiceIntegrationState, access: TeamAccess, fie
             fields=fields,
             picklists=editor.picklist_fields(fields),
             describe_fetched_at=cache.fetched_at if cache else None,
-            breadcrumbs=_crumbs(access, calendar, "Salesforce integration"),
+            breadcrumbs=_crumbs(access, calendar, _("Salesforce integration")),
         ),
         status,
     )
@@ -107,7 +117,7 @@ def refresh_fields(calendar_id: int):
         describe.refresh_describe(state.connection, object_name)
     except SalesforceError as failure:
         return _describe_failed_page(state, access, failure.message)
-    flash(f"Salesforce fields of {object_name} refreshed.", "success")
+    flash(_("Salesforce fields of %(object)s refreshed.", object=object_name), "success")
     target = "integrations.edit" if state.integration else "integrations.new"
     return redirect(url_for(target, calendar_id=calendar.id))
 
@@ -120,7 +130,7 @@ def refresh_fields(calendar_id: int):
 def pause(calendar_id: int):
     calendar, integration = _editable_integration(calendar_id)
     service.set_paused(integration, True)
-    flash("Salesforce integration paused: new bookings are not sent until you resume it.", "success")
+    flash(_("Salesforce integration paused: new bookings are not sent until you resume it."), "success")
     return redirect(url_for("calendars.edit", calendar_id=calendar.id, _anchor="advanced-settings"))
 
 
@@ -129,7 +139,7 @@ def pause(calendar_id: int):
 def resume(calendar_id: int):
     calendar, integration = _editable_integration(calendar_id)
     service.set_paused(integration, False)
-    flash("Salesforce integration resumed.", "success")
+    flash(_("Salesforce integration resumed."), "success")
     return redirect(url_for("calendars.edit", calendar_id=calendar.id, _anchor="advanced-settings"))
 
 
@@ -139,14 +149,14 @@ def remove(calendar_id: int):
     calendar, integration = _editable_integration(calendar_id)
     if request.method == "POST":
         service.remove_integration(integration)
-        flash("Salesforce integration removed. Records already in Salesforce stay there.", "success")
+        flash(_("Salesforce integration removed. Records already in Salesforce stay there."), "success")
         return redirect(url_for("calendars.edit", calendar_id=calendar.id, _anchor="advanced-settings"))
-    _, access = calendar_access(calendar_id)
+    _calendar, access = calendar_access(calendar_id)
     return render_template(
         "integrations/remove.html",
         calendar=calendar,
         integration=integration,
-        breadcrumbs=_crumbs(access, calendar, "Remove Salesforce integration"),
+        breadcrumbs=_crumbs(access, calendar, _("Remove Salesforce integration")),
     )
 
 
@@ -157,7 +167,7 @@ def remove(calendar_id: int):
 @login_required
 def preview(calendar_id: int):
     calendar, integration = _editable_integration(calendar_id)
-    _, access = calendar_access(calendar_id)
+    _calendar, access = calendar_access(calendar_id)
     state = service_integration_state(calendar)
     if state.unavailable_reason:
         return _unavailable_page(state, access)
@@ -178,7 +188,7 @@ def preview(calendar_id: int):
         host_user_id=host_user_id,
         host_problem=host_problem,
         pretty_json=editor.pretty_json,
-        breadcrumbs=_crumbs(access, calendar, "Preview"),
+        breadcrumbs=_crumbs(access, calendar, _("Preview")),
     )
 
 
@@ -190,7 +200,7 @@ def _host_user_id(connection: SalesforceConnection, host_email: str) -> tuple[st
         with client_for_connection(connection.id) as client:
             records = client.query(soql.user_by_email(host_email)).get("records", [])
     except SalesforceError as failure:
-        return "", f"The host's Salesforce user could not be looked up: {failure.message}"
+        return "", _("The host's Salesforce user could not be looked up: %(message)s", message=failure.message)
     matching = [r["Id"] for r in records if str(r.get("Email") or "").lower() == host_email.lower()]
     return (matching[0], "") if matching else ("", "")
 
@@ -209,7 +219,7 @@ def _editable_integration(calendar_id: int) -> tuple[Calendar, SalesforceIntegra
     calendar, _ = _editable_calendar(calendar_id)
     integration = service.integration_of(calendar)
     if integration is None:
-        abort(404, description="This calendar has no Salesforce integration.")
+        abort(404, description=_("This calendar has no Salesforce integration."))
     return calendar, integration
 
 
@@ -220,7 +230,7 @@ def _unavailable_page(state: ServiceIntegrationState, access: TeamAccess):
             "integrations/unavailable.html",
             state=state,
             calendar=calendar,
-            breadcrumbs=_crumbs(access, calendar, "Salesforce integration"),
+            breadcrumbs=_crumbs(access, calendar, _("Salesforce integration")),
         ),
         403,
     )
@@ -234,7 +244,7 @@ def _describe_failed_page(state: ServiceIntegrationState, access: TeamAccess, pr
             state=state,
             calendar=calendar,
             problem=problem,
-            breadcrumbs=_crumbs(access, calendar, "Salesforce integration"),
+            breadcrumbs=_crumbs(access, calendar, _("Salesforce integration")),
         ),
         200,  # the page itself works: it explains that Salesforce did not answer and what to do
     )
@@ -243,8 +253,8 @@ def _describe_failed_page(state: ServiceIntegrationState, access: TeamAccess, pr
 def _crumbs(access: TeamAccess, calendar: Calendar, page: str) -> list[tuple[str, str | None]]:
     return [
         (access.team.name, None),
-        ("Calendars", url_for("calendars.index", team_id=calendar.team_id)),
+        (_("Calendars"), url_for("calendars.index", team_id=calendar.team_id)),
         (calendar.name, url_for("calendars.edit", calendar_id=calendar.id)),
-        ("Advanced settings", url_for("calendars.edit", calendar_id=calendar.id, _anchor="advanced-settings")),
+        (_("Advanced settings"), url_for("calendars.edit", calendar_id=calendar.id, _anchor="advanced-settings")),
         (page, None),
     ]

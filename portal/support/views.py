@@ -4,6 +4,7 @@ Each view writes an audit event naming the teams whose data it showed."""
 from __future__ import annotations
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 
 from ..audit import record_view
 from ..extensions import db
@@ -54,7 +55,7 @@ def failures():
         states=STATES,
         per_page_choices=PER_PAGE_CHOICES,
         query_args=carried,
-        breadcrumbs=[("Support", None), ("Failed syncs", None)],
+        breadcrumbs=[(_("Support"), None), (_("Failed syncs"), None)],
     )
 
 
@@ -85,7 +86,7 @@ def retry(team_id: int, sync_id: int):
             db.session.rollback()
             flash(str(refusal), "error")
         else:
-            flash("The sync was queued for a new attempt.", "success")
+            flash(_("The sync was queued for a new attempt."), "success")
         return redirect(url_for(".detail", team_id=team_id, sync_id=sync_id))
     record_view("support.view_sync", team_id=team_id, target=found.job, page="retry")
     return render_template(
@@ -95,7 +96,7 @@ def retry(team_id: int, sync_id: int):
         may_retry=actions.may_retry(found.job),
         action_url=url_for(".retry", team_id=team_id, sync_id=sync_id),
         cancel_url=url_for(".detail", team_id=team_id, sync_id=sync_id),
-        breadcrumbs=_breadcrumbs(found, ("Retry", None)),
+        breadcrumbs=_breadcrumbs(found, (_("Retry"), None)),
     )
 
 
@@ -113,7 +114,7 @@ def audit():
         page=page,
         per_page_choices=PER_PAGE_CHOICES,
         query_args=carried,
-        breadcrumbs=[("Support", url_for(".failures")), ("Audit log", None)],
+        breadcrumbs=[(_("Support"), url_for(".failures")), (_("Audit log"), None)],
     )
 
 
@@ -126,7 +127,7 @@ def _load_sync(team_id: int, sync_id: int) -> SyncDetail:
 
 def _breadcrumbs(found: SyncDetail, *tail: tuple[str, str | None]) -> list[tuple[str, str | None]]:
     return [
-        ("Support", url_for(".failures")),
+        (_("Support"), url_for(".failures")),
         (found.team.name, url_for(".failures", team=found.team.id)),
         (f"Sync #{found.job.id}", url_for(".detail", team_id=found.team.id, sync_id=found.job.id)),
         *tail,

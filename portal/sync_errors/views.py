@@ -5,6 +5,8 @@ console instead. Each view loads (404), authorizes (403), validates, acts once, 
 from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user, login_required
 
 from ..access import TeamAccess, require, team_access
@@ -63,7 +65,7 @@ def errors(team_id: int):
         states=STATES,
         per_page_choices=PER_PAGE_CHOICES,
         query_args=carried_filters(request.args, ERROR_FILTER_ARGS),
-        breadcrumbs=_breadcrumbs(access, ("Sync errors", None)),
+        breadcrumbs=_breadcrumbs(access, (_("Sync errors"), None)),
     )
 
 
@@ -97,7 +99,7 @@ def retry(team_id: int, sync_id: int):
             db.session.rollback()
             flash(str(refusal), "error")
         else:
-            flash("The sync was queued for a new attempt.", "success")
+            flash(_("The sync was queued for a new attempt."), "success")
         return redirect(url_for(".detail", team_id=team_id, sync_id=sync_id))
     return render_template(
         "sync_errors/confirm_retry.html",
@@ -107,7 +109,7 @@ def retry(team_id: int, sync_id: int):
         may_retry=actions.may_retry(found.job),
         action_url=url_for(".retry", team_id=team_id, sync_id=sync_id),
         cancel_url=url_for(".detail", team_id=team_id, sync_id=sync_id),
-        breadcrumbs=_sync_breadcrumbs(access, found, ("Retry", None)),
+        breadcrumbs=_sync_breadcrumbs(access, found, (_("Retry"), None)),
     )
 
 
@@ -124,7 +126,7 @@ def dismiss(team_id: int, sync_id: int):
             db.session.rollback()
             flash(str(refusal), "error")
             return redirect(url_for(".detail", team_id=team_id, sync_id=sync_id))
-        flash(f"Sync #{sync_id} was dismissed; it no longer appears among the errors.", "success")
+        flash(_("Sync #%(id)s was dismissed; it no longer appears among the errors.", id=sync_id), "success")
         return redirect(url_for(".errors", team_id=team_id))
     status = 400 if form.is_submitted() else 200
     page = render_template(
@@ -133,7 +135,7 @@ def dismiss(team_id: int, sync_id: int):
         detail=found,
         form=form,
         may_dismiss=actions.may_dismiss(found.job),
-        breadcrumbs=_sync_breadcrumbs(access, found, ("Dismiss", None)),
+        breadcrumbs=_sync_breadcrumbs(access, found, (_("Dismiss"), None)),
     )
     return page, status
 
@@ -147,12 +149,20 @@ def retry_all(team_id: int):
     if form.validate_on_submit():
         count = actions.retry_by_code(db.session, scope, form.code.data)
         if count:
-            flash(f"{count} sync{'s' if count != 1 else ''} with {form.code.data} queued for a new attempt.", "success")
+            flash(
+                ngettext(
+                    "%(num)d sync with %(code)s queued for a new attempt.",
+                    "%(num)d syncs with %(code)s queued for a new attempt.",
+                    count,
+                    code=form.code.data,
+                ),
+                "success",
+            )
         else:
-            flash(f"No failed or waiting sync has the code {form.code.data}.", "warning")
+            flash(_("No failed or waiting sync has the code %(code)s.", code=form.code.data), "warning")
         return redirect(url_for(".errors", team_id=team_id, code=form.code.data))
     if form.is_submitted() or not form.code.data or len(form.code.data) > 80:
-        abort(400, description="Choose an error code on the errors page first.")
+        abort(400, description=_("Choose an error code on the errors page first."))
     code = form.code.data
     return render_template(
         "sync_errors/confirm_retry_all.html",
@@ -161,7 +171,9 @@ def retry_all(team_id: int):
         code=code,
         explanation=presenters.explain_sync(code, code, [], ""),
         count=count_to_retry_by_code(db.session, scope, code),
-        breadcrumbs=_breadcrumbs(access, ("Sync errors", url_for(".errors", team_id=team_id)), ("Retry all", None)),
+        breadcrumbs=_breadcrumbs(
+            access, (_("Sync errors"), url_for(".errors", team_id=team_id)), (_("Retry all"), None)
+        ),
     )
 
 
@@ -181,9 +193,9 @@ def _load_sync(team_id: int, sync_id: int) -> tuple[TeamAccess, SyncDetail]:
 def _breadcrumbs(access: TeamAccess, *tail: tuple[str, str | None]) -> list[tuple[str, str | None]]:
     team_id = access.team.id
     return [
-        ("Team settings", url_for("teams.settings", team_id=team_id)),
-        ("Integrations", url_for("teams.integrations", team_id=team_id)),
-        ("Salesforce", f"/teams/{team_id}/settings/integrations/salesforce"),
+        (_("Team settings"), url_for("teams.settings", team_id=team_id)),
+        (_("Integrations"), url_for("teams.integrations", team_id=team_id)),
+        (_("Salesforce"), url_for("salesforce.page", team_id=team_id)),
         *tail,
     ]
 
@@ -192,7 +204,7 @@ def _sync_breadcrumbs(access: TeamAccess, found: SyncDetail, *tail: tuple[str, s
     team_id = access.team.id
     return _breadcrumbs(
         access,
-        ("Sync errors", url_for(".errors", team_id=team_id)),
+        (_("Sync errors"), url_for(".errors", team_id=team_id)),
         (f"Sync #{found.job.id}", url_for(".detail", team_id=team_id, sync_id=found.job.id)),
         *tail,
     )

@@ -8,9 +8,10 @@ from wtforms import EmailField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, Length
 
+from ..i18n import ROLE_LABELS
 from ..models import Role
 
-ROLE_CHOICES = [SelectChoice(role.value, role.label) for role in Role]
+ROLE_CHOICES = [SelectChoice(role.value, label) for role, label in ROLE_LABELS.items()]
 
 
 class TeamNameForm(FlaskForm):

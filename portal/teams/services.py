@@ -6,6 +6,7 @@ each other at the same moment cannot both succeed.
 
 from __future__ import annotations
 
+from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from ..audit import record
@@ -88,7 +89,7 @@ def _add_member(team: Team, email: str, role: Role, invited_by: User) -> Members
     it (design §3), so they get the invitation like anyone else and it binds once they log in verified.
     """
     if team.is_personal:
-        raise MembershipRefused("A personal space has only you in it. Create a team to work with others.")
+        raise MembershipRefused(_("A personal space has only you in it. Create a team to work with others."))
     email = email.strip().lower()
     user = db.session.scalar(select(User).where(User.email == email, User.email_verified.is_(True)))
     if user is not None:

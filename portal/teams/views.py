@@ -4,11 +4,14 @@ Integrations). Each view loads (404 for outsiders), authorizes (403), validates,
 from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required, login_user
 from sqlalchemy import select
 
 from ..access import require, team_access
 from ..extensions import db
+from ..i18n import role_label
 from ..models import Invitation, Membership, Role, SalesforceConnection
 from ..sync.states import team_sync_counts
 from . import bp, services
@@ -39,9 +42,9 @@ def create():
     form = TeamNameForm()
     if form.validate_on_submit():
         team = services.create_team(form.name.data, owner=current_user)
-        flash(f"{team.name} is ready. Add the people you work with under Members.", "success")
+        flash(_("%(team)s is ready. Add the people you work with under Members.", team=team.name), "success")
         return redirect(url_for("teams.members", team_id=team.id))
-    return render_template("teams/create.html", form=form, breadcrumbs=[("New team", None)])
+    return render_template("teams/create.html", form=form, breadcrumbs=[(_("New team"), None)])
 
 
 @bp.route("/teams/<int:team_id>/settings", methods=["GET", "POST"])
@@ -53,7 +56,7 @@ def settings(team_id: int):
         require(access.can_manage_members)
         if form.validate():
             services.rename_team(access.team, form.name.data, renamed_by=current_user)
-            flash("The team's name was saved.", "success")
+            flash(_("The team's name was saved."), "success")
             return redirect(url_for("teams.settings", team_id=team_id))
     return _settings_page("teams/settings_general.html", access, "General", form=form)
 
@@ -79,11 +82,14 @@ def add_member(team_id: int):
         flash(str(refusal), "error")
         return redirect(url_for("teams.members", team_id=team_id))
     if isinstance(added, Membership):
-        flash(f"{added.user.email} is now a member of {access.team.name}.", "success")
+        flash(_("%(email)s is now a member of %(team)s.", email=added.user.email, team=access.team.name), "success")
     else:
         flash(
-            f"Invitation saved for {added.email}. It takes effect when they log in with an account whose "
-            "provider has verified that e-mail address.",
+            _(
+                "Invitation saved for %(email)s. It takes effect when they log in with an account whose "
+                "provider has verified that e-mail address.",
+                email=added.email,
+            ),
             "success",
         )
     return redirect(url_for("teams.members", team_id=team_id))
@@ -97,14 +103,14 @@ def change_role(team_id: int, user_id: int):
     require(access.can_manage_members)
     form = RoleForm()
     if not form.validate():
-        abort(400, description="Choose one of the roles offered.")
+        abort(400, description=_("Choose one of the roles offered."))
     try:
         services.change_role(access.team, membership, Role(form.role.data), changed_by=current_user)
     except services.MembershipRefused as refusal:
         flash(str(refusal), "error")
         return redirect(url_for("teams.members", team_id=team_id))
     _keep_own_session(user_id)
-    flash(f"{membership.user.email} is now {membership.role.label.lower()}.", "success")
+    flash(_("%(email)s is now %(role)s.", email=membership.user.email, role=role_label(membership.role)), "success")
     return redirect(url_for("teams.members", team_id=team_id))
 
 
@@ -121,7 +127,7 @@ def remove_member(team_id: int, user_id: int):
         flash(str(refusal), "error")
         return redirect(url_for("teams.members", team_id=team_id))
     _keep_own_session(user_id)
-    flash(f"{email} was removed from {access.team.name}.", "success")
+    flash(_("%(email)s was removed from %(team)s.", email=email, team=access.team.name), "success")
     if user_id == current_user.id:
         return redirect(url_for("teams.dashboard"))
     return redirect(url_for("teams.members", team_id=team_id))
@@ -146,7 +152,7 @@ def revoke_invitation(team_id: int, invitation_id: int):
         abort(404)
     require(access.can_manage_members)
     services.revoke_invitation(access.team, invitation, revoked_by=current_user)
-    flash(f"The invitation for {invitation.email} was withdrawn.", "success")
+    flash(_("The invitation for %(email)s was withdrawn.", email=invitation.email), "success")
     return redirect(url_for("teams.members", team_id=team_id))
 
 
@@ -179,7 +185,19 @@ def _members_page(access, form: AddMemberForm):
     )
 
 
+# Team Settings' sections: the key each page passes, and its label.
+SECTIONS = {"General": _l("General"), "Members": _l("Members"), "Integrations": _l("Integrations")}
+
+
 def _settings_page(template: str, access, section: str, **context):
     team = access.team
-    breadcrumbs = [("Team settings", url_for("teams.settings", team_id=team.id)), (section, None)]
-    return render_template(template, team=team, access=access, section=section, breadcrumbs=breadcrumbs, **context)
+    breadcrumbs = [(_("Team settings"), url_for("teams.settings", team_id=team.id)), (str(SECTIONS[section]), None)]
+    return render_template(
+        template,
+        team=team,
+        access=access,
+        section=section,
+        section_label=SECTIONS[section],
+        breadcrumbs=breadcrumbs,
+        **context,
+    )
