@@ -21,9 +21,13 @@ FIELD_CHECKED_ENDPOINTS = frozenset(
 )
 FORM_WHITESPACE = frozenset({"\t", "\n", "\r"})  # a multi-line answer may hold line breaks and tabs
 
-REFUSED = _l(
+REFUSED_IN_ADDRESS = _l(
     "Part of what was sent contains invisible control characters (such as NUL), which we cannot accept. "
-    "Remove them from the {where} and try again."
+    "Remove them from the web address and try again."
+)
+REFUSED_IN_FORM = _l(
+    "Part of what was sent contains invisible control characters (such as NUL), which we cannot accept. "
+    "Remove them from the form and try again."
 )
 
 BROKEN_LINK = _l("This link is not valid: it contains invisible control characters. Check the link and try again.")
@@ -37,11 +41,11 @@ def refuse_control_characters() -> None:
     if has_control_character([request.path]):  # no page's address holds one: the link is broken
         abort(404, description=BROKEN_LINK)
     if has_control_character(_pairs(request.args)):
-        abort(400, description=REFUSED.format(where="web address"))
+        abort(400, description=str(REFUSED_IN_ADDRESS))
     if request.endpoint in FIELD_CHECKED_ENDPOINTS:
         return
     if request.method in ("POST", "PUT", "PATCH") and has_control_character(_pairs(request.form), FORM_WHITESPACE):
-        abort(400, description=REFUSED.format(where="form"))
+        abort(400, description=str(REFUSED_IN_FORM))
 
 
 def has_control_character(values: Iterable[str], allowed: frozenset[str] = frozenset()) -> bool:
