@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ..i18n import format_short_day
 from .queries import CHART_STATUSES, DayCounts
 
 KINDS = tuple(status.value for status in CHART_STATUSES)  # bottom to top; DayCounts has one field each
@@ -56,7 +57,7 @@ def _bar(day: DayCounts, x: float, slot: float, peak: int, plot_height: int) -> 
         height = round(count / peak * plot_height, 2)
         top = round(top - height, 2)
         segments.append(Segment(kind, count, top, height))
-    label = f"{day.day:%b} {day.day.day}"
+    label = format_short_day(day.day)
     title = f"{label}: {day.synced} synced, {day.failed} failed, {day.waiting} waiting"
     gap = min(4.0, slot / 4)
     return Bar(label, title, round(x + gap / 2, 2), round(slot - gap, 2), tuple(segments))
