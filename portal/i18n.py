@@ -59,6 +59,7 @@ def init_app(app: Flask) -> None:
         "language_switch_url": language_switch_url,
         "role_label": role_label,
         "plan_label": plan_label,
+        "status_label": status_label,
     }.items():
         app.add_template_global(helper, name)
     app.add_template_global(LANGUAGES, "LANGUAGES")
@@ -199,3 +200,26 @@ def role_label(role: Role) -> str:
 
 def plan_label(plan: Plan) -> str:
     return str(PLAN_LABELS[plan])
+
+
+# Booking and sync states as people read them (the stored values stay English words for the code).
+STATUS_LABELS = {
+    "confirmed": _l("Confirmed"),
+    "cancelled": _l("Cancelled"),
+    "pending": _l("Queued"),
+    "running": _l("Running"),
+    "synced": _l("Synced"),
+    "skipped": _l("Skipped"),
+    "waiting": _l("Waiting"),
+    "failed": _l("Failed"),
+    "dismissed": _l("Dismissed"),
+    "retrying": _l("Retrying"),
+    "created": _l("Booked"),
+    "rescheduled": _l("Rescheduled"),
+}
+
+
+def status_label(value: str) -> str:
+    """A state's label in the viewer's language; an unknown value is shown as it is."""
+    value = getattr(value, "value", value)
+    return str(STATUS_LABELS.get(value, value))

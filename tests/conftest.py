@@ -10,9 +10,11 @@ from __future__ import annotations
 import os
 import secrets
 from collections.abc import Iterator
+from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
+from babel.messages.frontend import CommandLineInterface
 import pytest
 from cryptography.fernet import Fernet
 from flask import g, has_app_context
@@ -23,6 +25,9 @@ from portal.extensions import db
 from scripts.dev.services import ensure_environment, replace_database
 
 from .factories import Factory, login
+
+# The app reads compiled catalogs (.mo, not committed): build them from the .po files the suite is testing.
+CommandLineInterface().run(["pybabel", "-q", "compile", "-d", str(Path(__file__).parent.parent / "portal/translations")])
 
 pytest_plugins = ["tests.fixtures.identity_emulator", "tests.fixtures.salesforce_emulator", "tests.fixtures.services"]
 

@@ -339,9 +339,13 @@ CHECKBOX_FALSE_VALUES = (False, "false", "False", "", "0", "no", "off")
 
 
 def question_label(question: Question) -> str:
-    """A built-in question's label is stored in English (editor.BUILT_IN_LABELS): shown in the guest's language
+    """A built-in question's label is stored in English (editor.BUILT_IN_LABELS): shown in the viewer's language
     unless the team wrote its own."""
-    return _(question.label) if BUILT_IN_LABELS.get(question.kind) == question.label else question.label
+    return shown_label(question.kind, question.label)
+
+
+def shown_label(kind: str, label: str) -> str:
+    return _(label) if BUILT_IN_LABELS.get(kind) == label else label
 
 
 def ordered_questions(questions: list[Question]) -> list[Question]:

@@ -12,6 +12,7 @@ from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import select
 
+from ..calendars.forms import shown_label
 from ..extensions import db
 from ..links import booking_page_url
 from ..models import (
@@ -92,11 +93,18 @@ def source_options(calendar: Calendar) -> list[SourceOption]:
     options = []
     for question in question_snapshots(calendar):
         kind = QUESTION_KINDS.get(question.kind)
-        need = "required" if question.required else "optional"
-        label = f"{question.label} ({kind.label if kind else question.kind}, {need})"
+        parts = {
+            "question": shown_label(question.kind, question.label),
+            "kind": _(kind.label) if kind else question.kind,
+        }
+        label = (
+            _("%(question)s (%(kind)s, required)", **parts)
+            if question.required
+            else _("%(question)s (%(kind)s, optional)", **parts)
+        )
         options.append(SourceOption(f"{SourceKind.QUESTION.value}:{question.id}", label, _("Booking form questions")))
     for item in SYSTEM_ITEMS.values():
-        options.append(SourceOption(f"{SourceKind.ITEM.value}:{item.key}", item.label, _("System items")))
+        options.append(SourceOption(f"{SourceKind.ITEM.value}:{item.key}", _(item.label), _("System items")))
     return options
 
 

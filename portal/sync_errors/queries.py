@@ -10,10 +10,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
+from flask_babel import gettext as _
 from sqlalchemy import ColumnElement, Date, Select, and_, cast, exists, func, or_, select, true
 from sqlalchemy.orm import Session
 
 from ..access import own_calendar_ids
+from ..calendars.forms import question_label
 from ..models import (
     Booking,
     Calendar,
@@ -27,6 +29,7 @@ from ..models import (
     SyncStatus,
     Team,
 )
+from ..planner.sources import SYSTEM_ITEMS
 
 # The states the errors page lists: failed, waiting, and failing attempts that will be retried automatically.
 RETRYING = "retrying"  # pending again after a failed attempt
@@ -363,8 +366,8 @@ def _record_url(session: Session, job: SyncJob) -> str:
 def _answers(calendar: Calendar, booking: Booking) -> list[tuple[str, str]]:
     """The booking form's answers labelled by their questions, in form order (answers of deleted questions last)."""
     answers = dict(booking.answers or {})
-    labelled = [(q.label, answers.pop(str(q.id), "")) for q in calendar.questions if str(q.id) in answers]
-    return labelled + [(f"Question {key} (removed)", value) for key, value in answers.items()]
+    labelled = [(question_label(q), answers.pop(str(q.id), "")) for q in calendar.questions if str(q.id) in answers]
+    return labelled + [(_("Question %(key)s (removed)", key=key), value) for key, value in answers.items()]
 
 
 # --- the mapping a calendar syncs with -------------------------------------------------------------------------
@@ -390,7 +393,7 @@ def mapping_used(session: Session, calendar: Calendar, offending_fields: list[st
     integration = session.scalar(select(SalesforceIntegration).where(SalesforceIntegration.calendar_id == calendar.id))
     if integration is None:
         return None
-    labels = {str(q.id): q.label for q in calendar.questions}
+    labels = {str(q.id): question_label(q) for q in calendar.questions}
     offending = {f.lower() for f in offending_fields}
     rows = [
         MappingRowShown(m.sf_field, _source_text(m, labels), m.fallback_value, m.sf_field.lower() in offending)
@@ -401,7 +404,8 @@ def mapping_used(session: Session, calendar: Calendar, offending_fields: list[st
 
 def _source_text(mapping: FieldMapping, question_labels: dict[str, str]) -> str:
     if mapping.source_kind == SourceKind.QUESTION:
-        return f"Question: {question_labels.get(mapping.source_key, '(a removed question)')}"
+        return _("Question: %(label)s", label=question_labels.get(mapping.source_key, _("(a removed question)")))
     if mapping.source_kind == SourceKind.ITEM:
-        return f"System item: {mapping.source_key.replace('_', ' ')}"
+        item = SYSTEM_ITEMS.get(mapping.source_key)
+        return _("System item: %(item)s", item=_(item.label) if item else mapping.source_key)
     return f"Fixed value: {mapping.fixed_value}"

@@ -205,6 +205,6 @@ def _sync_breadcrumbs(access: TeamAccess, found: SyncDetail, *tail: tuple[str, s
     return _breadcrumbs(
         access,
         (_("Sync errors"), url_for(".errors", team_id=team_id)),
-        (f"Sync #{found.job.id}", url_for(".detail", team_id=team_id, sync_id=found.job.id)),
+        (_("Sync #%(id)s", id=found.job.id), url_for(".detail", team_id=team_id, sync_id=found.job.id)),
         *tail,
     )
