@@ -14,8 +14,8 @@ from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
-from babel.messages.frontend import CommandLineInterface
 import pytest
+from babel.messages.frontend import CommandLineInterface
 from cryptography.fernet import Fernet
 from flask import g, has_app_context
 from flask.testing import FlaskClient
@@ -27,7 +27,9 @@ from scripts.dev.services import ensure_environment, replace_database
 from .factories import Factory, login
 
 # The app reads compiled catalogs (.mo, not committed): build them from the .po files the suite is testing.
-CommandLineInterface().run(["pybabel", "-q", "compile", "-d", str(Path(__file__).parent.parent / "portal/translations")])
+CommandLineInterface().run(
+    ["pybabel", "-q", "compile", "-d", str(Path(__file__).parent.parent / "portal/translations")]
+)
 
 pytest_plugins = ["tests.fixtures.identity_emulator", "tests.fixtures.salesforce_emulator", "tests.fixtures.services"]
 
