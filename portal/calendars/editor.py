@@ -140,6 +140,9 @@ def fill_form(form: CalendarForm, calendar: Calendar, members: list[tuple[int, s
     form.company.data = _optional_state(kinds.get(QuestionKind.COMPANY))
     form.phone.data = _optional_state(kinds.get(QuestionKind.PHONE))
     form.name_format.data = calendar.name_format.value
+    for question in calendar.questions:
+        if question.kind in BUILT_IN_LABELS:
+            form.built_in_limits[question.kind.value].data = question.max_length
     fill_hosts(form, members, [h.user_id for h in calendar.hosts])
     custom = [q for q in calendar.questions if q.kind in CUSTOM]
     form.questions.entries = []
@@ -218,6 +221,8 @@ def _apply_questions(calendar: Calendar, form: CalendarForm) -> None:
     for kind, state in ((QuestionKind.COMPANY, form.company.data), (QuestionKind.PHONE, form.phone.data)):
         if state != "off":
             ordered.append(_built_in(by_kind, kind, required=state == "required"))
+    for question in ordered:
+        question.max_length = form.built_in_limits[question.kind.value].data
     for row in form.questions:
         row_form = row.form
         if row_form.is_blank or row_form.remove.data:

@@ -13,11 +13,20 @@ from sqlalchemy import select
 
 from ..extensions import db
 from ..links import booking_page_url
-from ..models import MAX_DATABASE_ID, Booking, Calendar, OnCancel, SalesforceIntegration, SalesforceObject, SourceKind
+from ..models import (
+    MAX_DATABASE_ID,
+    Booking,
+    Calendar,
+    OnCancel,
+    QuestionKind,
+    SalesforceIntegration,
+    SalesforceObject,
+    SourceKind,
+)
 from ..planner.fields import FieldInfo, ObjectFields
 from ..planner.inputs import CREATED, BookingSnapshot, IntegrationSettings, MappingRow, QuestionSnapshot, SyncRequest
 from ..planner.preview import Preview, preview
-from ..planner.sources import QUESTION_KINDS, SYSTEM_ITEMS, default_mapping
+from ..planner.sources import QUESTION_KINDS, SYSTEM_ITEMS, default_mapping, default_question_kind
 from ..planner.validation import check_mapping
 from ..sync import snapshots
 from .forms import BLANK_ROWS, FIXED, IntegrationForm, MappingRowForm, SourceOption
@@ -93,6 +102,44 @@ def source_options(calendar: Calendar) -> list[SourceOption]:
 def picklist_fields(fields: ObjectFields) -> dict[str, FieldInfo]:
     """Fields whose active values the fixed-value box suggests, by API name."""
     return {info.name: info for info in fields.offered(overwrite=False) if info.picklist_values}
+
+
+# -- remedies for a required field no row fills -------------------------------------------------------------------
+
+# Built-in questions the editor may add to the booking form in one click; the name questions follow the name format.
+ADDABLE_KINDS = frozenset({QuestionKind.COMPANY, QuestionKind.PHONE})
+
+
+@dataclass(frozen=True)
+class MissingField:
+    """A field Salesforce requires that no row fills, with the built-in question that could ask it (if any)."""
+
+    field: FieldInfo
+    ask_kind: QuestionKind | None
+
+    @property
+    def ask_label(self) -> str:
+        return QUESTION_KINDS[self.ask_kind.value].label if self.ask_kind else ""
+
+
+def missing_required(form: IntegrationForm, calendar: Calendar, fields: ObjectFields) -> list[MissingField]:
+    settings, _ = settings_from_form(form)
+    mapped = {row.sf_field.strip().lower() for row in settings.mappings}
+    asked = {question.kind for question in calendar.questions}
+    missing = []
+    for info in fields.required_on_create:
+        if info.name.lower() in mapped:
+            continue
+        kind = default_question_kind(info.name)
+        addable = kind is not None and QuestionKind(kind) in ADDABLE_KINDS and QuestionKind(kind) not in asked
+        missing.append(MissingField(info, QuestionKind(kind) if addable else None))
+    return missing
+
+
+def add_row(form: IntegrationForm, row: MappingRow) -> None:
+    """Add a row to the unsaved form, before its blank rows (the remedies' second half: the editor still saves)."""
+    form.drop_finished_rows()
+    form.rows.append_entry(_row_data(row))
 
 
 # -- checking a submitted form -------------------------------------------------------------------------------------

@@ -13,15 +13,40 @@ from ..models import (
     Calendar,
     FieldMapping,
     OnCancel,
+    Question,
+    QuestionKind,
+    SalesforceConnection,
     SalesforceIntegration,
     SalesforceObject,
     SourceKind,
 )
+from ..planner.fields import ObjectFields, fields_from_describe
 from ..planner.inputs import IntegrationSettings, MappingRow
+from ..planner.sources import GUEST_COLUMNS, QUESTION_KINDS
+from ..planner.validation import mapped_limits
+from ..salesforce import describe
+from ..sync import snapshots
 
 
 def integration_of(calendar: Calendar) -> SalesforceIntegration | None:
     return db.session.scalar(select(SalesforceIntegration).where(SalesforceIntegration.calendar_id == calendar.id))
+
+
+def cached_fields(calendar: Calendar, object_name: str) -> ObjectFields | None:
+    """The object's fields from the team's cached describe, without calling Salesforce; None when not cached."""
+    connection = db.session.scalar(select(SalesforceConnection).where(SalesforceConnection.team_id == calendar.team_id))
+    cache = describe.cached_describe(connection, object_name) if connection is not None else None
+    return fields_from_describe(cache.payload) if cache is not None else None
+
+
+def booking_form_limits(calendar: Calendar) -> dict[int, int]:
+    """Question id -> the length of the Salesforce field its answers go to, the booking form's limit (issue 12)."""
+    integration = integration_of(calendar)
+    fields = cached_fields(calendar, integration.object_name.value) if integration is not None else None
+    if fields is None:
+        return {}
+    questions = [snapshots.question_snapshot(question) for question in calendar.questions]
+    return mapped_limits(fields, questions, snapshots.mapping_rows(integration.mappings))
 
 
 def save_integration(calendar: Calendar, settings: IntegrationSettings) -> SalesforceIntegration:
@@ -50,6 +75,33 @@ def store_integration(calendar: Calendar, settings: IntegrationSettings, **audit
         **audit_details,
     )
     return integration
+
+
+def ask_built_in_question(calendar: Calendar, kind: QuestionKind) -> Question:
+    """The mapping editor's remedy for a required field the booking form does not ask (a Lead's Company): ask the
+    built-in question, required, after the other built-in ones. Audited and committed."""
+    ordered = sorted(calendar.questions, key=lambda q: q.position)
+    question = next((q for q in ordered if q.kind == kind), None)
+    if question is None:
+        question = Question(kind=kind, label=QUESTION_KINDS[kind.value].label)
+        order = list(GUEST_COLUMNS)  # the calendar editor's order: names, e-mail, company, phone
+        before = [q for q in ordered if q.kind.value in order and order.index(q.kind.value) < order.index(kind.value)]
+        ordered.insert(len(before), question)
+    question.required = True
+    for position, each in enumerate(ordered):
+        each.position = position
+    calendar.questions = ordered
+    db.session.flush()
+    audit.record(
+        "calendar.question_asked",
+        team_id=calendar.team_id,
+        target=calendar,
+        question_id=question.id,
+        kind=kind.value,
+        reason="required by the Salesforce mapping",
+    )
+    db.session.commit()
+    return question
 
 
 def set_paused(integration: SalesforceIntegration, paused: bool) -> None:

@@ -14,6 +14,7 @@ from ..extensions import db
 from ..models import Calendar, ConnectionStatus, SalesforceConnection, SalesforceIntegration
 from ..planner import soql
 from ..planner.fields import ObjectFields, fields_from_describe
+from ..planner.inputs import FIXED, QUESTION, MappingRow
 from ..planner.sources import maps_host
 from ..salesforce import describe
 from ..salesforce.client import client_for_connection
@@ -101,7 +102,9 @@ def _editor_page(calendar: Calendar, access: TeamAccess, integration: Salesforce
         if integration is None:
             editor.start_rows(form, calendar, fields)
         return _render_editor(form, state, access, fields, 200)
-    if form.save.data:
+    if form.ask_question.data or form.use_fixed.data:
+        _apply_remedy(form, calendar, fields)
+    elif form.save.data:
         result = editor.check(form, calendar, fields)
         if result.ok:
             saved = service.save_integration(calendar, result.settings)
@@ -111,6 +114,31 @@ def _editor_page(calendar: Calendar, access: TeamAccess, integration: Salesforce
     # Not saved: a refused save, "Add row" or "Update field lists" shows the form again.
     editor.tidy_rows(form, extra_blank=1 if form.add_row.data else 0)
     return _render_editor(form, state, access, fields, 422 if form.save.data else 200)
+
+
+def _apply_remedy(form: IntegrationForm, calendar: Calendar, fields: ObjectFields) -> None:
+    """One click on a required field's remedy: ask its question on the booking form (saved at once) or fill it with
+    the typed fixed value; either adds the row to the unsaved mapping, which the editor then saves."""
+    missing = {item.field.name: item for item in editor.missing_required(form, calendar, fields)}
+    asked = missing.get(form.ask_question.data or "")
+    if asked is not None and asked.ask_kind is not None:
+        question = service.ask_built_in_question(calendar, asked.ask_kind)
+        editor.add_row(form, MappingRow(asked.field.name, QUESTION, str(question.id)))
+        flash(
+            f"The booking form now asks “{question.label}” (required), mapped to {asked.field.display}. "
+            "Click Integration to save the mapping.",
+            "success",
+        )
+        return
+    filled = missing.get(form.use_fixed.data or "")
+    value = request.form.get(f"remedy-{filled.field.name}", "").strip() if filled else ""
+    if filled is not None and value:
+        editor.add_row(form, MappingRow(filled.field.name, FIXED, fixed_value=value[:1000]))
+        flash(
+            f"{filled.field.display} is filled with “{value[:1000]}”. Click Integration to save the mapping.", "success"
+        )
+    elif filled is not None:
+        form.mapping_errors = [f"Type the value to fill {filled.field.display} with, then click “Fill it”."]
 
 
 def _render_editor(form, state: ServiceIntegrationState, access: TeamAccess, fields: ObjectFields, status: int):
@@ -125,6 +153,7 @@ def _render_editor(form, state: ServiceIntegrationState, access: TeamAccess, fie
             integration=state.integration,
             fields=fields,
             picklists=editor.picklist_fields(fields),
+            missing_fields=editor.missing_required(form, calendar, fields),
             describe_fetched_at=cache.fetched_at if cache else None,
             breadcrumbs=_crumbs(access, calendar, "Salesforce integration"),
         ),

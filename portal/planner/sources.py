@@ -182,6 +182,11 @@ _DEFAULT_TARGETS = (
 )
 
 
+def default_question_kind(field_name: str) -> str | None:
+    """The built-in question kind the default mapping fills this standard field from (Company for Company)."""
+    return next((kind for kind, target in _DEFAULT_TARGETS if target.lower() == field_name.lower()), None)
+
+
 def default_mapping(questions: Sequence[QuestionSnapshot], fields: ObjectFields) -> tuple[MappingRow, ...]:
     """The starting mapping of a new integration: name, e-mail, company and phone to their standard fields."""
     rows = []
