@@ -196,6 +196,40 @@ def check(form: IntegrationForm, calendar: Calendar, fields: ObjectFields) -> Ch
     return result
 
 
+# -- a refused save's summary -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """One line of the "Not saved" banner: where the problem is (an anchor on the page) and what it is."""
+
+    anchor: str
+    label: str
+    message: str
+    is_row: bool = False
+
+
+def refusals(form: IntegrationForm) -> list[Refusal]:
+    """Every refused row (numbered as the page shows them), then the mapping as a whole and the settings."""
+    found = []
+    for number, entry in enumerate(form.rows, start=1):
+        row = entry.form
+        messages = [*row.row_errors, *(error for errors in row.errors.values() for error in errors)]
+        if messages:
+            label = f"Row {number}" + (f" ({row.sf_field.data})" if row.sf_field.data else "")
+            found.append(Refusal(row_anchor(number), label, messages[0], is_row=True))
+    if form.mapping_errors:
+        found.append(Refusal("mapping-problems", "The mapping", form.mapping_errors[0]))
+    settings_errors = [errors for name, errors in form.errors.items() if name != "rows"]
+    if settings_errors:
+        found.append(Refusal("integration-settings", "The settings", settings_errors[0][0]))
+    return found
+
+
+def row_anchor(number: int) -> str:
+    return f"row-{number}"
+
+
 # -- preview -------------------------------------------------------------------------------------------------------
 
 
@@ -236,13 +270,14 @@ def preview_booking(calendar: Calendar, booking: Booking | None) -> BookingSnaps
 
 
 def preview_page(
-    integration: SalesforceIntegration, fields: ObjectFields, booking: BookingSnapshot, host_user_id: str
+    settings: IntegrationSettings, fields: ObjectFields, booking: BookingSnapshot, host_user_id: str
 ) -> PreviewPage:
-    """Both cases as the planner would write them; host_user_id is the host's Salesforce User ("" if none)."""
+    """Both cases as the planner would write them, for saved or unsaved settings; host_user_id is the host's
+    Salesforce User ("" if none)."""
     sync = SyncRequest(
         event=CREATED,
         booking=booking,
-        settings=snapshots.settings_snapshot(integration),
+        settings=settings,
         fields=fields,
         api_version=current_app.config["SALESFORCE_API_VERSION"],
     )

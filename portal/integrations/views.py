@@ -11,10 +11,10 @@ from sqlalchemy import select
 
 from ..access import TeamAccess, calendar_access, require
 from ..extensions import db
-from ..models import Calendar, ConnectionStatus, SalesforceConnection, SalesforceIntegration
+from ..models import Booking, Calendar, ConnectionStatus, SalesforceConnection, SalesforceIntegration
 from ..planner import soql
 from ..planner.fields import ObjectFields, fields_from_describe
-from ..planner.inputs import FIXED, QUESTION, MappingRow
+from ..planner.inputs import FIXED, QUESTION, IntegrationSettings, MappingRow
 from ..planner.sources import maps_host
 from ..salesforce import describe
 from ..salesforce.client import client_for_connection
@@ -154,6 +154,8 @@ def _render_editor(form, state: ServiceIntegrationState, access: TeamAccess, fie
             fields=fields,
             picklists=editor.picklist_fields(fields),
             missing_fields=editor.missing_required(form, calendar, fields),
+            refusals=editor.refusals(form) if status == 422 else [],
+            row_anchor=editor.row_anchor,
             describe_fetched_at=cache.fetched_at if cache else None,
             breadcrumbs=_crumbs(access, calendar, "Salesforce integration"),
         ),
@@ -233,23 +235,47 @@ def remove(calendar_id: int):
 def preview(calendar_id: int):
     calendar, integration = _editable_integration(calendar_id)
     _, access = calendar_access(calendar_id)
+    chosen = editor.booking_for_preview(calendar, request.args.get("booking", ""))
+    return _preview_page(calendar, access, snapshots.settings_snapshot(integration), integration, chosen)
+
+
+@bp.post("/calendars/<int:calendar_id>/integrations/salesforce/preview")
+@login_required
+def preview_unsaved(calendar_id: int):
+    """The editor's "Preview" button: the form as it stands, saved or not, with a sample booking; nothing is
+    stored and nothing written to Salesforce."""
+    calendar, access = _editable_calendar(calendar_id)
+    settings, _ = editor.settings_from_form(IntegrationForm(request.form))
+    return _preview_page(calendar, access, settings, service.integration_of(calendar), None, unsaved=True)
+
+
+def _preview_page(
+    calendar: Calendar,
+    access: TeamAccess,
+    settings: IntegrationSettings,
+    integration: SalesforceIntegration | None,
+    chosen: Booking | None,
+    *,
+    unsaved: bool = False,
+):
     state = service_integration_state(calendar)
     if state.unavailable_reason:
         return _unavailable_page(state, access)
-    fields, problem = _object_fields(state.connection, integration.object_name.value)
+    fields, problem = _object_fields(state.connection, settings.object_name)
     if problem:
         return _describe_failed_page(state, access, problem)
-    chosen = editor.booking_for_preview(calendar, request.args.get("booking", ""))
     booking = editor.preview_booking(calendar, chosen)
-    needs_host = integration.register_event or maps_host(snapshots.mapping_rows(integration.mappings))
+    needs_host = settings.register_event or maps_host(settings.mappings)
     host_user_id, host_problem = _host_user_id(state.connection, booking.host_email if needs_host else "")
     return render_template(
         "integrations/preview.html",
         calendar=calendar,
         integration=integration,
+        object_name=settings.object_name,
+        unsaved=unsaved,
         chosen=chosen,
-        recent_bookings=editor.recent_bookings(calendar),
-        page=editor.preview_page(integration, fields, booking, host_user_id),
+        recent_bookings=[] if unsaved else editor.recent_bookings(calendar),
+        page=editor.preview_page(settings, fields, booking, host_user_id),
         host_user_id=host_user_id,
         host_problem=host_problem,
         pretty_json=editor.pretty_json,

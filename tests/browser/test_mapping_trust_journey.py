@@ -1,15 +1,18 @@
 """Browser journeys of issue 12 against the Salesforce emulator: a calendar made from scratch gets a Salesforce
-integration with its default mapping, and a guest is told on the form when an answer would not fit its field."""
+integration with its default mapping, and a guest is told on the form when an answer would not fit its field; a
+refused mapping save opens on its banner, and Preview works on the unsaved form without writing to Salesforce."""
 
 from __future__ import annotations
 
+import json
 import re
 
 from playwright.sync_api import expect
+from sqlalchemy import select
 
 from portal.crypto import token_cipher
 from portal.extensions import db
-from portal.models import Plan, Role, SalesforceIntegration
+from portal.models import Plan, Role, SalesforceIntegration, Team, User
 from tests.factories import Factory
 from tests.salesforce_flow import store_connection
 
@@ -91,3 +94,60 @@ def test_a_calendar_from_scratch_gets_the_default_mapping_and_guests_are_told_th
     page.get_by_role("button", name="Confirm booking").click()
     expect(page.get_by_text("Use at most 80 characters.")).to_be_visible()
     assert not [entry for entry in salesforce_control.request_log() if entry["method"] != "GET"]
+
+
+def _calendar_with_company(app, team_id: int) -> int:
+    with app.app_context():
+        factory = Factory(db.session)
+        team = db.session.get(Team, team_id)
+        admin = db.session.scalar(select(User).where(User.email == ADMIN_EMAIL))
+        calendar = factory.calendar(team, created_by=admin, name="Discovery call", slug="discovery-call")
+        db.session.commit()
+        calendar_id = calendar.id
+        db.session.remove()
+    return calendar_id
+
+
+def test_a_refused_save_opens_on_its_banner_and_preview_before_the_first_save_sends_nothing(
+    make_app, live_server, page, salesforce_emulator, salesforce_control
+):
+    app = make_app()
+    team_id = _connected_team(app, salesforce_emulator, salesforce_control)
+    calendar_id = _calendar_with_company(app, team_id)
+    server = live_server(app)
+    _log_in(page, server)
+    page.goto(f"{server.url}/calendars/{calendar_id}/integrations/salesforce/new")
+    rows = page.locator(".mapping-rows [data-mapping-row]")
+    blank = rows.nth(4)  # the default rows are LastName, Email, Company (optional, no fallback), Phone
+    blank.locator("[data-role=sf-field]").select_option("LeadSource")
+    blank.locator("[data-role=source]").select_option("fixed")
+    blank.locator("[data-role=fixed-value]").fill("Trade Show")
+
+    page.get_by_role("button", name="Integration", exact=True).click()
+
+    banner = page.locator("#not-saved")
+    expect(banner).to_contain_text("Not saved: 2 rows need attention.")
+    expect(banner).to_be_focused()
+    assert page.evaluate("window.scrollY") < banner.bounding_box()["y"] + 10  # at the top, in view
+    assert _row_fields(page) == ["LastName", "Email", "Company", "Phone", "LeadSource"]
+    expect(rows.nth(4).locator("[data-role=fixed-value]")).to_have_value("Trade Show")
+    banner.get_by_role("link", name="Row 5 (LeadSource)").click()
+    expect(rows.nth(4).locator("[data-role=sf-field]")).to_be_focused()
+
+    # fix both rows but do not save: Preview shows what would be sent, in a new tab, and nothing is written
+    rows.nth(2).locator("[data-role=fallback]").fill("Private person")
+    rows.nth(4).locator("[data-role=fixed-value]").fill("Web")
+    salesforce_control.clear_log()
+    with page.expect_popup() as popup_info:
+        page.get_by_role("button", name="Preview", exact=True).click()
+    preview = popup_info.value
+    expect(preview.get_by_role("heading", name="New record")).to_be_visible()
+    preview.locator("details summary").first.click()
+    lead = json.loads(preview.locator("[data-role=composite-body]").first.inner_text())["compositeRequest"][0]
+    assert lead["body"]["LeadSource"] == "Web"  # the unsaved fixed value
+    log = salesforce_control.request_log()
+    assert log and not [entry for entry in log if entry["method"] != "GET"]  # only the host's User was read
+    with app.app_context():
+        assert db.session.query(SalesforceIntegration).count() == 0
+        db.session.remove()
+    expect(rows.nth(4).locator("[data-role=fixed-value]")).to_have_value("Web")  # the editor keeps its entries
