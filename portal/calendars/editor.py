@@ -13,7 +13,7 @@ from sqlalchemy.exc import IntegrityError
 
 from .. import audit
 from ..extensions import db
-from ..integrations import service as integrations
+from ..integrations import guard
 from ..models import AvailabilityRange, Calendar, CalendarHost, NameFormat, Question, QuestionKind, Team, User
 from .forms import CalendarForm
 
@@ -51,21 +51,25 @@ def create_calendar(team: Team, created_by: User, form: CalendarForm) -> Calenda
     return calendar
 
 
-class MappedQuestionsRemoved(Exception):
-    """Saving would delete booking questions the Salesforce mapping uses; nothing was saved, so the editor asks."""
+class MappingAtRisk(Exception):
+    """Saving would leave the calendar's Salesforce mapping unable to fill fields (integrations.guard); nothing was
+    saved, so the editor shows which rows and why, and asks for an explicit confirmation."""
+
+    def __init__(self, risk: guard.MappingAtRisk) -> None:
+        super().__init__(risk.summary())
+        self.risk = risk
 
 
 def update_calendar(calendar: Calendar, form: CalendarForm) -> Calendar:
-    in_use = integrations.questions_in_use(calendar)
-    labels = {question.id: question.label for question in calendar.questions}
+    mapping_guard = guard.guard_for(calendar)  # before any change is pending: it may fetch the describe
     with _slug_guard():
         _apply(calendar, form)
-        kept = {question.id for question in calendar.questions}
-        deleted = [(qid, labels[qid]) for qid in in_use if qid in labels and qid not in kept]
-        if deleted and not form.remove_mapped_questions.data:
+        problems = mapping_guard.after(calendar)
+        risk = mapping_guard.risk(problems)
+        if risk is not None and not form.confirm_mapping_changes.data:
             db.session.rollback()
-            raise MappedQuestionsRemoved(integrations.mapped_removal_message(in_use, deleted))
-        integrations.flag_for_deleted_question(calendar, deleted)
+            raise MappingAtRisk(risk)
+        guard.record_outcome(mapping_guard, risk, problems)
         audit.record("calendar.updated", team_id=calendar.team_id, target=calendar, name=calendar.name)
         db.session.commit()
     return calendar

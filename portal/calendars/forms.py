@@ -259,8 +259,10 @@ class CalendarForm(FlaskForm):
     phone = SelectField("Phone question", choices=choices(OPTIONAL_FIELD_CHOICES))
     built_in_limits = FormField(BuiltInLimits, label="Maximum lengths")
     questions = FieldList(FormField(QuestionRow))
-    # Shown only when saving would delete questions a Salesforce mapping uses (editor.MappedQuestionsRemoved).
-    remove_mapped_questions = BooleanField("Delete them anyway")
+    # Shown only when saving would leave the Salesforce mapping unable to fill fields (editor.MappingAtRisk).
+    confirm_mapping_changes = BooleanField(
+        "Save anyway: the Salesforce integration is marked “Needs attention” until its mapping is fixed"
+    )
 
     def __init__(self, *args, members: list[tuple[int, str]] = (), **kwargs) -> None:
         super().__init__(*args, **kwargs)

@@ -66,6 +66,7 @@ def edit(calendar_id: int):
     require(access.can_edit_calendar(calendar))
     members = _members(calendar.team_id)
     form = CalendarForm(members=members)
+    mapping_risk = None
     if request.method == "GET":
         editor.fill_form(form, calendar, members)
     elif _valid(form):
@@ -73,12 +74,19 @@ def edit(calendar_id: int):
             editor.update_calendar(calendar, form)
         except editor.SlugTaken:
             _slug_taken(form)
-        except editor.MappedQuestionsRemoved as refusal:
-            form.remove_mapped_questions.errors = [str(refusal)]
+        except editor.MappingAtRisk as refusal:
+            mapping_risk = refusal.risk
+            form.confirm_mapping_changes.errors = ["Tick this box to save anyway, or change the settings above."]
         else:
-            flash("Calendar saved.", "success")
+            flash(_saved_message(form), "success")
             return redirect(url_for("calendars.edit", calendar_id=calendar.id))
-    return _editor_page(form, access, calendar, status=200 if request.method == "GET" else 422)
+    return _editor_page(form, access, calendar, status=200 if request.method == "GET" else 422, risk=mapping_risk)
+
+
+def _saved_message(form: CalendarForm) -> str:
+    if form.confirm_mapping_changes.data:
+        return "Calendar saved. Its Salesforce integration needs attention: fix the rows named below."
+    return "Calendar saved."
 
 
 @bp.post("/calendars/<int:calendar_id>/duplicate")
@@ -152,7 +160,7 @@ def _slug_taken(form: CalendarForm) -> None:
     form.slug.errors = [*form.slug.errors, "Another calendar already uses this URL slug; choose another."]
 
 
-def _editor_page(form: CalendarForm, access: TeamAccess, calendar: Calendar | None, *, status: int):
+def _editor_page(form: CalendarForm, access: TeamAccess, calendar: Calendar | None, *, status: int, risk=None):
     title = calendar.name if calendar else "New calendar"
     crumbs = (
         _calendar_crumbs(access, calendar, "Edit")
@@ -165,7 +173,13 @@ def _editor_page(form: CalendarForm, access: TeamAccess, calendar: Calendar | No
     )
     return (
         render_template(
-            "calendars/edit.html", form=form, calendar=calendar, access=access, title=title, breadcrumbs=crumbs
+            "calendars/edit.html",
+            form=form,
+            calendar=calendar,
+            access=access,
+            title=title,
+            breadcrumbs=crumbs,
+            mapping_risk=risk,
         ),
         status,
     )

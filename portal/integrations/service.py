@@ -1,9 +1,7 @@
-"""Saving, pausing, resuming and removing a calendar's Salesforce integration, each audited in one commit, and
-keeping mappings honest when a booking question they use is deleted."""
+"""Saving, pausing, resuming and removing a calendar's Salesforce integration, each audited in one commit; the
+booking form's limits its mapping needs, and the question the mapping editor may ask for it."""
 
 from __future__ import annotations
-
-from collections.abc import Iterable
 
 from sqlalchemy import select
 
@@ -47,6 +45,18 @@ def booking_form_limits(calendar: Calendar) -> dict[int, int]:
         return {}
     questions = [snapshots.question_snapshot(question) for question in calendar.questions]
     return mapped_limits(fields, questions, snapshots.mapping_rows(integration.mappings))
+
+
+def needing_attention(team_id: int) -> list[SalesforceIntegration]:
+    """The team's integrations marked "Needs attention", for the dashboard."""
+    return list(
+        db.session.scalars(
+            select(SalesforceIntegration)
+            .join(Calendar, Calendar.id == SalesforceIntegration.calendar_id)
+            .where(Calendar.team_id == team_id, SalesforceIntegration.attention != "")
+            .order_by(Calendar.name, Calendar.id)
+        )
+    )
 
 
 def save_integration(calendar: Calendar, settings: IntegrationSettings) -> SalesforceIntegration:
@@ -127,48 +137,6 @@ def remove_integration(integration: SalesforceIntegration) -> None:
     )
     db.session.delete(integration)
     db.session.commit()
-
-
-def questions_in_use(calendar: Calendar) -> dict[int, list[str]]:
-    """Question id -> the Salesforce fields its answers are mapped to, for the calendar's integration."""
-    integration = integration_of(calendar)
-    used: dict[int, list[str]] = {}
-    for row in integration.mappings if integration else []:
-        if row.source_kind == SourceKind.QUESTION and row.source_key.isdigit():
-            used.setdefault(int(row.source_key), []).append(row.sf_field)
-    return used
-
-
-def flag_for_deleted_question(calendar: Calendar, deleted: Iterable[tuple[int, str]]) -> None:
-    """Mark the integration as needing attention for each deleted (question id, label) its mapping used.
-
-    Called in the transaction that deletes the questions; the rows stay so the editor shows what to fix."""
-    in_use = questions_in_use(calendar)
-    problems = [
-        f"The question “{label}” was deleted but is mapped to {', '.join(in_use[question_id])}."
-        for question_id, label in deleted
-        if question_id in in_use
-    ]
-    if not problems:
-        return
-    integration = integration_of(calendar)
-    integration.attention = " ".join(filter(None, [integration.attention, *problems]))
-    audit.record(
-        "salesforce_integration.flagged",
-        team_id=calendar.team_id,
-        target=integration,
-        calendar_id=calendar.id,
-        reason=" ".join(problems),
-    )
-
-
-def mapped_removal_message(in_use: dict[int, list[str]], deleted: Iterable[tuple[int, str]]) -> str:
-    """Why the calendar editor asks before deleting questions the Salesforce mapping uses."""
-    mapped = "; ".join(f"“{label}” → {', '.join(in_use[question_id])}" for question_id, label in deleted)
-    return (
-        f"Saving deletes booking questions the Salesforce integration maps ({mapped}). Tick this box and save again "
-        "to delete them anyway: the integration is then flagged until its mapping is fixed."
-    )
 
 
 def describe_for_audit(settings: IntegrationSettings) -> dict:

@@ -1,6 +1,8 @@
 """Browser journeys of issue 12 against the Salesforce emulator: a calendar made from scratch gets a Salesforce
 integration with its default mapping, and a guest is told on the form when an answer would not fit its field; a
-refused mapping save opens on its banner, and Preview works on the unsaved form without writing to Salesforce."""
+refused mapping save opens on its banner, and Preview works on the unsaved form without writing to Salesforce; a
+calendar change that would break the mapping is warned about, and once confirmed marks the integration "Needs
+attention" on the calendar, the integration and the dashboard until the row is fixed."""
 
 from __future__ import annotations
 
@@ -12,8 +14,9 @@ from sqlalchemy import select
 
 from portal.crypto import token_cipher
 from portal.extensions import db
-from portal.models import Plan, Role, SalesforceIntegration, Team, User
+from portal.models import Calendar, Plan, QuestionKind, Role, SalesforceIntegration, Team, User
 from tests.factories import Factory
+from tests.integration_support import add_integration
 from tests.salesforce_flow import store_connection
 
 ADMIN_EMAIL = "trust-journey@example.test"
@@ -151,3 +154,63 @@ def test_a_refused_save_opens_on_its_banner_and_preview_before_the_first_save_se
         assert db.session.query(SalesforceIntegration).count() == 0
         db.session.remove()
     expect(rows.nth(4).locator("[data-role=fixed-value]")).to_have_value("Web")  # the editor keeps its entries
+
+
+def test_a_calendar_change_that_breaks_the_mapping_is_warned_confirmed_flagged_and_cleared_by_fixing_the_row(
+    make_app, live_server, page, salesforce_emulator, salesforce_control
+):
+    app = make_app()
+    team_id = _connected_team(app, salesforce_emulator, salesforce_control)
+    calendar_id = _calendar_with_company(app, team_id)
+    with app.app_context():
+        calendar = db.session.get(Calendar, calendar_id)
+        company = next(q for q in calendar.questions if q.kind == QuestionKind.COMPANY)
+        company.required = True
+        by_kind = {q.kind: str(q.id) for q in calendar.questions}
+        add_integration(
+            db.session,
+            calendar,
+            [
+                ("LastName", "question", by_kind[QuestionKind.FULL_NAME]),
+                ("Email", "question", by_kind[QuestionKind.EMAIL]),
+                ("Company", "question", by_kind[QuestionKind.COMPANY]),
+            ],
+        )
+        db.session.commit()
+        db.session.remove()
+    server = live_server(app)
+    _log_in(page, server)
+    badge = page.locator(".badge", has_text="Needs attention")
+
+    # the calendar editor: Company made optional is shown before saving, with a link to the row
+    page.goto(f"{server.url}/calendars/{calendar_id}/edit")
+    page.get_by_label("Company question").select_option("optional")
+    page.get_by_role("button", name="Save calendar").click()
+    warning = page.locator("#mapping-warning")
+    expect(warning).to_contain_text("The Salesforce integration (Lead) could no longer fill these fields:")
+    expect(warning).to_contain_text("Row 3 (Company): Company (Company) is required by Salesforce")
+    expect(warning.get_by_role("link", name="Fix this row")).to_have_attribute(
+        "href", f"/calendars/{calendar_id}/integrations/salesforce#row-3"
+    )
+
+    # saving anyway: confirmed, and "Needs attention" on the calendar, the integration and the dashboard
+    page.get_by_label(re.compile("Save anyway")).check()
+    page.get_by_role("button", name="Save calendar").click()
+    expect(page.get_by_text("Calendar saved. Its Salesforce integration needs attention")).to_be_visible()
+    expect(badge).to_be_visible()
+    page.goto(f"{server.url}/dashboard")
+    expect(badge).to_be_visible()
+    expect(page.get_by_role("link", name="Discovery call")).to_be_visible()
+    page.goto(f"{server.url}/calendars/{calendar_id}/edit")
+    page.locator("#mapping-warning, .service-integration").get_by_role("link", name="Fix the mapping").click()
+    expect(badge).to_be_visible()
+
+    # fixing the row in the mapping editor clears it everywhere
+    page.locator("#row-3 [data-role=fallback]").fill("Private person")
+    page.get_by_role("button", name="Integration", exact=True).click()
+    expect(page.get_by_text("Salesforce integration saved")).to_be_visible()
+    expect(badge).to_have_count(0)
+    for path in (f"/calendars/{calendar_id}/edit", "/dashboard"):
+        page.goto(f"{server.url}{path}")
+        expect(page.locator("h1")).to_be_visible()
+        expect(badge).to_have_count(0)
