@@ -9,7 +9,19 @@ import html
 import pytest
 from sqlalchemy import select
 
-from portal.models import AuditEvent, Question, QuestionKind, SalesforceIntegration
+from portal.models import (
+    AuditEvent,
+    CalendarHost,
+    FieldMapping,
+    Question,
+    QuestionKind,
+    Role,
+    SalesforceIntegration,
+    SourceKind,
+)
+from portal.planner.fields import FieldInfo, ObjectFields
+from portal.planner.inputs import MappingRow
+from portal.planner.validation import check_host_owner
 from tests.factories import login
 from tests.integration_support import add_integration, connected_world, editor_form, question_id
 
@@ -138,3 +150,59 @@ def test_problems_the_mapping_already_had_do_not_block_other_edits(client, db_se
     response = save_calendar(client, world, name="Renamed call")
 
     assert response.status_code == 302
+
+
+@pytest.fixture
+def owner_mapped(world, factory, db_session, salesforce_control):
+    """Two hosts: the owner, a Salesforce user, and a member who is not; OwnerId takes the booking's host."""
+    member = factory.member(world.team, Role.MEMBER, email=f"member{world.team.id}@example.test", name="Mo Member")
+    world.calendar.hosts.append(CalendarHost(user_id=member.id, position=1))
+    stored = integration(db_session)
+    stored.mappings.append(
+        FieldMapping(position=4, sf_field="OwnerId", source_kind=SourceKind.ITEM, source_key="participating_member")
+    )
+    db_session.commit()
+    salesforce_control.add_user(f"sf-{world.owner.email}", email=world.owner.email, last_name="Owner")
+    return member
+
+
+def host_choice(data: dict[str, str], user_id: int, selected: bool) -> dict[str, str]:
+    row = next(
+        key.removesuffix("-user_id")
+        for key, value in data.items()
+        if key.endswith("-user_id") and value == str(user_id)
+    )
+    return {**data, f"{row}-selected": "y" if selected else None}
+
+
+def test_removing_the_only_host_who_is_a_salesforce_user_is_shown_when_ownerid_takes_the_host(
+    client, db_session, world, owner_mapped, salesforce_control
+):
+    login(client, world.owner)
+    data = editor_form(client.get(f"/calendars/{world.calendar.id}/edit").get_data(as_text=True))
+    salesforce_control.clear_log()
+
+    without_owner = client.post(
+        f"/calendars/{world.calendar.id}/edit",
+        data={k: v for k, v in host_choice(data, world.owner.id, False).items() if v is not None},
+    )
+    without_member = client.post(
+        f"/calendars/{world.calendar.id}/edit",
+        data={k: v for k, v in host_choice(data, owner_mapped.id, False).items() if v is not None},
+    )
+
+    assert without_owner.status_code == 422
+    assert (
+        "Row 5 (OwnerId): No participating member is a Salesforce user, so Owner ID (OwnerId) cannot be set"
+        in html.unescape(without_owner.get_data(as_text=True))
+    )
+    assert without_member.status_code == 302
+    assert not [e for e in salesforce_control.request_log() if e["method"] != "GET"]  # only Users were read
+
+
+def test_host_checks_are_pure_and_need_one_host_who_is_a_salesforce_user():
+    fields = ObjectFields("Lead", (FieldInfo("OwnerId", "Owner ID", "reference", reference_to=("User",)),))
+    rows = (MappingRow("OwnerId", "item", "participating_member"),)
+
+    assert check_host_owner(fields, rows, ("a@example.com", "B@example.com"), frozenset({"b@example.com"})) == ()
+    assert [p.row for p in check_host_owner(fields, rows, ("a@example.com",), frozenset({"b@example.com"}))] == [0]

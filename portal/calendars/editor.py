@@ -61,7 +61,9 @@ class MappingAtRisk(Exception):
 
 
 def update_calendar(calendar: Calendar, form: CalendarForm) -> Calendar:
-    mapping_guard = guard.guard_for(calendar)  # before any change is pending: it may fetch the describe
+    mapping_guard = guard.guard_for(
+        calendar, form.chosen_hosts()
+    )  # before any change is pending: it may call Salesforce
     with _slug_guard():
         _apply(calendar, form)
         problems = mapping_guard.after(calendar)

@@ -1,6 +1,7 @@
 """Guarding a calendar's Salesforce mapping from the calendar side (issue 12): a calendar edit that would leave a
 mapping row unable to fill its Salesforce field (a mapped question deleted, made optional without a fallback,
-changed to another kind, the name format switched) is found with the same pure checks the mapping editor uses
+changed to another kind, the name format switched, the only hosts who are Salesforce users removed while OwnerId
+takes the host) is found with the same pure checks the mapping editor uses
 (portal.planner.validation), so the two editors agree. Only problems the edit *adds* count: a mapping that was
 already imperfect does not block every calendar save."""
 
@@ -12,11 +13,14 @@ from sqlalchemy import select
 
 from .. import audit
 from ..extensions import db
-from ..models import Calendar, SalesforceConnection, SalesforceIntegration
+from ..models import Calendar, SalesforceConnection, SalesforceIntegration, User
+from ..planner import soql
 from ..planner.fields import FieldInfo, ObjectFields, fields_from_describe
 from ..planner.inputs import MappingRow
-from ..planner.validation import MappingProblem, check_mapping
+from ..planner.sources import maps_host
+from ..planner.validation import MappingProblem, check_host_owner, check_mapping
 from ..salesforce import describe
+from ..salesforce.client import client_for_connection
 from ..salesforce.errors import SalesforceError
 from ..sync import snapshots
 from .service import integration_of
@@ -51,14 +55,20 @@ class MappingGuard:
     integration: SalesforceIntegration | None
     fields: ObjectFields | None = None
     rows: tuple[MappingRow, ...] = ()
+    hosts_after: tuple[str, ...] = ()  # the hosts' e-mails once the edit is applied
+    salesforce_users: frozenset[str] | None = None  # looked up only when hosts are removed and the host is mapped
     problems_before: frozenset[tuple[int | None, str]] = frozenset()
 
-    def after(self, calendar: Calendar) -> tuple[MappingProblem, ...]:
+    def after(self, calendar: Calendar, host_emails: tuple[str, ...] | None = None) -> tuple[MappingProblem, ...]:
         """The mapping's problems with the calendar as it now stands in the session (edit applied, not flushed)."""
         if self.integration is None:
             return ()
         questions = tuple(snapshots.question_snapshot(q) for q in calendar.questions)
-        return check_mapping(self.fields, questions, self.rows, overwrite=self.integration.overwrite)
+        problems = check_mapping(self.fields, questions, self.rows, overwrite=self.integration.overwrite)
+        if self.salesforce_users is not None:
+            hosts = self.hosts_after if host_emails is None else host_emails
+            problems += check_host_owner(self.fields, self.rows, hosts, self.salesforce_users)
+        return problems
 
     def risk(self, problems: tuple[MappingProblem, ...]) -> MappingAtRisk | None:
         added = [p for p in problems if (p.row, p.message) not in self.problems_before]
@@ -68,23 +78,40 @@ class MappingGuard:
         return MappingAtRisk(self.integration, rows)
 
 
-def guard_for(calendar: Calendar) -> MappingGuard:
-    """Call before changing the calendar: the object's describe may be fetched (and committed) here, never while
-    the edit is pending."""
+def guard_for(calendar: Calendar, host_ids_after: list[int]) -> MappingGuard:
+    """Call before changing the calendar: the object's describe may be fetched (and committed), and the hosts'
+    Salesforce users looked up, here and never while the edit is pending."""
     integration = integration_of(calendar)
     if integration is None:
         return MappingGuard(None)
     rows = snapshots.mapping_rows(integration.mappings)
-    fields = _fields(calendar, integration.object_name.value) or _known_without_salesforce(
+    connection = db.session.scalar(select(SalesforceConnection).where(SalesforceConnection.team_id == calendar.team_id))
+    fields = _fields(connection, integration.object_name.value) or _known_without_salesforce(
         integration.object_name.value, rows
     )
-    guard = MappingGuard(integration, fields, rows)
-    before = frozenset((p.row, p.message) for p in guard.after(calendar))
-    return MappingGuard(integration, fields, rows, before)
+    hosts_before = tuple(host.user.email for host in calendar.hosts)
+    hosts_after = tuple(db.session.scalars(select(User.email).where(User.id.in_(host_ids_after))))
+    removed = {email.lower() for email in hosts_before} - {email.lower() for email in hosts_after}
+    users = _salesforce_users(connection, hosts_before) if removed and maps_host(rows) else None
+    guard = MappingGuard(integration, fields, rows, hosts_after, users)
+    before = frozenset((p.row, p.message) for p in guard.after(calendar, hosts_before))
+    return MappingGuard(integration, fields, rows, hosts_after, users, before)
 
 
-def _fields(calendar: Calendar, object_name: str) -> ObjectFields | None:
-    connection = db.session.scalar(select(SalesforceConnection).where(SalesforceConnection.team_id == calendar.team_id))
+def _salesforce_users(connection: SalesforceConnection | None, emails: tuple[str, ...]) -> frozenset[str] | None:
+    """The lower-cased e-mails among these that are active Salesforce Users (a query, never a write); None when
+    Salesforce cannot say, and the host check is then left out."""
+    if connection is None or connection.refresh_token_encrypted is None or not emails:
+        return None
+    try:
+        with client_for_connection(connection.id) as client:
+            records = client.query(soql.users_by_emails(emails)).get("records", [])
+    except SalesforceError:
+        return None
+    return frozenset(str(record.get("Email") or "").lower() for record in records)
+
+
+def _fields(connection: SalesforceConnection | None, object_name: str) -> ObjectFields | None:
     if connection is None or connection.refresh_token_encrypted is None:
         return None
     try:

@@ -204,6 +204,28 @@ def _value_messages(field: FieldInfo, value: str, what: str) -> list[str]:
     return []
 
 
+def check_host_owner(
+    fields: ObjectFields, rows: Sequence[MappingRow], host_emails: Sequence[str], salesforce_users: frozenset[str]
+) -> tuple[MappingProblem, ...]:
+    """A row that sets a User reference (OwnerId) to the booking's host needs a host who is a Salesforce user;
+    salesforce_users: the lower-cased e-mails of active Salesforce Users among the hosts."""
+    if any(email.lower() in salesforce_users for email in host_emails):
+        return ()
+    problems = []
+    for index, row in enumerate(rows):
+        field = fields.get(row.sf_field.strip())
+        if row.source_kind == ITEM and row.source_key == HOST_ITEM and field is not None and field.type == "reference":
+            problems.append(
+                MappingProblem(
+                    index,
+                    field.name,
+                    f"No participating member is a Salesforce user, so {field.display} cannot be set to the booking's "
+                    "host; keep a member who is a Salesforce user, or remove the row.",
+                )
+            )
+    return tuple(problems)
+
+
 def _unmapped(fields: ObjectFields, rows: Sequence[MappingRow]) -> tuple[MappingProblem, ...]:
     mapped = {row.sf_field.strip().lower() for row in rows}
     problems = [
