@@ -3,12 +3,15 @@ booking form's limits its mapping needs, and the question the mapping editor may
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from dataclasses import dataclass
+
+from sqlalchemy import Select, select
 
 from .. import audit
 from ..extensions import db
 from ..models import (
     Calendar,
+    ConnectionStatus,
     FieldMapping,
     OnCancel,
     Question,
@@ -30,6 +33,48 @@ def integration_of(calendar: Calendar) -> SalesforceIntegration | None:
     return db.session.scalar(select(SalesforceIntegration).where(SalesforceIntegration.calendar_id == calendar.id))
 
 
+@dataclass(frozen=True)
+class ServiceIntegrationState:
+    """What the calendar's Advanced settings show about Salesforce."""
+
+    calendar: Calendar
+    integration: SalesforceIntegration | None
+    premium: bool
+    connection: SalesforceConnection | None
+    salesforce_page: str
+
+    @property
+    def connected(self) -> bool:
+        connection = self.connection
+        return (
+            connection is not None
+            and connection.status == ConnectionStatus.CONNECTED
+            and connection.refresh_token_encrypted is not None
+        )
+
+    @property
+    def unavailable_reason(self) -> str:
+        """Why integrations cannot be added or edited now ("" when they can)."""
+        if not self.premium:
+            return "Salesforce integrations are part of the Premium plan; this team is not on it."
+        if self.connection is None or self.connection.refresh_token_encrypted is None:
+            return "This team has not connected a Salesforce org yet; an owner or admin connects it first."
+        if not self.connected:
+            return "The team's Salesforce connection needs reconnecting; an owner or admin reconnects it first."
+        return ""
+
+
+def service_integration_state(calendar: Calendar) -> ServiceIntegrationState:
+    team = calendar.team
+    return ServiceIntegrationState(
+        calendar=calendar,
+        integration=integration_of(calendar),
+        premium=team.is_premium,
+        connection=db.session.scalar(select(SalesforceConnection).where(SalesforceConnection.team_id == team.id)),
+        salesforce_page=f"/teams/{team.id}/settings/integrations/salesforce",
+    )
+
+
 def cached_fields(calendar: Calendar, object_name: str) -> ObjectFields | None:
     """The object's fields from the team's cached describe, without calling Salesforce; None when not cached."""
     connection = db.session.scalar(select(SalesforceConnection).where(SalesforceConnection.team_id == calendar.team_id))
@@ -47,16 +92,18 @@ def booking_form_limits(calendar: Calendar) -> dict[int, int]:
     return mapped_limits(fields, questions, snapshots.mapping_rows(integration.mappings))
 
 
-def needing_attention(team_id: int) -> list[SalesforceIntegration]:
-    """The team's integrations marked "Needs attention", for the dashboard."""
-    return list(
-        db.session.scalars(
-            select(SalesforceIntegration)
-            .join(Calendar, Calendar.id == SalesforceIntegration.calendar_id)
-            .where(Calendar.team_id == team_id, SalesforceIntegration.attention != "")
-            .order_by(Calendar.name, Calendar.id)
-        )
+def needing_attention(team_id: int, calendar_ids: Select | None = None) -> list[SalesforceIntegration]:
+    """The team's integrations marked "Needs attention", for the dashboard; only the calendars the viewer may
+    see (`calendar_ids`, None for all)."""
+    query = (
+        select(SalesforceIntegration)
+        .join(Calendar, Calendar.id == SalesforceIntegration.calendar_id)
+        .where(Calendar.team_id == team_id, Calendar.archived_at.is_(None), SalesforceIntegration.attention != "")
+        .order_by(Calendar.name, Calendar.id)
     )
+    if calendar_ids is not None:
+        query = query.where(Calendar.id.in_(calendar_ids))
+    return list(db.session.scalars(query))
 
 
 def save_integration(calendar: Calendar, settings: IntegrationSettings) -> SalesforceIntegration:

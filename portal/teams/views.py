@@ -30,8 +30,8 @@ def dashboard():
         access=access,
         member_count=len(members),
         connection=db.session.scalar(select(SalesforceConnection).where(SalesforceConnection.team_id == space.id)),
-        sync_counts=team_sync_counts(db.session, space.id),
-        needing_attention=needing_attention(space.id),
+        sync_counts=team_sync_counts(db.session, space.id, access.visible_calendar_ids()),
+        needing_attention=needing_attention(space.id, access.visible_calendar_ids()),
     )
 
 
