@@ -206,3 +206,13 @@ def test_host_checks_are_pure_and_need_one_host_who_is_a_salesforce_user():
 
     assert check_host_owner(fields, rows, ("a@example.com", "B@example.com"), frozenset({"b@example.com"})) == ()
     assert [p.row for p in check_host_owner(fields, rows, ("a@example.com",), frozenset({"b@example.com"}))] == [0]
+
+
+def test_the_calendar_editor_says_which_built_in_limits_salesforce_sets(client, world):
+    login(client, world.owner)
+    client.get(world.editor_url)  # caches Lead's describe, as opening the mapping editor does
+
+    page = client.get(f"/calendars/{world.calendar.id}/edit").get_data(as_text=True)
+
+    assert 'id="built_in_limits-full_name-help">Up to 200; empty: 200. Its Salesforce field holds 80' in page
+    assert 'id="built_in_limits-phone-help">Up to 40; empty: 40.</p>' in page  # Phone is not mapped here

@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from ..access import TeamAccess, calendar_access, require, team_access
 from ..extensions import db
+from ..integrations.service import booking_form_limits
 from ..models import Booking, Calendar, Membership, User, utcnow
 from ..sync.states import booking_sync_states
 from . import archive as archiving
@@ -251,9 +252,18 @@ def _editor_page(form: CalendarForm, access: TeamAccess, calendar: Calendar | No
             title=title,
             breadcrumbs=crumbs,
             mapping_risk=risk,
+            salesforce_limits=_salesforce_limits(calendar),
         ),
         status,
     )
+
+
+def _salesforce_limits(calendar: Calendar | None) -> dict[str, int]:
+    """Built-in question kind -> the length of the Salesforce field it is mapped to, shown beside its limit."""
+    if calendar is None:
+        return {}
+    limits = booking_form_limits(calendar)
+    return {question.kind.value: limits[question.id] for question in calendar.questions if question.id in limits}
 
 
 def _calendar_crumbs(access: TeamAccess, calendar: Calendar, page: str) -> list[tuple[str, str | None]]:

@@ -87,10 +87,9 @@ def _apply_remedy(form: IntegrationForm, calendar: Calendar, fields: ObjectField
     filled = missing.get(form.use_fixed.data or "")
     value = request.form.get(f"remedy-{filled.field.name}", "").strip() if filled else ""
     if filled is not None and value:
-        editor.add_row(form, MappingRow(filled.field.name, FIXED, fixed_value=value[:1000]))
-        flash(
-            f"{filled.field.display} is filled with “{value[:1000]}”. Click Integration to save the mapping.", "success"
-        )
+        # Added as typed: saving checks it like any other fixed value (never shortened).
+        editor.add_row(form, MappingRow(filled.field.name, FIXED, fixed_value=value))
+        flash(f"{filled.field.display} is filled with the value you typed. Click Integration to save it.", "success")
     elif filled is not None:
         form.mapping_errors = [f"Type the value to fill {filled.field.display} with, then click “Fill it”."]
 
