@@ -62,9 +62,8 @@ class MappingAtRisk(Exception):
 
 
 def update_calendar(calendar: Calendar, form: CalendarForm) -> Calendar:
-    mapping_guard = guard.guard_for(
-        calendar, form.chosen_hosts()
-    )  # before any change is pending: it may call Salesforce
+    # Taken before any change is pending: it may call Salesforce (the describe, the hosts' Users).
+    mapping_guard = guard.guard_for(calendar, form.chosen_hosts())
     with _slug_guard():
         _apply(calendar, form)
         problems = mapping_guard.after(calendar)

@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from ..access import TeamAccess, calendar_access, require, team_access
 from ..extensions import db
+from ..integrations import guard
 from ..integrations.service import booking_form_limits
 from ..models import Booking, Calendar, Membership, User, utcnow
 from ..sync.states import booking_sync_states
@@ -232,7 +233,14 @@ def _slug_taken(form: CalendarForm) -> None:
     form.slug.errors = [*form.slug.errors, "Another calendar already uses this URL slug; choose another."]
 
 
-def _editor_page(form: CalendarForm, access: TeamAccess, calendar: Calendar | None, *, status: int, risk=None):
+def _editor_page(
+    form: CalendarForm,
+    access: TeamAccess,
+    calendar: Calendar | None,
+    *,
+    status: int,
+    risk: guard.MappingAtRisk | None = None,
+):
     title = calendar.name if calendar else "New calendar"
     crumbs = (
         _calendar_crumbs(access, calendar, "Edit")

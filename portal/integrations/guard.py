@@ -134,7 +134,7 @@ def record_outcome(guard: MappingGuard, risk: MappingAtRisk | None, problems: tu
     calendar_id = integration.calendar_id
     team_id = integration.calendar.team_id
     if risk is not None:
-        integration.attention = risk.summary()
+        integration.attention = " ".join(filter(None, [integration.attention, risk.summary()]))
         audit.record(
             "salesforce_integration.flagged",
             team_id=team_id,
