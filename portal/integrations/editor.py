@@ -22,14 +22,15 @@ from ..models import (
     SalesforceIntegration,
     SalesforceObject,
     SourceKind,
+    SyncEvent,
 )
 from ..planner.fields import FieldInfo, ObjectFields
-from ..planner.inputs import CREATED, BookingSnapshot, IntegrationSettings, MappingRow, QuestionSnapshot, SyncRequest
+from ..planner.inputs import BookingSnapshot, IntegrationSettings, MappingRow, QuestionSnapshot, SyncRequest
 from ..planner.preview import Preview, preview
 from ..planner.sources import QUESTION_KINDS, SYSTEM_ITEMS, default_mapping, default_question_kind
 from ..planner.validation import check_mapping
 from ..sync import snapshots
-from .forms import BLANK_ROWS, FIXED, IntegrationForm, MappingRowForm, SourceOption
+from .forms import BLANK_ROWS, IntegrationForm, MappingRowForm, SourceOption
 
 PREVIEW_BOOKINGS = 20
 
@@ -77,7 +78,7 @@ def tidy_rows(form: IntegrationForm, extra_blank: int = 0) -> None:
 
 
 def _row_data(row: MappingRow) -> dict:
-    source = FIXED if row.source_kind == SourceKind.FIXED else f"{row.source_kind}:{row.source_key}"
+    source = SourceKind.FIXED.value if row.source_kind == SourceKind.FIXED else f"{row.source_kind}:{row.source_key}"
     return {
         "sf_field": row.sf_field,
         "source": source,
@@ -119,7 +120,7 @@ class MissingField:
 
     @property
     def ask_label(self) -> str:
-        return QUESTION_KINDS[self.ask_kind.value].label if self.ask_kind else ""
+        return QUESTION_KINDS[self.ask_kind].label if self.ask_kind else ""
 
 
 def missing_required(form: IntegrationForm, calendar: Calendar, fields: ObjectFields) -> list[MissingField]:
@@ -131,8 +132,8 @@ def missing_required(form: IntegrationForm, calendar: Calendar, fields: ObjectFi
         if info.name.lower() in mapped:
             continue
         kind = default_question_kind(info.name)
-        addable = kind is not None and QuestionKind(kind) in ADDABLE_KINDS and QuestionKind(kind) not in asked
-        missing.append(MissingField(info, QuestionKind(kind) if addable else None))
+        addable = kind in ADDABLE_KINDS and kind not in asked
+        missing.append(MissingField(info, kind if addable else None))
     return missing
 
 
@@ -170,8 +171,8 @@ def settings_from_form(form: IntegrationForm) -> tuple[IntegrationSettings, list
 
 def _row_from_form(row: MappingRowForm) -> MappingRow:
     source = (row.source.data or "").strip()
-    if source == FIXED:
-        return MappingRow(row.sf_field.data or "", FIXED, fixed_value=(row.fixed_value.data or "").strip())
+    if source == SourceKind.FIXED:
+        return MappingRow(row.sf_field.data or "", SourceKind.FIXED, fixed_value=(row.fixed_value.data or "").strip())
     kind, _, key = source.partition(":")
     return MappingRow(
         sf_field=row.sf_field.data or "",
@@ -275,7 +276,7 @@ def preview_page(
     """Both cases as the planner would write them, for saved or unsaved settings; host_user_id is the host's
     Salesforce User ("" if none)."""
     sync = SyncRequest(
-        event=CREATED,
+        event=SyncEvent.CREATED,
         booking=booking,
         settings=settings,
         fields=fields,

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from flask import url_for
 from sqlalchemy import Select, select
 
 from .. import audit
@@ -41,7 +42,10 @@ class ServiceIntegrationState:
     integration: SalesforceIntegration | None
     premium: bool
     connection: SalesforceConnection | None
-    salesforce_page: str
+
+    @property
+    def salesforce_page(self) -> str:
+        return url_for("salesforce.page", team_id=self.calendar.team_id)
 
     @property
     def connected(self) -> bool:
@@ -71,7 +75,6 @@ def service_integration_state(calendar: Calendar) -> ServiceIntegrationState:
         integration=integration_of(calendar),
         premium=team.is_premium,
         connection=db.session.scalar(select(SalesforceConnection).where(SalesforceConnection.team_id == team.id)),
-        salesforce_page=f"/teams/{team.id}/settings/integrations/salesforce",
     )
 
 
@@ -140,9 +143,9 @@ def ask_built_in_question(calendar: Calendar, kind: QuestionKind) -> Question:
     ordered = sorted(calendar.questions, key=lambda q: q.position)
     question = next((q for q in ordered if q.kind == kind), None)
     if question is None:
-        question = Question(kind=kind, label=QUESTION_KINDS[kind.value].label)
+        question = Question(kind=kind, label=QUESTION_KINDS[kind].label)
         order = list(GUEST_COLUMNS)  # the calendar editor's order: names, e-mail, company, phone
-        before = [q for q in ordered if q.kind.value in order and order.index(q.kind.value) < order.index(kind.value)]
+        before = [q for q in ordered if q.kind in order and order.index(q.kind) < order.index(kind)]
         ordered.insert(len(before), question)
     question.required = True
     for position, each in enumerate(ordered):

@@ -7,10 +7,10 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import login_required
 
 from ..access import TeamAccess, calendar_access, require
-from ..models import Booking, Calendar, SalesforceConnection, SalesforceIntegration
+from ..models import Booking, Calendar, SalesforceConnection, SalesforceIntegration, SourceKind
 from ..planner import soql
 from ..planner.fields import ObjectFields, fields_from_describe
-from ..planner.inputs import FIXED, QUESTION, IntegrationSettings, MappingRow
+from ..planner.inputs import IntegrationSettings, MappingRow
 from ..planner.sources import maps_host
 from ..salesforce import describe
 from ..salesforce.client import client_for_connection
@@ -77,7 +77,7 @@ def _apply_remedy(form: IntegrationForm, calendar: Calendar, fields: ObjectField
     asked = missing.get(form.ask_question.data or "")
     if asked is not None and asked.ask_kind is not None:
         question = service.ask_built_in_question(calendar, asked.ask_kind)
-        editor.add_row(form, MappingRow(asked.field.name, QUESTION, str(question.id)))
+        editor.add_row(form, MappingRow(asked.field.name, SourceKind.QUESTION, str(question.id)))
         flash(
             f"The booking form now asks “{question.label}” (required), mapped to {asked.field.display}. "
             "Click Integration to save the mapping.",
@@ -88,7 +88,7 @@ def _apply_remedy(form: IntegrationForm, calendar: Calendar, fields: ObjectField
     value = request.form.get(f"remedy-{filled.field.name}", "").strip() if filled else ""
     if filled is not None and value:
         # Added as typed: saving checks it like any other fixed value (never shortened).
-        editor.add_row(form, MappingRow(filled.field.name, FIXED, fixed_value=value))
+        editor.add_row(form, MappingRow(filled.field.name, SourceKind.FIXED, fixed_value=value))
         flash(f"{filled.field.display} is filled with the value you typed. Click Integration to save it.", "success")
     elif filled is not None:
         form.mapping_errors = [f"Type the value to fill {filled.field.display} with, then click “Fill it”."]
