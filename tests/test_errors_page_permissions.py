@@ -18,6 +18,8 @@ ROUTE_KINDS = {
     "sync_errors.detail": "sync",
     "sync_errors.retry": "sync",
     "sync_errors.dismiss": "sync",
+    "sync_errors.fix": "sync",
+    "sync_errors.fallback": "sync",
     "support.index": "support",
     "support.failures": "support",
     "support.detail": "support",

@@ -1,0 +1,259 @@
+"""Fix and retry (issue 12): only the guest's values the failing fields come from are offered, the preview shows what
+Salesforce would get without writing, the corrections are stored beside the guest's answers (which stay), used by
+the sync's inputs, audited, and only those who may edit the calendar's integration may do it. "Apply a fallback to
+the row and retry all N" sets the row's fallback and retries the syncs with that cause and field."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from portal.models import AuditEvent, Role, SalesforceIntegration, SyncStatus
+from portal.planner.inputs import QUESTION, MappingRow, QuestionSnapshot
+from portal.planner.sources import questions_feeding, source_value
+from portal.sync import snapshots
+from tests.factories import login
+from tests.integration_support import connected_world
+from tests.sync_factories import csrf_token, make_booking, make_integration, make_sync
+
+NAME = QuestionSnapshot(1, "full_name", "Name", required=True)
+EMAIL = QuestionSnapshot(2, "email", "E-mail", required=True)
+COMPANY = QuestionSnapshot(3, "company", "Company")
+ROWS = (
+    MappingRow("LastName", QUESTION, "1"),
+    MappingRow("Email", QUESTION, "2"),
+    MappingRow("Company", QUESTION, "3"),
+    MappingRow("Description", QUESTION, "3"),
+    MappingRow("LeadSource", "fixed", fixed_value="Web"),
+)
+
+
+@pytest.mark.parametrize(
+    ("failing", "expected"),
+    [
+        (["Company"], [(3, ("Company",))]),
+        (["company"], [(3, ("Company",))]),  # API names ignore case
+        (["Company", "Description"], [(3, ("Company", "Description"))]),
+        (["Email", "LastName"], [(1, ("LastName",)), (2, ("Email",))]),  # in form order
+        (["LeadSource"], []),  # a fixed value: no guest value to correct
+        (["Title"], []),  # not mapped at all
+        ([], []),
+    ],
+)
+def test_only_the_questions_feeding_the_failing_fields_are_offered(failing, expected):
+    found = questions_feeding(ROWS, (NAME, EMAIL, COMPANY), failing)
+
+    assert [(q.id, fields) for q, fields in found] == expected
+
+
+def company_failure(db_session, factory, calendar, company: str = ""):
+    booking = make_booking(db_session, calendar, guest_company=company)
+    company_id = str(next(q.id for q in calendar.questions if q.kind.value == "company"))
+    booking.answers = {company_id: company}
+    db_session.flush()
+    return booking, company_id, make_sync(db_session, booking)
+
+
+@pytest.fixture
+def team_setup(client, factory, db_session):
+    team, users = factory.team_with_roles()
+    calendar = factory.calendar(team, created_by=users[Role.MEMBER])
+    make_integration(db_session, calendar)
+    return team, users, calendar
+
+
+def audit_events(db_session, action: str) -> list[AuditEvent]:
+    return list(db_session.scalars(select(AuditEvent).where(AuditEvent.action == action).order_by(AuditEvent.id)))
+
+
+def test_the_sync_inputs_take_corrected_values_over_the_guests_answers(db_session, factory, team_setup):
+    _, _, calendar = team_setup
+    booking, company_id, _ = company_failure(db_session, factory, calendar)
+    booking.corrections = {company_id: "Corrected Ltd"}
+    db_session.flush()
+
+    snapshot = snapshots.booking_snapshot(booking, booking_page_url="https://example.test/book/x")
+    row = MappingRow("Company", QUESTION, company_id)
+
+    assert source_value(row, snapshot) == "Corrected Ltd"
+    assert snapshot.guest_company == "Corrected Ltd"
+    assert booking.answers[company_id] == "" and booking.guest_company == ""  # the guest's own answer stays
+
+
+def test_the_fix_page_offers_only_the_value_behind_the_failing_field(client, db_session, factory, team_setup):
+    team, users, calendar = team_setup
+    _, company_id, job = company_failure(db_session, factory, calendar)
+    login(client, users[Role.ADMIN])
+
+    text = client.get(f"/teams/{team.id}/salesforce/syncs/{job.id}/fix").get_data(as_text=True)
+
+    assert f'name="q{company_id}"' in text
+    others = [q.id for q in calendar.questions if str(q.id) != company_id]
+    assert not any(f'name="q{qid}"' in text for qid in others)
+    assert "The guest answered: (blank)" in text
+    assert "Apply a fallback to the row and retry all 1" in text
+
+
+def test_the_detail_page_says_what_fixes_this_booking_and_future_ones_with_links(
+    client, db_session, factory, team_setup
+):
+    team, users, calendar = team_setup
+    _, _, job = company_failure(db_session, factory, calendar)
+    login(client, users[Role.OWNER])
+
+    text = client.get(f"/teams/{team.id}/salesforce/syncs/{job.id}").get_data(as_text=True)
+
+    assert "This booking:" in text and "Future bookings:" in text
+    assert f'href="/teams/{team.id}/salesforce/syncs/{job.id}/fix">Fix and retry</a>' in text
+    assert f'href="/calendars/{calendar.id}/edit">Open the calendar' in text
+
+
+def test_save_and_retry_stores_the_correction_keeps_the_answer_retries_and_audits(
+    client, db_session, factory, team_setup
+):
+    team, users, calendar = team_setup
+    booking, company_id, job = company_failure(db_session, factory, calendar)
+    login(client, users[Role.MEMBER])  # the calendar's creator may edit its integration
+
+    response = client.post(
+        f"/teams/{team.id}/salesforce/syncs/{job.id}/fix",
+        data={"csrf_token": csrf_token(client), f"q{company_id}": "  Gita's Garage ", "save": "Save and retry"},
+    )
+
+    assert response.status_code == 302 and response.headers["Location"].endswith(f"/salesforce/syncs/{job.id}")
+    db_session.refresh(booking)
+    db_session.refresh(job)
+    assert booking.corrections == {company_id: "Gita's Garage"}
+    assert booking.answers == {company_id: ""} and booking.guest_company == ""
+    assert job.status == SyncStatus.PENDING
+    [event] = audit_events(db_session, "booking.corrected")
+    assert (event.actor_id, event.team_id, event.target_type, event.target_id) == (
+        users[Role.MEMBER].id,
+        team.id,
+        "Booking",
+        str(booking.id),
+    )
+    assert event.details["values"] == {company_id: {"guest": "", "corrected": "Gita's Garage"}}
+    assert len(audit_events(db_session, "sync.retry")) == 1
+    detail = client.get(f"/teams/{team.id}/salesforce/syncs/{job.id}").get_data(as_text=True)
+    assert "Corrected</span> Sent to Salesforce as “Gita&#39;s Garage”" in detail
+
+
+def test_a_correction_back_to_the_guests_answer_drops_it(client, db_session, factory, team_setup):
+    team, users, calendar = team_setup
+    booking, company_id, job = company_failure(db_session, factory, calendar, company="Acme")
+    booking.corrections = {company_id: "Other"}
+    db_session.flush()
+    login(client, users[Role.ADMIN])
+
+    client.post(
+        f"/teams/{team.id}/salesforce/syncs/{job.id}/fix",
+        data={"csrf_token": csrf_token(client), f"q{company_id}": "Acme", "save": "Save and retry"},
+    )
+
+    db_session.refresh(booking)
+    assert booking.corrections == {}
+
+
+def test_a_value_longer_than_the_question_allows_is_refused_on_the_page(client, db_session, factory, team_setup):
+    team, users, calendar = team_setup
+    booking, company_id, job = company_failure(db_session, factory, calendar)
+    login(client, users[Role.ADMIN])
+
+    response = client.post(
+        f"/teams/{team.id}/salesforce/syncs/{job.id}/fix",
+        data={"csrf_token": csrf_token(client), f"q{company_id}": "x" * 81, "save": "Save and retry"},
+    )
+
+    assert response.status_code == 422 and "Use at most 80 characters." in response.get_data(as_text=True)
+    db_session.refresh(booking)
+    db_session.refresh(job)
+    assert booking.corrections == {} and job.status == SyncStatus.FAILED
+
+
+def test_a_member_who_may_not_edit_the_calendar_cannot_fix_and_staff_do_not_see_it(
+    app, db_session, factory, team_setup
+):
+    team, _, calendar = team_setup
+    booking, company_id, job = company_failure(db_session, factory, calendar)
+    outsider_member = factory.member(team, Role.MEMBER)
+    staff = factory.user(staff=True)
+    url = f"/teams/{team.id}/salesforce/syncs/{job.id}/fix"
+    statuses = []
+    for user in (outsider_member, staff):
+        client = app.test_client()
+        login(client, user)
+        data = {"csrf_token": csrf_token(client), f"q{company_id}": "Sneaky", "save": "Save and retry"}
+        statuses.append((client.get(url).status_code, client.post(url, data=data).status_code))
+
+    assert statuses == [(403, 403), (404, 404)]
+    db_session.refresh(booking)
+    assert booking.corrections == {} and audit_events(db_session, "booking.corrected") == []
+    support = app.test_client()
+    login(support, staff)
+    support_page = support.get(f"/support/teams/{team.id}/syncs/{job.id}").get_data(as_text=True)
+    assert "Fix and retry" not in support_page
+
+
+def test_apply_a_fallback_sets_the_row_and_retries_the_syncs_with_that_cause_and_field(
+    client, db_session, factory, team_setup
+):
+    team, users, calendar = team_setup
+    failures = [company_failure(db_session, factory, calendar)[2] for _ in range(3)]
+    other_field = make_sync(db_session, make_booking(db_session, calendar), error_fields=["LastName"])
+    other_calendar = factory.calendar(team, created_by=users[Role.OWNER])
+    make_integration(db_session, other_calendar)
+    elsewhere = company_failure(db_session, factory, other_calendar)[2]
+    login(client, users[Role.ADMIN])
+
+    page = client.get(f"/teams/{team.id}/salesforce/syncs/{failures[0].id}/fix").get_data(as_text=True)
+    response = client.post(
+        f"/teams/{team.id}/salesforce/syncs/{failures[0].id}/fallback",
+        data={"csrf_token": csrf_token(client), "value": "Unknown company"},
+    )
+
+    assert "Apply a fallback to the row and retry all 3" in page
+    assert response.status_code == 302
+    for job in (*failures, other_field, elsewhere):
+        db_session.refresh(job)
+    assert [j.status for j in failures] == [SyncStatus.PENDING] * 3
+    assert (other_field.status, elsewhere.status) == (SyncStatus.FAILED, SyncStatus.FAILED)
+    integration = calendar_integration(db_session, calendar)
+    assert {m.sf_field: m.fallback_value for m in integration.mappings}["Company"] == "Unknown company"
+    [fallback_event] = audit_events(db_session, "salesforce_integration.fallback_set")
+    assert fallback_event.details == {"calendar_id": calendar.id, "field": "Company", "fallback": "Unknown company"}
+    [retry_event] = audit_events(db_session, "sync.retry_all")
+    assert sorted(retry_event.details["sync_ids"]) == sorted(j.id for j in failures)
+
+
+def calendar_integration(db_session, calendar):
+    db_session.expire_all()
+    return db_session.scalar(select(SalesforceIntegration).where(SalesforceIntegration.calendar_id == calendar.id))
+
+
+def test_the_preview_shows_the_corrected_value_and_writes_nothing(
+    client, db_session, factory, salesforce_emulator, salesforce_control
+):
+    world = connected_world(factory, db_session, salesforce_emulator, salesforce_control)
+    make_integration(db_session, world.calendar)
+    booking, company_id, job = company_failure(db_session, factory, world.calendar)
+    login(client, world.owner)
+    salesforce_control.clear_log()
+
+    response = client.post(
+        f"/teams/{world.team.id}/salesforce/syncs/{job.id}/fix",
+        data={
+            "csrf_token": csrf_token(client),
+            f"q{company_id}": "Preview Ltd",
+            "show_preview": "Show the Salesforce values",
+        },
+    )
+
+    text = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert '<tr class="offending"><td>Company</td><td>Preview Ltd</td></tr>' in text
+    writes = [e for e in salesforce_control.request_log() if e["method"] != "GET"]
+    assert writes == []
+    db_session.refresh(booking)
+    db_session.refresh(job)
+    assert booking.corrections == {} and job.status == SyncStatus.FAILED
