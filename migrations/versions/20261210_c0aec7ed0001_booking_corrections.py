@@ -1,7 +1,7 @@
 """bookings.corrections: values corrected for Salesforce by Fix and retry, kept beside the guest's answers
 
 Revision ID: c0aec7ed0001
-Revises: a17e5e55c0de
+Revises: ca1a4c41feed
 Create Date: 2026-12-10 09:00:00
 """
 
@@ -10,7 +10,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision = "c0aec7ed0001"
-down_revision = "a17e5e55c0de"
+down_revision = "ca1a4c41feed"
 branch_labels = None
 depends_on = None
 

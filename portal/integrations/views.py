@@ -245,8 +245,9 @@ def _host_user_id(connection: SalesforceConnection, host_email: str) -> tuple[st
 
 
 def _editable_calendar(calendar_id: int) -> tuple[Calendar, TeamAccess]:
+    """A calendar whose integration the user may change (design §3: not a member who only hosts it)."""
     calendar, access = calendar_access(calendar_id)
-    require(access.can_edit_calendar(calendar))
+    require(access.can_manage_calendar(calendar))
     return calendar, access
 
 
