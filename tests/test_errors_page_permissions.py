@@ -11,15 +11,16 @@ from portal.models import Role
 from tests.factories import login
 from tests.sync_factories import csrf_token, make_booking, make_sync
 
-# How each route is guarded: team-wide pages, pages about one sync (its calendar decides), the support console.
+# How each route is guarded: team-wide pages, pages about one sync (its calendar decides), actions on one sync that
+# change what its calendar sends (who may change the calendar's integration decides), the support console.
 ROUTE_KINDS = {
     "sync_errors.errors": "team",
     "sync_errors.retry_all": "team",
     "sync_errors.detail": "sync",
     "sync_errors.retry": "sync",
     "sync_errors.dismiss": "sync",
-    "sync_errors.fix": "sync",
-    "sync_errors.fallback": "sync",
+    "sync_errors.fix": "manage",
+    "sync_errors.fallback": "manage",
     "support.index": "support",
     "support.failures": "support",
     "support.detail": "support",
@@ -43,6 +44,8 @@ def expected_status(kind: str, endpoint: str, viewer: str, method: str) -> int:
         return 302 if endpoint == "support.index" else done
     if viewer in ("outsider", "staff"):
         return 404  # staff look at teams through the support console only
+    if kind == "manage" and viewer in ("host", "other_member"):
+        return 403  # fixing a booking's values for Salesforce: those who may change the calendar's integration
     if kind == "sync" and viewer == "other_member":
         return 403  # members only see the syncs of calendars they created or host
     return done

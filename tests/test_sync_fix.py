@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from portal.models import AuditEvent, Role, SalesforceIntegration, SyncStatus
+from portal.models import AuditEvent, CalendarHost, Role, SalesforceIntegration, SyncStatus
 from portal.planner.inputs import QUESTION, MappingRow, QuestionSnapshot
 from portal.planner.sources import questions_feeding, source_value
 from portal.sync import snapshots
@@ -92,6 +92,8 @@ def test_the_fix_page_offers_only_the_value_behind_the_failing_field(client, db_
     assert not any(f'name="q{qid}"' in text for qid in others)
     assert "The guest answered: (blank)" in text
     assert "Apply a fallback to the row and retry all 1" in text
+    errors_page = client.get(f"/teams/{team.id}/salesforce/errors").get_data(as_text=True)
+    assert f'href="/teams/{team.id}/salesforce/syncs/{job.id}/fix">Fix and retry this booking</a>' in errors_page
 
 
 def test_the_detail_page_says_what_fixes_this_booking_and_future_ones_with_links(
@@ -171,22 +173,29 @@ def test_a_value_longer_than_the_question_allows_is_refused_on_the_page(client, 
     assert booking.corrections == {} and job.status == SyncStatus.FAILED
 
 
-def test_a_member_who_may_not_edit_the_calendar_cannot_fix_and_staff_do_not_see_it(
+def test_only_those_who_may_change_the_integration_fix_hosts_other_members_and_staff_do_not(
     app, db_session, factory, team_setup
 ):
     team, _, calendar = team_setup
     booking, company_id, job = company_failure(db_session, factory, calendar)
-    outsider_member = factory.member(team, Role.MEMBER)
+    host = factory.member(team, Role.MEMBER)
+    calendar.hosts.append(CalendarHost(user_id=host.id, position=1))
+    other_member = factory.member(team, Role.MEMBER)
     staff = factory.user(staff=True)
+    db_session.flush()
     url = f"/teams/{team.id}/salesforce/syncs/{job.id}/fix"
     statuses = []
-    for user in (outsider_member, staff):
+    for user in (host, other_member, staff):
         client = app.test_client()
         login(client, user)
         data = {"csrf_token": csrf_token(client), f"q{company_id}": "Sneaky", "save": "Save and retry"}
         statuses.append((client.get(url).status_code, client.post(url, data=data).status_code))
+        if user is host:  # the host sees the failure, but is offered no fix
+            errors_page = client.get(f"/teams/{team.id}/salesforce/errors").get_data(as_text=True)
+            detail = client.get(f"/teams/{team.id}/salesforce/syncs/{job.id}").get_data(as_text=True)
+            assert f"sync-{job.id}" in errors_page and "Fix and retry" not in errors_page + detail
 
-    assert statuses == [(403, 403), (404, 404)]
+    assert statuses == [(403, 403), (403, 403), (404, 404)]
     db_session.refresh(booking)
     assert booking.corrections == {} and audit_events(db_session, "booking.corrected") == []
     support = app.test_client()

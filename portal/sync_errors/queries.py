@@ -264,6 +264,11 @@ def jobs_with_cause(session: Session, calendar_id: int, code: str, sf_field: str
     return list(session.scalars(statement.with_for_update(skip_locked=True)))
 
 
+def created_calendar_ids(session: Session, team_id: int, user_id: int) -> set[int]:
+    statement = select(Calendar.id).where(Calendar.team_id == team_id, Calendar.created_by_id == user_id)
+    return set(session.scalars(statement))
+
+
 def count_with_cause(session: Session, calendar_id: int, code: str, sf_field: str) -> int:
     statement = select(func.count()).select_from(SyncJob).where(*_same_cause(calendar_id, code, sf_field))
     return session.scalar(statement) or 0

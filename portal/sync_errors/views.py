@@ -31,6 +31,7 @@ from .queries import (
     calendar_choices,
     count_to_retry_by_code,
     count_with_cause,
+    created_calendar_ids,
     error_code_choices,
     error_page,
     health_counts,
@@ -67,6 +68,7 @@ def errors(team_id: int):
         states=STATES,
         per_page_choices=PER_PAGE_CHOICES,
         query_args=carried_filters(request.args, ERROR_FILTER_ARGS),
+        fix_calendar_ids=_fixable_calendar_ids(access),
         breadcrumbs=_breadcrumbs(access, ("Sync errors", None)),
     )
 
@@ -80,7 +82,8 @@ def detail(team_id: int, sync_id: int):
         team=access.team,
         detail=found,
         mapping=mapping_used(db.session, found.calendar, found.job.error_fields or []),
-        remedies=presenters.remedies(found.job, may_fix=True),
+        remedies=presenters.remedies(found.job, may_fix=access.can_manage_calendar(found.calendar)),
+        may_fix=access.can_manage_calendar(found.calendar),
         may_retry=actions.may_retry(found.job),
         may_dismiss=actions.may_dismiss(found.job),
         retention_days=current_app.config["SYNC_TRAIL_RETENTION_DAYS"],
@@ -121,6 +124,7 @@ def retry(team_id: int, sync_id: int):
 def fix(team_id: int, sync_id: int):
     """Fix and retry: correct the guest's values the failing fields come from, see what Salesforce would get, retry."""
     access, found = _load_sync(team_id, sync_id)
+    require(access.can_manage_calendar(found.calendar))  # those who may change the calendar's integration
     integration = integration_of(found.calendar)
     targets = fixes.fix_targets(found.job, integration)
     form = fixes.fix_form(targets, request.form if request.method == "POST" else None)
@@ -165,7 +169,8 @@ def fix(team_id: int, sync_id: int):
 @login_required
 def fallback(team_id: int, sync_id: int):
     """Apply a fallback to the failing row and retry every sync of the calendar that failed on it."""
-    _, found = _load_sync(team_id, sync_id)
+    access, found = _load_sync(team_id, sync_id)
+    require(access.can_manage_calendar(found.calendar))
     offer = _fallback_offer(found, integration_of(found.calendar))
     form = FallbackForm()
     if offer is None or not form.validate_on_submit():
@@ -247,6 +252,14 @@ def _load_sync(team_id: int, sync_id: int) -> tuple[TeamAccess, SyncDetail]:
         abort(404)
     require(access.can_see_bookings(found.calendar))
     return access, found
+
+
+def _fixable_calendar_ids(access: TeamAccess) -> set[int] | None:
+    """The calendars whose failed bookings the viewer may fix, being allowed to change their integration (None:
+    every calendar of the team): a member, those they created."""
+    if access.bookings_limited_to is None:
+        return None
+    return created_calendar_ids(db.session, access.team.id, current_user.id)
 
 
 def _connection(team_id: int) -> SalesforceConnection | None:
