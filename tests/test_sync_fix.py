@@ -204,16 +204,23 @@ def test_only_those_who_may_change_the_integration_fix_hosts_other_members_and_s
     assert "Fix and retry" not in support_page
 
 
+@pytest.fixture
+def connected(factory, db_session, salesforce_emulator, salesforce_control):
+    world = connected_world(factory, db_session, salesforce_emulator, salesforce_control)
+    make_integration(db_session, world.calendar)
+    return world
+
+
 def test_apply_a_fallback_sets_the_row_and_retries_the_syncs_with_that_cause_and_field(
-    client, db_session, factory, team_setup
+    client, db_session, factory, connected
 ):
-    team, users, calendar = team_setup
+    team, calendar = connected.team, connected.calendar
     failures = [company_failure(db_session, factory, calendar)[2] for _ in range(3)]
     other_field = make_sync(db_session, make_booking(db_session, calendar), error_fields=["LastName"])
-    other_calendar = factory.calendar(team, created_by=users[Role.OWNER])
+    other_calendar = factory.calendar(team, created_by=connected.owner)
     make_integration(db_session, other_calendar)
     elsewhere = company_failure(db_session, factory, other_calendar)[2]
-    login(client, users[Role.ADMIN])
+    login(client, connected.owner)
 
     page = client.get(f"/teams/{team.id}/salesforce/syncs/{failures[0].id}/fix").get_data(as_text=True)
     response = client.post(
@@ -233,6 +240,26 @@ def test_apply_a_fallback_sets_the_row_and_retries_the_syncs_with_that_cause_and
     assert fallback_event.details == {"calendar_id": calendar.id, "field": "Company", "fallback": "Unknown company"}
     [retry_event] = audit_events(db_session, "sync.retry_all")
     assert sorted(retry_event.details["sync_ids"]) == sorted(j.id for j in failures)
+
+
+def test_a_fallback_that_does_not_fit_the_field_is_refused_and_nothing_changes(client, db_session, factory, connected):
+    team, calendar = connected.team, connected.calendar
+    job = make_sync(db_session, make_booking(db_session, calendar), error_fields=["LastName"])
+    login(client, connected.owner)
+
+    response = client.post(
+        f"/teams/{team.id}/salesforce/syncs/{job.id}/fallback",
+        data={"csrf_token": csrf_token(client), "value": "x" * 100},  # LastName holds 80
+    )
+
+    assert response.status_code == 302 and response.headers["Location"].endswith(f"/syncs/{job.id}/fix")
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "Not applied: The fallback value does not fit." in page
+    db_session.refresh(job)
+    assert job.status == SyncStatus.FAILED
+    integration = calendar_integration(db_session, calendar)
+    assert all(m.fallback_value == "" for m in integration.mappings)
+    assert audit_events(db_session, "salesforce_integration.fallback_set") == []
 
 
 def calendar_integration(db_session, calendar):

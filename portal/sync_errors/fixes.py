@@ -3,7 +3,7 @@ only those, and what Salesforce would receive with the corrections (the planner'
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from flask_wtf import FlaskForm
 from wtforms import StringField, SubmitField
@@ -11,11 +11,12 @@ from wtforms.validators import Length
 
 from ..integrations.editor import preview_page
 from ..links import booking_page_url
-from ..models import Booking, Calendar, SalesforceConnection, SalesforceIntegration, SyncJob
+from ..models import Booking, Calendar, FieldMapping, SalesforceConnection, SalesforceIntegration, SyncJob
 from ..planner.fields import ObjectFields, fields_from_describe
 from ..planner.inputs import QuestionSnapshot
 from ..planner.preview import Preview
 from ..planner.sources import GUEST_COLUMNS, answer_limit, questions_feeding
+from ..planner.validation import check_mapping
 from ..salesforce import describe
 from ..salesforce.errors import SalesforceError
 from ..sync import snapshots
@@ -113,6 +114,24 @@ def preview_with(
         corrections={**(booking.corrections or {}), **corrections},
     )
     return FixPreview(preview_page(integration, fields, snapshot, host_user_id="").result)
+
+
+def fallback_problems(
+    integration: SalesforceIntegration, connection: SalesforceConnection | None, row: FieldMapping, value: str
+) -> list[str]:
+    """Why this fallback would not fit the row's field, by the mapping editor's own checks (empty: it fits)."""
+    if connection is None or connection.refresh_token_encrypted is None:
+        return ["The team's Salesforce org is not connected, so the field's limits cannot be checked."]
+    fields, problem = _fields(connection, integration.object_name.value)
+    if fields is None:
+        return [problem]
+    rows = tuple(
+        replace(r, fallback_value=value) if r.sf_field == row.sf_field else r
+        for r in snapshots.mapping_rows(integration.mappings)
+    )
+    questions = tuple(snapshots.question_snapshot(q) for q in integration.calendar.questions)
+    problems = check_mapping(fields, questions, rows, overwrite=integration.overwrite)
+    return [p.message for p in problems if p.row is not None and rows[p.row].sf_field == row.sf_field]
 
 
 def _fields(connection: SalesforceConnection, object_name: str) -> tuple[ObjectFields | None, str]:

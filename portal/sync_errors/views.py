@@ -178,9 +178,15 @@ def fallback(team_id: int, sync_id: int):
         for message in (form.value.errors or ["The form expired; try again."]) if offer else [refusal]:
             flash(message, "error")
         return redirect(url_for(".fix", team_id=team_id, sync_id=sync_id))
-    count = actions.apply_fallback_and_retry(db.session, found.job, offer.row, form.value.data.strip())
+    value = form.value.data.strip()
+    problems = fixes.fallback_problems(offer.row.integration, _connection(team_id), offer.row, value)
+    if problems:
+        for message in problems:
+            flash(f"Not applied: {message}", "error")
+        return redirect(url_for(".fix", team_id=team_id, sync_id=sync_id))
+    count = actions.apply_fallback_and_retry(db.session, found.job, offer.row, value)
     flash(
-        f"{offer.row.sf_field} now falls back to “{form.value.data.strip()}”; "
+        f"{offer.row.sf_field} now falls back to “{value}”; "
         f"{count} sync{'s' if count != 1 else ''} queued for a new attempt.",
         "success",
     )
