@@ -12,8 +12,6 @@ from wtforms import HiddenField, SubmitField
 from . import carryover
 from .legacy import LegacyImportError
 
-DEFAULT_MAX_BYTES = 1_000_000  # the most read from an upload when the app sets no LEGACY_IMPORT_MAX_BYTES
-
 
 class LegacyImportForm(FlaskForm):
     file = FileField("Legacy settings file (JSON)")
@@ -23,33 +21,34 @@ class LegacyImportForm(FlaskForm):
 
 
 def legacy_import_page(*, team_id: int | None, done_url: str, breadcrumbs: list, scope_text: str):
-    """GET: the upload form. POST "Check the file": what will be created, or each problem. POST "Import": import
-    the checked file in one transaction, or refuse it whole."""
+    """GET: the upload form. POST "Check the file": what will be created, or the problem. POST "Import": import
+    the checked file (checked again) in one transaction, or refuse it whole."""
     form = LegacyImportForm()
     planned, problem, document = None, "", ""
-    if form.validate_on_submit():
-        document, problem = _submitted(form)
-        if problem or not document:
-            problem = problem or "Choose the legacy settings file (a JSON export) first."
-        elif form.confirm.data:
-            try:
-                entries = carryover.carry_over(document.encode("utf-8"), team_id)
-            except LegacyImportError as refusal:
-                problem = str(refusal)
-            else:
-                names = ", ".join(entry.calendar.name for entry in entries)
-                flash(
-                    f"Imported {len(entries)} Salesforce integration{'s' if len(entries) != 1 else ''}: {names}.",
-                    "success",
-                )
-                return redirect(done_url)
+    if not form.validate_on_submit():
+        problem = "The form expired; choose the file again." if form.is_submitted() else ""
+    elif form.confirm.data:
+        try:
+            entries = carryover.carry_over((form.document.data or "").encode("utf-8"), team_id)
+        except LegacyImportError as refusal:
+            problem = str(refusal)
         else:
-            try:
-                planned = carryover.plan_import(document.encode("utf-8"), team_id)
-            except LegacyImportError as refusal:
-                problem = str(refusal)
-    elif form.is_submitted():
-        problem = "The form expired; choose the file again."
+            names = ", ".join(entry.calendar.name for entry in entries)
+            flash(
+                f"Imported {len(entries)} Salesforce integration{'s' if len(entries) != 1 else ''}: {names}.", "success"
+            )
+            return redirect(done_url)
+    elif form.file.data is None:
+        problem = "Choose the legacy settings file (a JSON export) first."
+    else:
+        # One byte past the limit is enough for the checks to refuse a larger file without reading all of it.
+        data = form.file.data.read(current_app.config["LEGACY_IMPORT_MAX_BYTES"] + 1)
+        try:
+            planned = carryover.plan_import(data, team_id)
+        except LegacyImportError as refusal:
+            problem = str(refusal)
+        else:
+            document = data.decode("utf-8")  # the checks accepted it, so it is UTF-8
     page = render_template(
         "integrations/legacy_import.html",
         form=form,
@@ -62,21 +61,3 @@ def legacy_import_page(*, team_id: int | None, done_url: str, breadcrumbs: list,
         breadcrumbs=breadcrumbs,
     )
     return page, 422 if problem else 200
-
-
-def _submitted(form: LegacyImportForm) -> tuple[str, str]:
-    """The file's text and why it cannot be read ("" when it can): the upload on "Check the file", the checked
-    text on "Import" (checked again there)."""
-    if form.confirm.data:
-        return form.document.data or "", ""
-    upload = form.file.data
-    if upload is None:
-        return "", "Choose the legacy settings file (a JSON export) first."
-    limit = current_app.config.get("LEGACY_IMPORT_MAX_BYTES", DEFAULT_MAX_BYTES)
-    data = upload.read(limit + 1)  # one byte past the limit is enough to refuse a larger file
-    if len(data) > limit:
-        return "", f"The file is larger than {limit:,} bytes, the most accepted; split it into smaller files."
-    try:
-        return data.decode("utf-8"), ""
-    except UnicodeDecodeError:
-        return "", "The file is not UTF-8 text; export it again as UTF-8 JSON."
