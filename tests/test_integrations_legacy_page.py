@@ -101,7 +101,7 @@ def test_a_file_naming_another_teams_calendar_imports_nothing_and_says_why(clien
     text = response.get_data(as_text=True)
     assert response.status_code == 422
     assert "Entry 2 (calendar &#39;someone-elses&#39;): no calendar of this team has this slug." in text
-    assert "Nothing was imported." in text
+    assert "Not imported: nothing was imported." in text
     confirmed = client.post(
         page_url(world),
         data={
@@ -120,6 +120,24 @@ def test_a_refused_file_explains_the_problem_where_it_is(client, db_session, wor
 
     assert response.status_code == 422
     assert "Entry 1 (calendar &#39;legacy-page-cal&#39;), row 1" in response.get_data(as_text=True)
+    assert integrations(db_session) == 0
+
+
+def test_each_faulty_entry_is_explained_at_once(client, db_session, factory, world):
+    factory.calendar(world.team, created_by=world.owner, slug="legacy-page-two")
+    db_session.commit()
+    login(client, world.owner)
+    document = json.loads(legacy_file("legacy-page-cal", "legacy-page-two", "no-such-calendar"))
+    document[0]["object"] = "Contact"
+
+    response = check(client, page_url(world), json.dumps(document).encode())
+
+    text = response.get_data(as_text=True)
+    assert response.status_code == 422 and "Fix these 2 problems in the file" in text
+    assert "<li>Entry 1 (calendar &#39;legacy-page-cal&#39;): the object must be" in text
+    assert "<li>Entry 3 (calendar &#39;no-such-calendar&#39;): no calendar of this team has this slug.</li>" in text
+    refusal = text.split('data-role="legacy-problem"')[1].split("</div>")[0]
+    assert refusal.count("<li>") == 2 and "legacy-page-two" not in refusal  # the sound entry is not blamed
     assert integrations(db_session) == 0
 
 

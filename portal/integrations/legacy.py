@@ -36,7 +36,12 @@ _BRACKET = re.compile(r"[\[\]{}]")
 
 
 class LegacyImportError(ValueError):
-    """The file cannot be imported; the message says where and why. Nothing was imported."""
+    """The file cannot be imported; the message says where and why (problems: one per faulty entry, when the file
+    itself could be read). Nothing was imported."""
+
+    def __init__(self, *problems: str) -> None:
+        super().__init__(" ".join(problems))
+        self.problems = problems
 
 
 @dataclass(frozen=True)
@@ -71,10 +76,15 @@ def read_legacy_settings(data: bytes, team_id: int | None = None) -> list[Legacy
             raise LegacyImportError(f"Calendar {slug} appears more than once in the file.")
         seen.add(slug)
     fields_of_team: dict[int, ObjectFields] = {}
-    return [
-        _entry(number, item, slug, fields_of_team, team_id)
-        for number, (item, slug) in enumerate(zip(document, slugs, strict=True), start=1)
-    ]
+    entries, problems = [], []
+    for number, (item, slug) in enumerate(zip(document, slugs, strict=True), start=1):
+        try:
+            entries.append(_entry(number, item, slug, fields_of_team, team_id))
+        except LegacyImportError as problem:  # go on: people fix the whole file at once
+            problems.append(str(problem))
+    if problems:
+        raise LegacyImportError(*problems)
+    return entries
 
 
 def _parse(data: bytes) -> Any:

@@ -21,17 +21,17 @@ class LegacyImportForm(FlaskForm):
 
 
 def legacy_import_page(*, team_id: int | None, done_url: str, breadcrumbs: list, scope_text: str):
-    """GET: the upload form. POST "Check the file": what will be created, or the problem. POST "Import": import
+    """GET: the upload form. POST "Check the file": what will be created, or each problem. POST "Import": import
     the checked file (checked again) in one transaction, or refuse it whole."""
     form = LegacyImportForm()
-    planned, problem, document = None, "", ""
+    planned, problems, document = None, (), ""
     if not form.validate_on_submit():
-        problem = "The form expired; choose the file again." if form.is_submitted() else ""
+        problems = ("The form expired; choose the file again.",) if form.is_submitted() else ()
     elif form.confirm.data:
         try:
             entries = carryover.carry_over((form.document.data or "").encode("utf-8"), team_id)
         except LegacyImportError as refusal:
-            problem = str(refusal)
+            problems = refusal.problems
         else:
             names = ", ".join(entry.calendar.name for entry in entries)
             flash(
@@ -39,25 +39,25 @@ def legacy_import_page(*, team_id: int | None, done_url: str, breadcrumbs: list,
             )
             return redirect(done_url)
     elif form.file.data is None:
-        problem = "Choose the legacy settings file (a JSON export) first."
+        problems = ("Choose the legacy settings file (a JSON export) first.",)
     else:
         # One byte past the limit is enough for the checks to refuse a larger file without reading all of it.
         data = form.file.data.read(current_app.config["LEGACY_IMPORT_MAX_BYTES"] + 1)
         try:
             planned = carryover.plan_import(data, team_id)
         except LegacyImportError as refusal:
-            problem = str(refusal)
+            problems = refusal.problems
         else:
             document = data.decode("utf-8")  # the checks accepted it, so it is UTF-8
     page = render_template(
         "integrations/legacy_import.html",
         form=form,
         planned=planned,
-        problem=problem,
+        problems=problems,
         document=document,
         carried_settings=carryover.CARRIED_SETTINGS,
         scope_text=scope_text,
         done_url=done_url,
         breadcrumbs=breadcrumbs,
     )
-    return page, 422 if problem else 200
+    return page, 422 if problems else 200
