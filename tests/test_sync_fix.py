@@ -8,8 +8,8 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from portal.models import AuditEvent, CalendarHost, Role, SalesforceIntegration, SyncStatus
-from portal.planner.inputs import QUESTION, MappingRow, QuestionSnapshot
+from portal.models import AuditEvent, CalendarHost, Role, SalesforceIntegration, SourceKind, SyncStatus
+from portal.planner.inputs import MappingRow, QuestionSnapshot
 from portal.planner.sources import questions_feeding, source_value
 from portal.sync import snapshots
 from tests.factories import login
@@ -20,11 +20,11 @@ NAME = QuestionSnapshot(1, "full_name", "Name", required=True)
 EMAIL = QuestionSnapshot(2, "email", "E-mail", required=True)
 COMPANY = QuestionSnapshot(3, "company", "Company")
 ROWS = (
-    MappingRow("LastName", QUESTION, "1"),
-    MappingRow("Email", QUESTION, "2"),
-    MappingRow("Company", QUESTION, "3"),
-    MappingRow("Description", QUESTION, "3"),
-    MappingRow("LeadSource", "fixed", fixed_value="Web"),
+    MappingRow("LastName", SourceKind.QUESTION, "1"),
+    MappingRow("Email", SourceKind.QUESTION, "2"),
+    MappingRow("Company", SourceKind.QUESTION, "3"),
+    MappingRow("Description", SourceKind.QUESTION, "3"),
+    MappingRow("LeadSource", SourceKind.FIXED, fixed_value="Web"),
 )
 
 
@@ -73,7 +73,7 @@ def test_the_sync_inputs_take_corrected_values_over_the_guests_answers(db_sessio
     db_session.flush()
 
     snapshot = snapshots.booking_snapshot(booking, booking_page_url="https://example.test/book/x")
-    row = MappingRow("Company", QUESTION, company_id)
+    row = MappingRow("Company", SourceKind.QUESTION, company_id)
 
     assert source_value(row, snapshot) == "Corrected Ltd"
     assert snapshot.guest_company == "Corrected Ltd"

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..models import Calendar
-from ..planner.inputs import FIXED, ITEM, MappingRow
+from ..models import Calendar, SourceKind
+from ..planner.inputs import MappingRow
 from ..planner.sources import SYSTEM_ITEMS
 from .legacy import LegacyEntry, import_legacy_settings, read_legacy_settings
 
@@ -47,9 +47,9 @@ def _planned(entry: LegacyEntry) -> PlannedIntegration:
 
 
 def _planned_row(row: MappingRow, question_labels: dict[str, str]) -> PlannedRow:
-    if row.source_kind == FIXED:
+    if row.source_kind == SourceKind.FIXED:
         return PlannedRow(row.sf_field, f"Fixed value: {row.fixed_value}" if row.fixed_value else "Fixed value: blank")
-    if row.source_kind == ITEM:
+    if row.source_kind == SourceKind.ITEM:
         item = SYSTEM_ITEMS.get(row.source_key)
         return PlannedRow(row.sf_field, f"System item: {item.label if item else row.source_key}")
     return PlannedRow(row.sf_field, f"Booking question: {question_labels.get(row.source_key, row.source_key)}")

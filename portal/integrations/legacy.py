@@ -18,9 +18,9 @@ from sqlalchemy import select
 
 from ..extensions import db
 from ..inputs import has_control_character
-from ..models import Calendar, OnCancel, SalesforceObject
+from ..models import Calendar, OnCancel, SalesforceObject, SourceKind
 from ..planner.fields import ObjectFields, fields_from_describe
-from ..planner.inputs import FIXED, ITEM, QUESTION, IntegrationSettings, MappingRow
+from ..planner.inputs import IntegrationSettings, MappingRow
 from ..planner.sources import SYSTEM_ITEMS
 from ..planner.validation import check_mapping
 from ..salesforce import describe
@@ -214,14 +214,16 @@ def _row(where: str, calendar: Calendar, index: int, row: Any) -> MappingRow:
     if not isinstance(source, str):
         raise LegacyImportError(f'{where}: "source" must be text such as "question:E-mail".')
     kind, separator, value = source.partition(":")
-    if not separator or kind not in (QUESTION, ITEM, FIXED):
+    if not separator or kind not in set(SourceKind):
         raise LegacyImportError(f"{where}: the source {source!r} must start with question:, item: or fixed:.")
     field = field.strip()
-    if kind == FIXED:
-        return MappingRow(sf_field=field, source_kind=FIXED, fixed_value=value)
-    if kind == ITEM:
-        return MappingRow(sf_field=field, source_kind=ITEM, source_key=_item_key(where, value))
-    return MappingRow(sf_field=field, source_kind=QUESTION, source_key=str(_question_id(where, calendar, value)))
+    if kind == SourceKind.FIXED:
+        return MappingRow(sf_field=field, source_kind=SourceKind.FIXED, fixed_value=value)
+    if kind == SourceKind.ITEM:
+        return MappingRow(sf_field=field, source_kind=SourceKind.ITEM, source_key=_item_key(where, value))
+    return MappingRow(
+        sf_field=field, source_kind=SourceKind.QUESTION, source_key=str(_question_id(where, calendar, value))
+    )
 
 
 def _item_key(where: str, name: str) -> str:

@@ -12,18 +12,18 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flask import Flask, url_for
 
-from ..models import FieldMapping, SyncJob
+from ..models import FieldMapping, SyncJob, SyncReason, SyncStatus
 from ..planner.catalogue import explain
 from ..salesforce.redaction import redacted
 
 # Why a sync waits (SyncJob.reason) when Salesforce gave no error code.
 WAITING_REASONS = {
-    "not_connected": (
+    SyncReason.NOT_CONNECTED: (
         "The team has no Salesforce connection.",
         "An owner or admin connects Salesforce on the team's Salesforce page; waiting syncs then run on their own.",
     ),
-    "needs_reconnect": (explain("invalid_grant").cause, explain("invalid_grant").remedy),
-    "plan": (
+    SyncReason.NEEDS_RECONNECT: (explain("invalid_grant").cause, explain("invalid_grant").remedy),
+    SyncReason.PLAN: (
         "Salesforce syncing needs the Premium plan, and the team is not on it.",
         "An owner moves the team to the Premium plan; waiting syncs then run on their own.",
     ),
@@ -61,7 +61,9 @@ VALUE_CODES = frozenset(
     }
 )
 # Codes fixed in the team's Salesforce connection rather than in the calendar.
-CONNECTION_CODES = frozenset({"invalid_grant", "needs_reconnect", "not_connected", "API_DISABLED_FOR_ORG"})
+CONNECTION_CODES = frozenset(
+    {"invalid_grant", SyncReason.NEEDS_RECONNECT, SyncReason.NOT_CONNECTED, "API_DISABLED_FOR_ORG"}
+)
 
 
 @dataclass(frozen=True)
@@ -121,10 +123,14 @@ class FallbackOffer:
 
 def next_retry(status: str, reason: str, next_attempt_at: datetime | None) -> str:
     """When the sync runs again without anyone pressing Retry."""
-    if status == "pending" and next_attempt_at is not None:
+    if status == SyncStatus.PENDING and next_attempt_at is not None:
         return when_utc(next_attempt_at)
-    if status == "waiting":
-        return "when Salesforce is connected again" if reason != "plan" else "when the team is on the Premium plan"
+    if status == SyncStatus.WAITING:
+        return (
+            "when Salesforce is connected again"
+            if reason != SyncReason.PLAN
+            else "when the team is on the Premium plan"
+        )
     return "none: retry by hand once the cause is fixed"
 
 
