@@ -190,6 +190,26 @@ class QuestionRow(Form):
         return valid
 
 
+def _limit_field(kind: QuestionKind, label: str) -> IntegerField:
+    cap = KIND_MAX_LENGTH[kind]
+    return IntegerField(
+        _("%(label)s: most characters", label=_(label)),
+        description=_("Up to %(cap)s; empty: %(cap)s.", cap=cap),
+        validators=[Optional(), NumberRange(min=1, max=cap, message=_("Use a number from 1 to %(cap)s.", cap=cap))],
+    )
+
+
+class BuiltInLimits(Form):
+    """The most characters a guest may type for each built-in question, set like a custom question's (issue 12)."""
+
+    full_name = _limit_field(QuestionKind.FULL_NAME, N_("Name"))
+    family_name = _limit_field(QuestionKind.FAMILY_NAME, N_("Family name"))
+    given_name = _limit_field(QuestionKind.GIVEN_NAME, N_("Given name"))
+    email = _limit_field(QuestionKind.EMAIL, N_("E-mail"))
+    company = _limit_field(QuestionKind.COMPANY, N_("Company"))
+    phone = _limit_field(QuestionKind.PHONE, N_("Phone"))
+
+
 OPTIONAL_FIELD_CHOICES = [("off", _l("Not asked")), ("optional", _l("Optional")), ("required", _l("Required"))]
 
 
@@ -252,9 +272,12 @@ class CalendarForm(FlaskForm):
     )
     company = SelectField(_l("Company question"), choices=choices(OPTIONAL_FIELD_CHOICES))
     phone = SelectField(_l("Phone question"), choices=choices(OPTIONAL_FIELD_CHOICES))
+    built_in_limits = FormField(BuiltInLimits, label=_l("Maximum lengths"))
     questions = FieldList(FormField(QuestionRow))
-    # Shown only when saving would delete questions a Salesforce mapping uses (editor.MappedQuestionsRemoved).
-    remove_mapped_questions = BooleanField(_l("Delete them anyway"))
+    # Shown only when saving would leave the Salesforce mapping unable to fill fields (editor.MappingAtRisk).
+    confirm_mapping_changes = BooleanField(
+        _l("Save anyway: the Salesforce integration is marked “Needs attention” until its mapping is fixed")
+    )
 
     def __init__(self, *args, members: list[tuple[int, str]] = (), **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -362,16 +385,23 @@ def ordered_questions(questions: list[Question]) -> list[Question]:
     return ordered
 
 
-def booking_form_class(calendar: Calendar) -> type[GuestForm]:
-    fields = {question_field_name(question): _question_field(question) for question in calendar.questions}
+def booking_form_class(calendar: Calendar, limits: dict[int, int] | None = None) -> type[GuestForm]:
+    """limits: question id -> a lower limit the Salesforce mapping needs (the mapped field's length)."""
+    limits = limits or {}
+    fields = {
+        question_field_name(question): _question_field(question, limits.get(question.id))
+        for question in calendar.questions
+    }
     return type("CalendarBookingForm", (GuestForm,), fields)
 
 
-def _question_field(question: Question):
+def _question_field(question: Question, mapped_limit: int | None = None):
     cap = KIND_MAX_LENGTH[question.kind]
-    limit = min(question.max_length or cap, cap)
+    limit = min(question.max_length or cap, cap, mapped_limit or cap)
     required = [InputRequired(message=_l("This is required.")), visible_content] if question.required else [Optional()]
+    # Length sets the input's maxlength; the hint tells the guest before they type more than fits.
     text = [Length(max=limit, message=_("Use at most %(limit)s characters.", limit=limit))]
+    description = _("At most %(limit)s characters.", limit=limit) if limit < cap else ""
     label = question_label(question)
     match question.kind:
         case QuestionKind.EMAIL:
@@ -382,13 +412,17 @@ def _question_field(question: Question):
                 *text,
                 Email(message=_l("Enter a valid e-mail address, like name@example.com.")),
             ]
-            return EmailField(label, filters=[_strip], validators=validators)
+            return EmailField(label, filters=[_strip], validators=validators, description=description)
         case QuestionKind.PHONE:
             pattern = Regexp(PHONE_PATTERN, message=_l("Use digits, spaces and + ( ) - . / only."))
-            return TelField(label, filters=[_strip], validators=[*required, *text, no_control_characters(), pattern])
+            validators = [*required, *text, no_control_characters(), pattern]
+            return TelField(label, filters=[_strip], validators=validators, description=description)
         case QuestionKind.LONG_TEXT:
             return TextAreaField(
-                label, filters=[_strip], validators=[*required, *text, no_control_characters(multiline=True)]
+                label,
+                filters=[_strip],
+                validators=[*required, *text, no_control_characters(multiline=True)],
+                description=description,
             )
         case QuestionKind.SINGLE_SELECT:
             options = [("", _l("Choose…"))] + [(option, option) for option in question.options]
@@ -399,6 +433,8 @@ def _question_field(question: Question):
             return BooleanField(label, validators=validators, false_values=CHECKBOX_FALSE_VALUES)
         case kind if kind in NAME_KINDS:
             filters = [_strip_invisible, _strip]
-            return StringField(label, filters=filters, validators=[*required, *text, no_control_characters()])
+            validators = [*required, *text, no_control_characters()]
+            return StringField(label, filters=filters, validators=validators, description=description)
         case _:
-            return StringField(label, filters=[_strip], validators=[*required, *text, no_control_characters()])
+            validators = [*required, *text, no_control_characters()]
+            return StringField(label, filters=[_strip], validators=validators, description=description)

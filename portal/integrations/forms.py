@@ -90,6 +90,9 @@ class IntegrationForm(Form):
     add_row = SubmitField(_l("Add row"))
     reload = SubmitField(_l("Update field lists"))
     save = SubmitField(_l("Integration"))
+    # The in-place remedies for a required field no row fills: their buttons post the field's API name.
+    ask_question = StringField(validators=[Length(max=80)])
+    use_fixed = StringField(validators=[Length(max=80)])
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
