@@ -221,7 +221,7 @@ def languages_of(session: Session, team_id: int) -> dict[str, str | None]:
         .where(Membership.team_id == team_id, Membership.role.in_(RECIPIENT_ROLES), User.email_verified)
         .order_by(User.email)
     )
-    return dict(rows.tuples().all())
+    return {email: locale for email, locale in rows}
 
 
 def _claim_and_send(
