@@ -28,7 +28,7 @@ def test_bookings_list_shows_each_bookings_latest_sync_state_and_salesforce_link
 
     assert page.count("badge-synced") == 1 and "badge-failed" not in page
     assert 'href="https://acme.my.salesforce.com/00Q000000000001AAA"' in page
-    assert "badge-waiting" in page and "Salesforce needs reconnecting" in page
+    assert "badge-waiting" in page and "Waiting: Salesforce stopped accepting the portal&#39;s access" in page
     assert page.count('<span class="muted">—</span>') == 1  # the booking that has no sync job
 
 
@@ -88,5 +88,5 @@ def test_dashboard_shows_the_salesforce_connection_and_failed_syncs_at_a_glance(
 
     page = login(client, people[Role.OWNER]).get("/dashboard").get_data(as_text=True)
 
-    assert "Needs reconnecting" in page
-    assert f'href="/teams/{team.id}/salesforce/errors">1 failed, 0 waiting' in page
+    assert "Needs reconnecting" in page and "You can reconnect it" in page
+    assert f'href="/teams/{team.id}/salesforce/errors">1 booking failed to reach Salesforce, 0 waiting' in page

@@ -177,12 +177,12 @@ def booking_for_preview(calendar: Calendar, booking_id: str) -> Booking | None:
     return booking if booking is not None and booking.calendar_id == calendar.id else None
 
 
-def preview_booking(calendar: Calendar, booking: Booking | None) -> BookingSnapshot:
-    """The chosen booking, or a sample one tomorrow at 10:00 in the calendar's time zone."""
+def preview_booking(calendar: Calendar, booking: Booking | None, zone_name: str) -> BookingSnapshot:
+    """The chosen booking, or a sample one tomorrow at 10:00 in the viewer's time zone (zone_name)."""
     page_url = booking_page_url(calendar)  # as the sync writes it
     if booking is not None:
         return snapshots.booking_snapshot(booking, booking_page_url=page_url)
-    zone = ZoneInfo(calendar.time_zone)
+    zone = ZoneInfo(zone_name)
     tomorrow = datetime.now(zone).date() + timedelta(days=1)
     start = datetime.combine(tomorrow, time(10), tzinfo=zone).astimezone(UTC)
     return snapshots.sample_booking(calendar, start_at=start, booking_page_url=page_url)

@@ -6,12 +6,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from flask import abort, flash, redirect, render_template, request, url_for
-from flask_login import login_required
+from flask_login import current_user, login_required
 from sqlalchemy import select
 
-from ..access import TeamAccess, calendar_access, require
+from ..access import MANAGERS, TeamAccess, calendar_access, membership_of, require
 from ..extensions import db
-from ..models import Calendar, ConnectionStatus, SalesforceConnection, SalesforceIntegration
+from ..models import Calendar, Role, SalesforceConnection, SalesforceIntegration
 from ..planner import soql
 from ..planner.fields import ObjectFields, fields_from_describe
 from ..planner.sources import maps_host
@@ -19,6 +19,8 @@ from ..salesforce import describe
 from ..salesforce.client import client_for_connection
 from ..salesforce.errors import SalesforceError
 from ..sync import snapshots
+from ..sync.states import ConnectionHistory, connection_history, connection_sentence, plan_sentence
+from ..zones import viewer_zone
 from . import bp, editor, service
 from .forms import IntegrationForm
 
@@ -31,36 +33,33 @@ class ServiceIntegrationState:
     integration: SalesforceIntegration | None
     premium: bool
     connection: SalesforceConnection | None
+    history: ConnectionHistory
+    viewer_role: Role | None
     salesforce_page: str
 
     @property
     def connected(self) -> bool:
-        connection = self.connection
-        return (
-            connection is not None
-            and connection.status == ConnectionStatus.CONNECTED
-            and connection.refresh_token_encrypted is not None
-        )
+        return self.history == ConnectionHistory.CONNECTED
 
     @property
     def unavailable_reason(self) -> str:
-        """Why integrations cannot be added or edited now ("" when they can)."""
+        """Why integrations cannot be added or edited now ("" when they can), worded for the viewer."""
         if not self.premium:
-            return "Salesforce integrations are part of the Premium plan; this team is not on it."
-        if self.connection is None or self.connection.refresh_token_encrypted is None:
-            return "This team has not connected a Salesforce org yet; an owner or admin connects it first."
-        if not self.connected:
-            return "The team's Salesforce connection needs reconnecting; an owner or admin reconnects it first."
-        return ""
+            return plan_sentence(is_owner=self.viewer_role == Role.OWNER)
+        return connection_sentence(self.history, may_connect=self.viewer_role in MANAGERS)
 
 
 def service_integration_state(calendar: Calendar) -> ServiceIntegrationState:
     team = calendar.team
+    connection = db.session.scalar(select(SalesforceConnection).where(SalesforceConnection.team_id == team.id))
+    membership = membership_of(current_user.id, team.id)
     return ServiceIntegrationState(
         calendar=calendar,
         integration=service.integration_of(calendar),
         premium=team.is_premium,
-        connection=db.session.scalar(select(SalesforceConnection).where(SalesforceConnection.team_id == team.id)),
+        connection=connection,
+        history=connection_history(db.session, team.id, connection),
+        viewer_role=membership.role if membership else None,
         salesforce_page=f"/teams/{team.id}/settings/integrations/salesforce",
     )
 
@@ -211,7 +210,8 @@ def preview(calendar_id: int):
     if problem:
         return _describe_failed_page(state, access, problem)
     chosen = editor.booking_for_preview(calendar, request.args.get("booking", ""))
-    booking = editor.preview_booking(calendar, chosen)
+    zone = viewer_zone(calendar.time_zone)
+    booking = editor.preview_booking(calendar, chosen, zone)
     needs_host = integration.register_event or maps_host(snapshots.mapping_rows(integration.mappings))
     host_user_id, host_problem = _host_user_id(state.connection, booking.host_email if needs_host else "")
     return render_template(
@@ -224,6 +224,7 @@ def preview(calendar_id: int):
         host_user_id=host_user_id,
         host_problem=host_problem,
         pretty_json=editor.pretty_json,
+        zone=zone,
         breadcrumbs=_crumbs(access, calendar, "Preview"),
     )
 

@@ -13,6 +13,7 @@ from flask import Flask
 
 from ..planner.catalogue import explain
 from ..salesforce.redaction import redacted
+from ..sync import states
 
 # Why a sync waits (SyncJob.reason) when Salesforce gave no error code.
 WAITING_REASONS = {
@@ -46,13 +47,19 @@ def explain_sync(error_code: str, reason: str, fields: list[str] | tuple[str, ..
     return Explanation(error_code or reason, info.cause, info.remedy, tuple(fields), message)
 
 
-def next_retry(status: str, reason: str, next_attempt_at: datetime | None) -> str:
-    """When the sync runs again without anyone pressing Retry."""
-    if status == "pending" and next_attempt_at is not None:
-        return when_utc(next_attempt_at)
+def next_retry(status: str, reason: str, next_attempt_at: datetime | None, zone: str = "UTC") -> str:
+    """When the sync runs again without anyone pressing Retry, worded for its state."""
+    if status == "pending":
+        return when_in_zone(next_attempt_at, zone) if next_attempt_at is not None else "Within a minute"
+    if status == "running":
+        return "Being sent now"
     if status == "waiting":
-        return "when Salesforce is connected again" if reason != "plan" else "when the team is on the Premium plan"
-    return "none: retry by hand once the cause is fixed"
+        return "When Salesforce is connected again" if reason != "plan" else "When the team is on the Premium plan"
+    if status == "failed":
+        return "None: fix the cause, then retry by hand"
+    return {"synced": "Not needed: the booking is in Salesforce", "dismissed": "None: it was dismissed"}.get(
+        status, "None: nothing is sent for this booking"
+    )
 
 
 def when_utc(moment: datetime | None) -> str:
@@ -80,6 +87,12 @@ def init_app(app: Flask) -> None:
     """Make the presenters available to the errors page and support console templates."""
     app.add_template_global(explain_sync, "explain_sync")
     app.add_template_global(next_retry, "sync_next_retry")
+    app.add_template_global(states.sync_sentence, "sync_sentence")
+    app.add_template_global(states.state_name, "sync_state_name")
+    app.add_template_global(states.problem_words, "sync_problem_words")
+    app.add_template_global(states.CONNECTION_LABELS, "connection_labels")
+    app.add_template_global(states.connection_sentence, "connection_sentence")
+    app.add_template_global(states.plan_sentence, "plan_sentence")
     app.add_template_global(pretty_trail, "pretty_trail")
     app.add_template_filter(when_utc, "when_utc")
     app.add_template_filter(when_in_zone, "when_in_zone")
