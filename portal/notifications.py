@@ -25,6 +25,7 @@ from . import mail
 from .extensions import db
 from .models import Membership, NotificationLog, Role, SyncJob, SyncStatus, Team, User, utcnow
 from .planner.catalogue import explain
+from .sync.states import problem_words
 
 log = logging.getLogger("portal.notifications")
 
@@ -156,7 +157,7 @@ def _digest_text(team: Team, counts: list[CodeCount]) -> tuple[str, str]:
         info = explain(item.code)
         lines += [
             "",
-            f"{item.code or 'Unknown error'}: {item.count}",
+            f"{problem_words(item.code)}: {item.count} booking{'s' if item.count != 1 else ''}",
             f"  Cause: {info.cause}",
             f"  What to do: {info.remedy}",
             f"  See them: {_link(f'{errors}?code={quote(item.code)}&state=failed')}",

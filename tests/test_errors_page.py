@@ -46,7 +46,7 @@ def test_a_row_names_calendar_guest_code_cause_remedy_fields_and_attempts(client
     assert "Intro call" in row and "ada@example.test" in row
     assert "2031-0" in row  # the booking time (the factory hands out consecutive hours from 2031-01-06)
     assert "REQUIRED_FIELD_MISSING" not in row  # the code is for support, on the sync's detail
-    assert "Failed: Salesforce requires Company and the guest left it blank." in row
+    assert ">Failed</span>" in row and "Salesforce requires Company and the guest left it blank." in row
     assert "Make that booking question required, or give the mapping row a fallback value." in row
     assert "<code>Company</code>" in row
     assert "<td>2</td>" in row
@@ -82,7 +82,7 @@ def test_a_waiting_sync_explains_the_broken_connection(client, admin_view, db_se
     text = client.get(errors_url(team)).get_data(as_text=True)
 
     assert ">needs_reconnect" not in text and "(needs_reconnect)" not in text  # only as the filter's value
-    assert "Waiting: Salesforce stopped accepting the portal&#39;s access and needs reconnecting." in text
+    assert "Salesforce stopped accepting the portal&#39;s access and needs reconnecting." in text
     assert "When Salesforce is connected again" in text
 
 

@@ -28,7 +28,7 @@ def test_bookings_list_shows_each_bookings_latest_sync_state_and_salesforce_link
 
     assert page.count("badge-synced") == 1 and "badge-failed" not in page
     assert 'href="https://acme.my.salesforce.com/00Q000000000001AAA"' in page
-    assert "badge-waiting" in page and "Waiting: Salesforce stopped accepting the portal&#39;s access" in page
+    assert "badge-waiting" in page and "Salesforce stopped accepting the portal&#39;s access" in page
     assert page.count('<span class="muted">—</span>') == 1  # the booking that has no sync job
 
 

@@ -71,25 +71,20 @@ def problem_words(error_code: str, fields: Collection[str] = ()) -> str:
     return explain(error_code).cause.rstrip(".")
 
 
-def sync_sentence(status: str, reason: str = "", error_code: str = "", fields: Collection[str] = ()) -> str:
-    """One sentence for a list: the state, then why, in words a sales person reads."""
-    label = state_name(status, error_code)
+def sync_explanation(status: str, reason: str = "", error_code: str = "", fields: Collection[str] = ()) -> str:
+    """Why the sync stands where it does, as a sentence to show beside its state's badge."""
     if status == SyncStatus.SYNCED:
-        return f"{label}: the booking is in Salesforce."
+        return "The booking is in Salesforce."
     if status == SyncStatus.RUNNING:
-        return f"{label}: the booking is being sent to Salesforce now."
+        return "The booking is being sent to Salesforce now."
     if status in (SyncStatus.FAILED, SyncStatus.DISMISSED) or (status == SyncStatus.PENDING and error_code):
-        why = _sentence_part(problem_words(error_code, fields)) if error_code else "the sync did not go through"
+        why = problem_words(error_code, fields) if error_code else "The sync did not go through"
         tail = {SyncStatus.DISMISSED: " Someone marked it as handled.", SyncStatus.PENDING: " It is tried again."}
-        return f"{label}: {why}.{tail.get(status, '')}"
+        return f"{why[:1].upper()}{why[1:]}.{tail.get(status, '')}"
     if reason:
-        return f"{label}: {reason_words(reason)}."
-    return f"{label}: the booking goes to Salesforce shortly."
-
-
-def _sentence_part(text: str) -> str:
-    """A cause as the continuation of "Failed: …": lower-case start, except for the name Salesforce."""
-    return text if text.startswith("Salesforce") else text[:1].lower() + text[1:]
+        words = reason_words(reason)
+        return f"{words[:1].upper()}{words[1:]}."
+    return "The booking goes to Salesforce shortly."
 
 
 class ConnectionHistory(StrEnum):
@@ -155,8 +150,8 @@ class BookingSyncState:
     error_fields: tuple[str, ...] = ()
 
     @property
-    def sentence(self) -> str:
-        return sync_sentence(self.status, self.reason, self.error_code, self.error_fields)
+    def explanation(self) -> str:
+        return sync_explanation(self.status, self.reason, self.error_code, self.error_fields)
 
     @property
     def label(self) -> str:

@@ -87,7 +87,7 @@ def init_app(app: Flask) -> None:
     """Make the presenters available to the errors page and support console templates."""
     app.add_template_global(explain_sync, "explain_sync")
     app.add_template_global(next_retry, "sync_next_retry")
-    app.add_template_global(states.sync_sentence, "sync_sentence")
+    app.add_template_global(states.sync_explanation, "sync_explanation")
     app.add_template_global(states.state_name, "sync_state_name")
     app.add_template_global(states.problem_words, "sync_problem_words")
     app.add_template_global(states.CONNECTION_LABELS, "connection_labels")

@@ -61,7 +61,7 @@ def test_an_admin_fixes_a_required_field_failure_and_retries_it_to_synced(journe
     page.get_by_role("link", name="Failed and waiting syncs").click()
     row = page.locator(f"#sync-{failed.id}")
     assert "gita@example.com" in row.inner_text()
-    assert "Failed: Salesforce requires Company and the guest left it blank." in row.inner_text()
+    assert "Salesforce requires Company and the guest left it blank." in row.inner_text()
     assert "REQUIRED_FIELD_MISSING" not in row.inner_text()  # codes are for support, folded in the detail
     assert "Company" in row.locator(".remedy").inner_text()
     assert "give the mapping row a fallback value" in row.locator(".remedy").inner_text()
