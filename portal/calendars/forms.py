@@ -15,6 +15,7 @@ from wtforms import (
     FormField,
     HiddenField,
     IntegerField,
+    RadioField,
     SelectField,
     StringField,
     TelField,
@@ -35,7 +36,7 @@ from wtforms.validators import (
 )
 
 from ..models import Calendar, NameFormat, Question, QuestionKind
-from ..validators import no_control_characters
+from ..validators import no_control_characters, salesforce_email
 from .slots import WeeklyRange, is_time_zone, time_zone_names
 
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
@@ -271,6 +272,27 @@ class CalendarForm(FlaskForm):
 # --- Guest booking form ----------------------------------------------------------------------------------------
 
 
+UPCOMING_CHOICES = [
+    SelectChoice("keep", "Keep them: the meetings take place as booked, and guests can still cancel them."),
+    SelectChoice("cancel", "Cancel them: each guest gets a cancellation e-mail, and Salesforce is updated."),
+]
+
+
+class ArchiveForm(FlaskForm):
+    """Archive a calendar; with upcoming bookings, the person must choose what happens to them."""
+
+    upcoming = RadioField("Its upcoming bookings", choices=UPCOMING_CHOICES, validators=[Optional()])
+
+    def __init__(self, *args, upcoming_count: int = 0, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        if upcoming_count:
+            self.upcoming.validators = [InputRequired("Choose whether to keep or cancel the upcoming bookings.")]
+
+
+class ConfirmForm(FlaskForm):
+    """A button that only needs the CSRF token."""
+
+
 def format_slot(start: datetime) -> str:
     return start.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
@@ -317,8 +339,9 @@ def _question_field(question: Question):
         case QuestionKind.EMAIL:
             validators = [
                 InputRequired(message="Enter your e-mail address."),
-                *text,
                 no_control_characters(),
+                salesforce_email,  # before the others, so its reason is the one shown
+                *text,
                 Email(message="Enter a valid e-mail address, like name@example.com."),
             ]
             return EmailField(label, filters=[_strip], validators=validators)

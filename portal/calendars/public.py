@@ -8,10 +8,11 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from sqlalchemy import select
 
 from ..extensions import db
+from ..links import public_url
 from ..models import Booking, BookingStatus, Calendar, NameFormat, QuestionKind, utcnow
 from ..ratelimit import rate_limited
 from . import booking as service
@@ -31,6 +32,7 @@ REFUSALS = {
     Refusal.TAKEN: "That time was just taken. Please pick another time.",
 }
 NOT_A_SLOT = "That is not a time we offer. Please pick a time from the list."
+NO_LONGER_AVAILABLE = "This booking page is no longer available: the meeting is not offered any more."
 OUT_OF_RANGE = "That date is outside the dates we can show. Please go back and pick a time from the list."
 # Dates a guest can reach lie well inside these; beyond them date arithmetic overflows (a server error otherwise).
 EARLIEST_DAY, LATEST_DAY = date(2000, 1, 1), date(2999, 12, 31)
@@ -105,6 +107,8 @@ def _book_from_form(calendar: Calendar, form, start: datetime | None, zone_name:
     except SlotRefused as refused:
         _add_error(form.slot, REFUSALS[refused.refusal])
         return None, 409 if refused.refusal == Refusal.TAKEN else 422
+    except service.CalendarArchived:
+        _no_longer_available()  # archived while the guest filled in the form
     _mail_guest(booking, token, "confirmed")
     return redirect(url_for("booking.manage", token=token)), 302
 
@@ -215,7 +219,13 @@ def _calendar_by_slug(slug: str) -> Calendar:
     calendar = db.session.scalar(select(Calendar).where(Calendar.slug == slug)) if len(slug) <= 80 else None
     if calendar is None:
         abort(404, description="There is no booking page at this address. Check the link you were given.")
+    if calendar.archived_at is not None:
+        _no_longer_available()
     return calendar
+
+
+def _no_longer_available():
+    abort(404, description=NO_LONGER_AVAILABLE)
 
 
 def _booking_by_token(token: str) -> Booking:
@@ -361,9 +371,3 @@ def _mail_guest(booking: Booking, token: str, kind: str) -> None:
             "Keep this page's address: it is your private link to reschedule or cancel.",
             "warning",
         )
-
-
-def public_url(endpoint: str, **values) -> str:
-    """An absolute URL for e-mails: PUBLIC_BASE_URL when configured, else the request's own host."""
-    base = current_app.config["PUBLIC_BASE_URL"].rstrip("/")
-    return base + url_for(endpoint, **values) if base else url_for(endpoint, _external=True, **values)

@@ -13,14 +13,23 @@ from sqlalchemy import select
 
 from ..extensions import db
 from ..links import booking_page_url
-from ..models import MAX_DATABASE_ID, Booking, Calendar, OnCancel, SalesforceIntegration, SalesforceObject, SourceKind
+from ..models import (
+    MAX_DATABASE_ID,
+    Booking,
+    Calendar,
+    OnCancel,
+    SalesforceIntegration,
+    SalesforceObject,
+    SourceKind,
+    SyncEvent,
+)
 from ..planner.fields import FieldInfo, ObjectFields
-from ..planner.inputs import CREATED, BookingSnapshot, IntegrationSettings, MappingRow, QuestionSnapshot, SyncRequest
+from ..planner.inputs import BookingSnapshot, IntegrationSettings, MappingRow, QuestionSnapshot, SyncRequest
 from ..planner.preview import Preview, preview
 from ..planner.sources import QUESTION_KINDS, SYSTEM_ITEMS, default_mapping
 from ..planner.validation import check_mapping
 from ..sync import snapshots
-from .forms import BLANK_ROWS, FIXED, IntegrationForm, MappingRowForm, SourceOption
+from .forms import BLANK_ROWS, IntegrationForm, MappingRowForm, SourceOption
 
 PREVIEW_BOOKINGS = 20
 
@@ -68,7 +77,7 @@ def tidy_rows(form: IntegrationForm, extra_blank: int = 0) -> None:
 
 
 def _row_data(row: MappingRow) -> dict:
-    source = FIXED if row.source_kind == SourceKind.FIXED else f"{row.source_kind}:{row.source_key}"
+    source = SourceKind.FIXED.value if row.source_kind == SourceKind.FIXED else f"{row.source_kind}:{row.source_key}"
     return {
         "sf_field": row.sf_field,
         "source": source,
@@ -123,8 +132,8 @@ def settings_from_form(form: IntegrationForm) -> tuple[IntegrationSettings, list
 
 def _row_from_form(row: MappingRowForm) -> MappingRow:
     source = (row.source.data or "").strip()
-    if source == FIXED:
-        return MappingRow(row.sf_field.data or "", FIXED, fixed_value=(row.fixed_value.data or "").strip())
+    if source == SourceKind.FIXED:
+        return MappingRow(row.sf_field.data or "", SourceKind.FIXED, fixed_value=(row.fixed_value.data or "").strip())
     kind, _, key = source.partition(":")
     return MappingRow(
         sf_field=row.sf_field.data or "",
@@ -193,7 +202,7 @@ def preview_page(
 ) -> PreviewPage:
     """Both cases as the planner would write them; host_user_id is the host's Salesforce User ("" if none)."""
     sync = SyncRequest(
-        event=CREATED,
+        event=SyncEvent.CREATED,
         booking=booking,
         settings=snapshots.settings_snapshot(integration),
         fields=fields,

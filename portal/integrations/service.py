@@ -4,24 +4,72 @@ keeping mappings honest when a booking question they use is deleted."""
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 
+from flask import url_for
 from sqlalchemy import select
 
 from .. import audit
+from ..access import MANAGERS
+from ..enums import ConnectionHistory
 from ..extensions import db
 from ..models import (
     Calendar,
     FieldMapping,
     OnCancel,
+    Role,
+    SalesforceConnection,
     SalesforceIntegration,
     SalesforceObject,
     SourceKind,
 )
 from ..planner.inputs import IntegrationSettings, MappingRow
+from ..sync.states import connection_history, connection_sentence, plan_sentence
 
 
 def integration_of(calendar: Calendar) -> SalesforceIntegration | None:
     return db.session.scalar(select(SalesforceIntegration).where(SalesforceIntegration.calendar_id == calendar.id))
+
+
+@dataclass(frozen=True)
+class ServiceIntegrationState:
+    """What the calendar's Advanced settings show about Salesforce, worded for the viewer's role (None: staff or
+    an operator's command)."""
+
+    calendar: Calendar
+    integration: SalesforceIntegration | None
+    premium: bool
+    connection: SalesforceConnection | None
+    history: ConnectionHistory
+    viewer_role: Role | None = None
+
+    @property
+    def salesforce_page(self) -> str:
+        return url_for("salesforce.page", team_id=self.calendar.team_id)
+
+    @property
+    def connected(self) -> bool:
+        return self.history == ConnectionHistory.CONNECTED
+
+    @property
+    def unavailable_reason(self) -> str:
+        """Why integrations cannot be added or edited now ("" when they can)."""
+        if not self.premium:
+            return plan_sentence(is_owner=self.viewer_role == Role.OWNER)
+        return connection_sentence(self.history, may_connect=self.viewer_role in MANAGERS)
+
+
+def service_integration_state(calendar: Calendar, viewer_role: Role | None = None) -> ServiceIntegrationState:
+    team = calendar.team
+    connection = db.session.scalar(select(SalesforceConnection).where(SalesforceConnection.team_id == team.id))
+    return ServiceIntegrationState(
+        calendar=calendar,
+        integration=integration_of(calendar),
+        premium=team.is_premium,
+        connection=connection,
+        history=connection_history(db.session, team.id, connection),
+        viewer_role=viewer_role,
+    )
 
 
 def save_integration(calendar: Calendar, settings: IntegrationSettings) -> SalesforceIntegration:

@@ -3,15 +3,11 @@ that the user may edit it (403), checks the team's plan and connection, validate
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from flask import abort, flash, redirect, render_template, request, url_for
-from flask_login import current_user, login_required
-from sqlalchemy import select
+from flask_login import login_required
 
-from ..access import MANAGERS, TeamAccess, calendar_access, membership_of, require
-from ..extensions import db
-from ..models import Calendar, Role, SalesforceConnection, SalesforceIntegration
+from ..access import TeamAccess, calendar_access, require
+from ..models import Calendar, SalesforceConnection, SalesforceIntegration
 from ..planner import soql
 from ..planner.fields import ObjectFields, fields_from_describe
 from ..planner.sources import maps_host
@@ -19,50 +15,10 @@ from ..salesforce import describe
 from ..salesforce.client import client_for_connection
 from ..salesforce.errors import SalesforceError
 from ..sync import snapshots
-from ..sync.states import ConnectionHistory, connection_history, connection_sentence, plan_sentence
 from ..zones import viewer_zone
 from . import bp, editor, service
 from .forms import IntegrationForm
-
-
-@dataclass(frozen=True)
-class ServiceIntegrationState:
-    """What the calendar's Advanced settings show about Salesforce."""
-
-    calendar: Calendar
-    integration: SalesforceIntegration | None
-    premium: bool
-    connection: SalesforceConnection | None
-    history: ConnectionHistory
-    viewer_role: Role | None
-    salesforce_page: str
-
-    @property
-    def connected(self) -> bool:
-        return self.history == ConnectionHistory.CONNECTED
-
-    @property
-    def unavailable_reason(self) -> str:
-        """Why integrations cannot be added or edited now ("" when they can), worded for the viewer."""
-        if not self.premium:
-            return plan_sentence(is_owner=self.viewer_role == Role.OWNER)
-        return connection_sentence(self.history, may_connect=self.viewer_role in MANAGERS)
-
-
-def service_integration_state(calendar: Calendar) -> ServiceIntegrationState:
-    team = calendar.team
-    connection = db.session.scalar(select(SalesforceConnection).where(SalesforceConnection.team_id == team.id))
-    membership = membership_of(current_user.id, team.id)
-    return ServiceIntegrationState(
-        calendar=calendar,
-        integration=service.integration_of(calendar),
-        premium=team.is_premium,
-        connection=connection,
-        history=connection_history(db.session, team.id, connection),
-        viewer_role=membership.role if membership else None,
-        salesforce_page=f"/teams/{team.id}/settings/integrations/salesforce",
-    )
-
+from .service import ServiceIntegrationState, service_integration_state
 
 # -- the editor ----------------------------------------------------------------------------------------------------
 
@@ -87,7 +43,7 @@ def edit(calendar_id: int):
 
 
 def _editor_page(calendar: Calendar, access: TeamAccess, integration: SalesforceIntegration | None):
-    state = service_integration_state(calendar)
+    state = service_integration_state(calendar, access.role)
     if state.unavailable_reason:
         return _unavailable_page(state, access)
     form = IntegrationForm(request.form if request.method == "POST" else None)
@@ -144,7 +100,7 @@ def _object_fields(connection: SalesforceConnection, object_name: str) -> tuple[
 @login_required
 def refresh_fields(calendar_id: int):
     calendar, access = _editable_calendar(calendar_id)
-    state = service_integration_state(calendar)
+    state = service_integration_state(calendar, access.role)
     if state.unavailable_reason:
         return _unavailable_page(state, access)
     object_name = editor.object_name_or_default(request.form.get("object_name"))
@@ -203,7 +159,7 @@ def remove(calendar_id: int):
 def preview(calendar_id: int):
     calendar, integration = _editable_integration(calendar_id)
     _, access = calendar_access(calendar_id)
-    state = service_integration_state(calendar)
+    state = service_integration_state(calendar, access.role)
     if state.unavailable_reason:
         return _unavailable_page(state, access)
     fields, problem = _object_fields(state.connection, integration.object_name.value)
@@ -246,8 +202,9 @@ def _host_user_id(connection: SalesforceConnection, host_email: str) -> tuple[st
 
 
 def _editable_calendar(calendar_id: int) -> tuple[Calendar, TeamAccess]:
+    """A calendar whose integration the user may change (design §3: not a member who only hosts it)."""
     calendar, access = calendar_access(calendar_id)
-    require(access.can_edit_calendar(calendar))
+    require(access.can_manage_calendar(calendar))
     return calendar, access
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import enum
 from datetime import datetime, time
 
 from sqlalchemy import (
@@ -21,31 +20,9 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB, ExcludeConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from ..enums import BookingStatus, NameFormat, QuestionKind
 from .accounts import Team, User, _enum
 from .base import Base, Timestamped
-
-
-class NameFormat(enum.StrEnum):
-    FULL = "full"  # one full-name question
-    FAMILY_GIVEN = "family_given"  # separate family and given name questions
-
-
-class QuestionKind(enum.StrEnum):
-    FULL_NAME = "full_name"
-    FAMILY_NAME = "family_name"
-    GIVEN_NAME = "given_name"
-    EMAIL = "email"
-    COMPANY = "company"
-    PHONE = "phone"
-    SHORT_TEXT = "short_text"
-    LONG_TEXT = "long_text"
-    SINGLE_SELECT = "single_select"
-    CHECKBOX = "checkbox"
-
-
-class BookingStatus(enum.StrEnum):
-    CONFIRMED = "confirmed"
-    CANCELLED = "cancelled"
 
 
 class Calendar(Timestamped, Base):
@@ -64,12 +41,15 @@ class Calendar(Timestamped, Base):
     window_days: Mapped[int] = mapped_column(Integer, default=30)
     meeting_url: Mapped[str] = mapped_column(String(500), default="")
     name_format: Mapped[NameFormat] = mapped_column(_enum(NameFormat, "name_format"), default=NameFormat.FULL)
+    # Archived calendars take no bookings and leave the lists; their bookings and sync history stay (design §2).
+    archived_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    archived_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     updated_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now(), onupdate=func.now()
     )
 
     team: Mapped[Team] = relationship()
-    created_by: Mapped[User | None] = relationship()
+    created_by: Mapped[User | None] = relationship(foreign_keys=[created_by_id])
     questions: Mapped[list[Question]] = relationship(
         back_populates="calendar", cascade="all, delete-orphan", order_by="Question.position"
     )
@@ -145,7 +125,8 @@ class Booking(Timestamped, Base):
     __tablename__ = "bookings"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    calendar_id: Mapped[int] = mapped_column(ForeignKey("calendars.id", ondelete="CASCADE"), index=True)
+    # RESTRICT: a booking is a record of a meeting people agreed to; it is never lost with a calendar.
+    calendar_id: Mapped[int] = mapped_column(ForeignKey("calendars.id", ondelete="RESTRICT"), index=True)
     host_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="RESTRICT"), index=True)
     start_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     end_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

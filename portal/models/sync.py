@@ -2,33 +2,16 @@
 
 from __future__ import annotations
 
-import enum
 from datetime import datetime
 
 from sqlalchemy import Boolean, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint, func, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from ..enums import SyncEvent, SyncStatus
 from .accounts import _enum
 from .base import Base, Timestamped
 from .calendars import Booking, Calendar
-
-
-class SyncEvent(enum.StrEnum):
-    CREATED = "created"
-    RESCHEDULED = "rescheduled"
-    CANCELLED = "cancelled"
-
-
-class SyncStatus(enum.StrEnum):
-    PENDING = "pending"
-    RUNNING = "running"
-    SYNCED = "synced"
-    SKIPPED = "skipped"  # reason: paused, no_integration
-    WAITING = "waiting"  # reason: not_connected, needs_reconnect, plan
-    FAILED = "failed"
-    DISMISSED = "dismissed"
-
 
 # A job in one of these is not finished: later jobs of the same booking wait behind it.
 OPEN_STATUSES = (SyncStatus.PENDING, SyncStatus.RUNNING, SyncStatus.WAITING)
@@ -39,8 +22,9 @@ class SyncJob(Timestamped, Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     team_id: Mapped[int] = mapped_column(ForeignKey("teams.id", ondelete="CASCADE"))
-    calendar_id: Mapped[int] = mapped_column(ForeignKey("calendars.id", ondelete="CASCADE"))
-    booking_id: Mapped[int] = mapped_column(ForeignKey("bookings.id", ondelete="CASCADE"))
+    # RESTRICT: the sync history stays with its booking and calendar, which are archived, never cascaded away.
+    calendar_id: Mapped[int] = mapped_column(ForeignKey("calendars.id", ondelete="RESTRICT"))
+    booking_id: Mapped[int] = mapped_column(ForeignKey("bookings.id", ondelete="RESTRICT"))
     event: Mapped[SyncEvent] = mapped_column(_enum(SyncEvent, "sync_event"))
     status: Mapped[SyncStatus] = mapped_column(_enum(SyncStatus, "sync_status"), default=SyncStatus.PENDING)
     reason: Mapped[str] = mapped_column(String(40), default="")  # why skipped / waiting

@@ -6,13 +6,13 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from dataclasses import dataclass
-from enum import StrEnum
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.dialects.postgresql import distinct_on
 from sqlalchemy.orm import Session
 
-from ..models import AuditEvent, ConnectionStatus, SalesforceConnection, SalesforceLink, SyncJob, SyncStatus
+from ..enums import ConnectionHistory
+from ..models import AuditEvent, ConnectionStatus, SalesforceConnection, SalesforceLink, SyncJob, SyncReason, SyncStatus
 from ..planner.catalogue import CATALOGUE, explain
 
 # A sync's state as people name it ("retrying" is a pending job that already failed once).
@@ -29,12 +29,12 @@ STATE_LABELS = {
 
 # Why a sync waits, was skipped or was delayed (SyncJob.reason), as the end of a sentence.
 REASONS = {
-    "paused": "the calendar's Salesforce integration is paused",
-    "no_integration": "the calendar no longer has a Salesforce integration",
-    "plan": "the team is not on the Premium plan",
-    "not_connected": "the team has not connected Salesforce",
-    "needs_reconnect": "Salesforce stopped accepting the portal's access and needs reconnecting",
-    "near_api_limit": "the Salesforce org is close to its daily API limit, so it goes out a little later",
+    SyncReason.PAUSED: "the calendar's Salesforce integration is paused",
+    SyncReason.NO_INTEGRATION: "the calendar no longer has a Salesforce integration",
+    SyncReason.PLAN: "the team is not on the Premium plan",
+    SyncReason.NOT_CONNECTED: "the team has not connected Salesforce",
+    SyncReason.NEEDS_RECONNECT: "Salesforce stopped accepting the portal's access and needs reconnecting",
+    SyncReason.NEAR_API_LIMIT: "the Salesforce org is close to its daily API limit, so it goes out a little later",
 }
 
 # What Salesforce refused, for the codes a sales person meets most; {fields} names the fields involved.
@@ -85,15 +85,6 @@ def sync_explanation(status: str, reason: str = "", error_code: str = "", fields
         words = reason_words(reason)
         return f"{words[:1].upper()}{words[1:]}."
     return "The booking goes to Salesforce shortly."
-
-
-class ConnectionHistory(StrEnum):
-    """Where the team stands with Salesforce, as its pages word it."""
-
-    NEVER = "never"
-    DISCONNECTED = "disconnected"
-    NEEDS_RECONNECT = "needs_reconnect"
-    CONNECTED = "connected"
 
 
 def connection_history(session: Session, team_id: int, connection: SalesforceConnection | None) -> ConnectionHistory:
@@ -158,15 +149,15 @@ class BookingSyncState:
         return state_name(self.status, self.error_code)
 
 
-def team_sync_counts(session: Session, team_id: int) -> dict[SyncStatus, int]:
-    """How many of a team's syncs wait, are queued, or failed (for the team's Salesforce page)."""
-    rows = session.execute(
-        select(SyncJob.status, func.count())
-        .where(
-            SyncJob.team_id == team_id, SyncJob.status.in_((SyncStatus.WAITING, SyncStatus.PENDING, SyncStatus.FAILED))
-        )
-        .group_by(SyncJob.status)
-    ).all()
+def team_sync_counts(session: Session, team_id: int, calendar_ids: Select | None = None) -> dict[SyncStatus, int]:
+    """How many of a team's syncs wait, are queued, or failed (for the team's Salesforce page and the dashboard),
+    counting only the calendars the viewer may see (`calendar_ids`, None for all)."""
+    query = select(SyncJob.status, func.count()).where(
+        SyncJob.team_id == team_id, SyncJob.status.in_((SyncStatus.WAITING, SyncStatus.PENDING, SyncStatus.FAILED))
+    )
+    if calendar_ids is not None:
+        query = query.where(SyncJob.calendar_id.in_(calendar_ids))
+    rows = session.execute(query.group_by(SyncJob.status)).all()
     return {status: count for status, count in rows}
 
 

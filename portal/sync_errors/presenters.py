@@ -11,18 +11,19 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flask import Flask
 
+from ..models import SyncReason, SyncStatus
 from ..planner.catalogue import explain
 from ..salesforce.redaction import redacted
 from ..sync import states
 
 # Why a sync waits (SyncJob.reason) when Salesforce gave no error code.
 WAITING_REASONS = {
-    "not_connected": (
+    SyncReason.NOT_CONNECTED: (
         "The team has no Salesforce connection.",
         "An owner or admin connects Salesforce on the team's Salesforce page; waiting syncs then run on their own.",
     ),
-    "needs_reconnect": (explain("invalid_grant").cause, explain("invalid_grant").remedy),
-    "plan": (
+    SyncReason.NEEDS_RECONNECT: (explain("invalid_grant").cause, explain("invalid_grant").remedy),
+    SyncReason.PLAN: (
         "Salesforce syncing needs the Premium plan, and the team is not on it.",
         "An owner moves the team to the Premium plan; waiting syncs then run on their own.",
     ),
@@ -49,13 +50,17 @@ def explain_sync(error_code: str, reason: str, fields: list[str] | tuple[str, ..
 
 def next_retry(status: str, reason: str, next_attempt_at: datetime | None, zone: str = "UTC") -> str:
     """When the sync runs again without anyone pressing Retry, worded for its state."""
-    if status == "pending":
+    if status == SyncStatus.PENDING:
         return when_in_zone(next_attempt_at, zone) if next_attempt_at is not None else "Within a minute"
-    if status == "running":
+    if status == SyncStatus.RUNNING:
         return "Being sent now"
-    if status == "waiting":
-        return "When Salesforce is connected again" if reason != "plan" else "When the team is on the Premium plan"
-    if status == "failed":
+    if status == SyncStatus.WAITING:
+        return (
+            "When Salesforce is connected again"
+            if reason != SyncReason.PLAN
+            else "When the team is on the Premium plan"
+        )
+    if status == SyncStatus.FAILED:
         return "None: fix the cause, then retry by hand"
     return {"synced": "Not needed: the booking is in Salesforce", "dismissed": "None: it was dismissed"}.get(
         status, "None: nothing is sent for this booking"

@@ -13,10 +13,10 @@ from typing import Any
 from sqlalchemy import ColumnElement, Date, Select, and_, cast, exists, func, or_, select, true
 from sqlalchemy.orm import Session
 
+from ..access import own_calendar_ids
 from ..models import (
     Booking,
     Calendar,
-    CalendarHost,
     FieldMapping,
     SalesforceConnection,
     SalesforceIntegration,
@@ -29,7 +29,8 @@ from ..models import (
 )
 
 # The states the errors page lists: failed, waiting, and failing attempts that will be retried automatically.
-STATES = ("failed", "waiting", "retrying")
+RETRYING = "retrying"  # pending again after a failed attempt
+STATES = (SyncStatus.FAILED.value, SyncStatus.WAITING.value, RETRYING)
 CHART_STATUSES = (SyncStatus.SYNCED, SyncStatus.FAILED, SyncStatus.WAITING)
 HEALTH_DAYS = 14
 
@@ -79,7 +80,7 @@ class ErrorRow:
 
     @property
     def state(self) -> str:
-        return "retrying" if self.status == SyncStatus.PENDING else str(self.status)
+        return RETRYING if self.status == SyncStatus.PENDING else str(self.status)
 
 
 @dataclass(frozen=True)
@@ -111,21 +112,16 @@ def visible_calendars(scope: Scope) -> ColumnElement[bool]:
     if scope.team_id is not None:
         clauses.append(SyncJob.team_id == scope.team_id)
     if scope.member_user_id is not None:
-        clauses.append(SyncJob.calendar_id.in_(_member_calendar_ids(scope.member_user_id)))
+        clauses.append(SyncJob.calendar_id.in_(own_calendar_ids(scope.member_user_id)))
     return and_(true(), *clauses)
 
 
-def _member_calendar_ids(user_id: int) -> Select:
-    hosted = exists().where(CalendarHost.calendar_id == Calendar.id, CalendarHost.user_id == user_id)
-    return select(Calendar.id).where(or_(Calendar.created_by_id == user_id, hosted))
-
-
 def _state_clause(state: str) -> ColumnElement[bool]:
-    if state == "failed":
+    if state == SyncStatus.FAILED:
         return SyncJob.status == SyncStatus.FAILED
-    if state == "waiting":
+    if state == SyncStatus.WAITING:
         return SyncJob.status == SyncStatus.WAITING
-    if state == "retrying":
+    if state == RETRYING:
         return and_(SyncJob.status == SyncStatus.PENDING, SyncJob.error_code != "")
     return or_(*(_state_clause(s) for s in STATES))
 
@@ -262,7 +258,7 @@ def calendar_choices(session: Session, scope: Scope) -> list[tuple[int, str]]:
     if scope.team_id is not None:
         statement = statement.where(Calendar.team_id == scope.team_id)
     if scope.member_user_id is not None:
-        statement = statement.where(Calendar.id.in_(_member_calendar_ids(scope.member_user_id)))
+        statement = statement.where(Calendar.id.in_(own_calendar_ids(scope.member_user_id)))
     return [(row.id, row.name) for row in session.execute(statement)]
 
 

@@ -31,7 +31,7 @@ def dashboard():
         member_count=len(members),
         connection=connection,
         history=connection_history(db.session, space.id, connection),
-        sync_counts=team_sync_counts(db.session, space.id),
+        sync_counts=team_sync_counts(db.session, space.id, access.visible_calendar_ids()),
     )
 
 
