@@ -58,6 +58,8 @@ def demo():
         banner.append(line)
         if line.startswith("Logs:"):
             break
+    if not banner or not banner[-1].startswith("Logs:"):
+        launcher.wait(timeout=60)  # it gave up: the test fails on the banner, showing what it printed
     instance = folder / "instance"
     pids = started_pids(launcher, instance) if launcher.poll() is None else {}
     try:
