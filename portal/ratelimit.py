@@ -61,8 +61,8 @@ def init_app(app: Flask) -> Limiter | None:
     limiter = Limiter(
         get_remote_address,  # the real client behind a proxy once ProxyFix is configured (PROXY_FIX_HOPS)
         app=app,
-        storage_uri=_storage_uri(app.config["REDIS_URL"]),
-        storage_options={"connection_pool": app.extensions["redis"].connection_pool},  # the queues' connections
+        storage_uri="redis://",  # picks the Redis storage; the connections are the queues' own (TCP or unix socket)
+        storage_options={"connection_pool": app.extensions["redis"].connection_pool},
         strategy="moving-window",
         key_prefix=app.config["RQ_QUEUE_PREFIX"],
         swallow_errors=True,
@@ -74,9 +74,3 @@ def init_app(app: Flask) -> Limiter | None:
                 limit_text(marked.setting), scope=marked.bucket, methods=list(marked.methods), error_message=TOO_MANY
             )(view)
     return limiter
-
-
-def _storage_uri(redis_url: str) -> str:
-    """The limits library's name for the same Redis: it calls a Unix socket (the demo's embedded Redis)
-    redis+unix://, where redis-py says unix://."""
-    return "redis+" + redis_url if redis_url.startswith("unix://") else redis_url

@@ -183,6 +183,11 @@ _DEFAULT_TARGETS = (
 )
 
 
+def default_question_kind(field_name: str) -> QuestionKind | None:
+    """The built-in question kind the default mapping fills this standard field from (Company for Company)."""
+    return next((kind for kind, target in _DEFAULT_TARGETS if target.lower() == field_name.lower()), None)
+
+
 def default_mapping(questions: Sequence[QuestionSnapshot], fields: ObjectFields) -> tuple[MappingRow, ...]:
     """The starting mapping of a new integration: name, e-mail, company and phone to their standard fields."""
     rows = []
@@ -192,3 +197,17 @@ def default_mapping(questions: Sequence[QuestionSnapshot], fields: ObjectFields)
         if question is not None and target is not None and target.createable:
             rows.append(MappingRow(sf_field=target.name, source_kind=SourceKind.QUESTION, source_key=str(question.id)))
     return tuple(rows)
+
+
+def questions_feeding(
+    rows: Sequence[MappingRow], questions: Sequence[QuestionSnapshot], sf_fields: Sequence[str]
+) -> tuple[tuple[QuestionSnapshot, tuple[str, ...]], ...]:
+    """The booking questions whose answers the mapping sends to these Salesforce fields (API names ignore case),
+    each with the fields it feeds, in form order: the values Fix and retry lets a person correct."""
+    wanted = {name.lower() for name in sf_fields}
+    fed: dict[int, list[str]] = {}
+    for row in rows:
+        question = question_for(row, questions) if row.source_kind == SourceKind.QUESTION else None
+        if question is not None and row.sf_field.lower() in wanted:
+            fed.setdefault(question.id, []).append(row.sf_field)
+    return tuple((q, tuple(fed[q.id])) for q in questions if q.id in fed)

@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from ..access import require, team_access
 from ..extensions import db
+from ..integrations.service import needing_attention
 from ..models import Invitation, Membership, Role, SalesforceConnection
 from ..sync.states import connection_history, team_sync_counts
 from . import bp, services
@@ -32,6 +33,7 @@ def dashboard():
         connection=connection,
         history=connection_history(db.session, space.id, connection),
         sync_counts=team_sync_counts(db.session, space.id, access.visible_calendar_ids()),
+        needing_attention=needing_attention(space.id, access.visible_calendar_ids()),
     )
 
 
