@@ -189,7 +189,7 @@ def test_the_links_people_look_for_are_where_they_look(long_world, browser):
     # an errors-table row leads to its sync from the booking (the guest), not from the time
     page.goto(f"{server.url}/teams/{world.team_id}/salesforce/errors")
     row = page.locator(f"#sync-{world.sync_id}")
-    assert row.get_by_role("link").count() == 1
+    assert row.locator("td").first.get_by_role("link").count() == 0  # the time is not the way in
     row.get_by_role("link", name=LONG_NAME).click()
     page.wait_for_url(f"{server.url}/teams/{world.team_id}/salesforce/syncs/{world.sync_id}")
     context.close()
