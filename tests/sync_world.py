@@ -25,6 +25,7 @@ from portal.models import (
     SourceKind,
     SyncJob,
     SyncStatus,
+    WriteRule,
 )
 from portal.salesforce.describe import refresh_describe
 from tests.factories import Factory
@@ -85,7 +86,9 @@ class World:
         on_cancel: OnCancel = OnCancel.DELETE_EVENT,
         company_required: bool = False,
         rows: list[tuple[str, str, str, str]] | None = None,
+        rules: dict[str, str] | None = None,
     ) -> World:
+        """rules: a write rule by Salesforce field (others are written always)."""
         world = cls(app, emulator, control)
         with app.app_context():
             factory = Factory(db.session)
@@ -109,7 +112,12 @@ class World:
             )
             integration.mappings = [
                 FieldMapping(
-                    position=i, sf_field=sf_field, source_kind=SourceKind(kind), source_key=key, fixed_value=value
+                    position=i,
+                    sf_field=sf_field,
+                    source_kind=SourceKind(kind),
+                    source_key=key,
+                    fixed_value=value,
+                    write_rule=WriteRule((rules or {}).get(sf_field, WriteRule.ALWAYS)),
                 )
                 for i, (sf_field, kind, key, value) in enumerate(world._rows(object_name, rows))
             ]

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from portal.models import AuditEvent, Calendar, FieldMapping, Role, SalesforceIntegration, SourceKind
+from portal.models import AuditEvent, Calendar, FieldMapping, Role, SalesforceIntegration, SourceKind, WriteRule
 from scripts.dev.demo_data import seed
 from tests.integration_support import add_integration, question_id
 
@@ -71,6 +71,7 @@ def test_legacy_settings_become_lead_not_register_not_update_with_rows_unchanged
         ("OwnerId", SourceKind.ITEM, "participating_member", ""),
         ("Description", SourceKind.ITEM, "booking_datetime_text", ""),
     ]
+    assert {m.write_rule for m in imported.mappings} == {WriteRule.ON_CREATE}, "legacy rows are create-only"
     audit = db_session.scalars(select(AuditEvent).where(AuditEvent.action == "salesforce_integration.created")).all()
     assert sorted(event.details["calendar_id"] for event in audit) == sorted([first.id, second.id])
     assert all(event.details["via"] == "legacy import" and event.actor_id is None for event in audit)

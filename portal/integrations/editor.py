@@ -17,6 +17,7 @@ from ..models import MAX_DATABASE_ID, Booking, Calendar, OnCancel, SalesforceInt
 from ..planner.fields import FieldInfo, ObjectFields
 from ..planner.inputs import CREATED, BookingSnapshot, IntegrationSettings, MappingRow, QuestionSnapshot, SyncRequest
 from ..planner.preview import Preview, preview
+from ..planner.rules import rule_or_default
 from ..planner.sources import QUESTION_KINDS, SYSTEM_ITEMS, default_mapping
 from ..planner.validation import check_mapping
 from ..sync import snapshots
@@ -74,6 +75,7 @@ def _row_data(row: MappingRow) -> dict:
         "source": source,
         "fixed_value": row.fixed_value,
         "fallback_value": row.fallback_value,
+        "write_rule": row.write_rule,
     }
 
 
@@ -123,14 +125,17 @@ def settings_from_form(form: IntegrationForm) -> tuple[IntegrationSettings, list
 
 def _row_from_form(row: MappingRowForm) -> MappingRow:
     source = (row.source.data or "").strip()
+    rule = rule_or_default(row.write_rule.data or "", row.sf_field.data or "")
     if source == FIXED:
-        return MappingRow(row.sf_field.data or "", FIXED, fixed_value=(row.fixed_value.data or "").strip())
+        fixed = (row.fixed_value.data or "").strip()
+        return MappingRow(row.sf_field.data or "", FIXED, fixed_value=fixed, write_rule=rule)
     kind, _, key = source.partition(":")
     return MappingRow(
         sf_field=row.sf_field.data or "",
         source_kind=kind,
         source_key=key,
         fallback_value=(row.fallback_value.data or "").strip(),
+        write_rule=rule,
     )
 
 

@@ -13,6 +13,7 @@ from wtforms.validators import Length
 
 from ..models import OnCancel, SalesforceObject
 from ..planner.fields import FieldInfo, ObjectFields
+from ..planner.rules import RULE_HELP, RULE_LABELS, WRITE_RULES
 from ..validators import no_control_characters
 
 BLANK_ROWS = 2
@@ -36,6 +37,14 @@ class MappingRowForm(Form):
     source = SelectField("Source", choices=[], validate_choice=False)
     fixed_value = StringField("Fixed value", validators=[Length(max=1000), no_control_characters()])
     fallback_value = StringField("Fallback when blank", validators=[Length(max=1000), no_control_characters()])
+    write_rule = SelectField(
+        "When to write",
+        choices=[
+            SelectChoice("", "As usual for this field (owner, lead source, company and names: only when creating)"),
+            *(SelectChoice(rule, f"{RULE_LABELS[rule]}: {RULE_HELP[rule]}") for rule in WRITE_RULES),
+        ],
+        default="",
+    )
     remove = BooleanField("Remove this row")
 
     def __init__(self, *args, **kwargs) -> None:

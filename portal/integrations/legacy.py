@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from ..extensions import db
 from ..models import Calendar, OnCancel, SalesforceObject
-from ..planner.inputs import FIXED, ITEM, QUESTION, IntegrationSettings, MappingRow
+from ..planner.inputs import FIXED, ITEM, ON_CREATE, QUESTION, IntegrationSettings, MappingRow
 from ..planner.sources import SYSTEM_ITEMS
 from . import service
 from .forms import MAX_ROWS
@@ -111,11 +111,12 @@ def _row(where: str, calendar: Calendar, index: int, row: Any) -> MappingRow:
     if not separator or kind not in (QUESTION, ITEM, FIXED):
         raise LegacyImportError(f"{where}: the source {source!r} must start with question:, item: or fixed:.")
     field = field.strip()
+    # Legacy calendars only ever created Leads: every row stays create-only (design §1 "Legacy settings").
     if kind == FIXED:
-        return MappingRow(sf_field=field, source_kind=FIXED, fixed_value=value)
+        return MappingRow(sf_field=field, source_kind=FIXED, fixed_value=value, write_rule=ON_CREATE)
     if kind == ITEM:
-        return MappingRow(sf_field=field, source_kind=ITEM, source_key=_item_key(where, value))
-    return MappingRow(sf_field=field, source_kind=QUESTION, source_key=str(_question_id(where, calendar, value)))
+        return MappingRow(field, ITEM, _item_key(where, value), write_rule=ON_CREATE)
+    return MappingRow(field, QUESTION, str(_question_id(where, calendar, value)), write_rule=ON_CREATE)
 
 
 def _item_key(where: str, name: str) -> str:

@@ -16,6 +16,7 @@ from ..models import (
     SalesforceIntegration,
     SalesforceObject,
     SourceKind,
+    WriteRule,
 )
 from ..planner.inputs import IntegrationSettings, MappingRow
 
@@ -156,6 +157,7 @@ def _apply(integration: SalesforceIntegration, settings: IntegrationSettings) ->
             source_key=row.source_key if row.source_kind != SourceKind.FIXED else "",
             fixed_value=row.fixed_value if row.source_kind == SourceKind.FIXED else "",
             fallback_value=row.fallback_value if row.source_kind != SourceKind.FIXED else "",
+            write_rule=WriteRule(row.write_rule),
         )
         for position, row in enumerate(settings.mappings)
     ]

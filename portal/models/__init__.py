@@ -22,6 +22,7 @@ from .salesforce import (
     SalesforceIntegration,
     SalesforceObject,
     SourceKind,
+    WriteRule,
 )
 from .sync import OPEN_STATUSES, SalesforceLink, SyncAttempt, SyncEvent, SyncJob, SyncStatus
 
@@ -53,6 +54,7 @@ __all__ = [
     "SalesforceLink",
     "SalesforceObject",
     "SourceKind",
+    "WriteRule",
     "SyncAttempt",
     "SyncEvent",
     "SyncJob",

@@ -46,6 +46,14 @@ class SourceKind(enum.StrEnum):
     FIXED = "fixed"  # fixed_value
 
 
+class WriteRule(enum.StrEnum):
+    """When a mapping row is written (design §5 "Write rules")."""
+
+    ALWAYS = "always"  # on create, and on update when the integration updates existing records
+    ON_CREATE = "on_create"  # only when the record is created
+    IF_EMPTY = "if_empty"  # on create, and on update only while the field is empty in Salesforce
+
+
 class SalesforceConnection(Base):
     """One per team. Tokens are Fernet-encrypted (portal.crypto); nothing else here is secret."""
 
@@ -135,6 +143,9 @@ class FieldMapping(Base):
     source_key: Mapped[str] = mapped_column(String(80), default="")
     fixed_value: Mapped[str] = mapped_column(Text, default="")
     fallback_value: Mapped[str] = mapped_column(Text, default="")
+    write_rule: Mapped[WriteRule] = mapped_column(
+        _enum(WriteRule, "write_rule"), default=WriteRule.ALWAYS, server_default=WriteRule.ALWAYS.value
+    )
 
     integration: Mapped[SalesforceIntegration] = relationship(back_populates="mappings")
 

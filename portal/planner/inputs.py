@@ -17,6 +17,8 @@ LEAD, CONTACT = "Lead", "Contact"
 DELETE_EVENT, MARK_CANCELLED = "delete_event", "mark_cancelled"
 QUESTION, ITEM, FIXED = "question", "item", "fixed"
 FULL_NAME_FORMAT, FAMILY_GIVEN_FORMAT = "full", "family_given"
+# When a mapping row is written (design §5 "Write rules"); values of the WriteRule model enum.
+ALWAYS, ON_CREATE, IF_EMPTY = "always", "on_create", "if_empty"
 
 
 @dataclass(frozen=True)
@@ -72,6 +74,7 @@ class MappingRow:
     source_key: str = ""  # the question id (as text) or the system item key
     fixed_value: str = ""
     fallback_value: str = ""
+    write_rule: str = ALWAYS  # ALWAYS | ON_CREATE | IF_EMPTY
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ from typing import Any
 from . import soql
 from .catalogue import SyncError, sync_error
 from .inputs import CANCELLED, CONTACT, CREATED, LEAD, MARK_CANCELLED, RESCHEDULED, SyncRequest
+from .rules import fields_to_read, update_decisions
 from .sources import maps_host, question_value
 from .values import JsonValue, SyncRefused, as_text, check_required, record_values, utc_text
 
@@ -109,6 +110,7 @@ class FoundRecord:
     sf_object: str
     record_id: str
     how: str = EXISTING  # EXISTING | DUPLICATE_RULE | CONVERTED_LEAD | CONTACT_FIRST | UPDATE_BLOCKED
+    current: tuple[tuple[str, Any], ...] | None = None  # the fields the read fetched; None when it was not read
 
 
 @dataclass(frozen=True)
@@ -241,8 +243,11 @@ def plan_reads(sync: SyncRequest) -> CompositeRequest | None:
         return None
     email = sync.booking.guest_email.strip()
     object_name = sync.settings.object_name
-    queries = [(LEADS_REF, soql.lead_by_email(email))] if object_name == LEAD else []
-    if object_name == CONTACT or sync.settings.contact_first:
+    current = read_fields(sync)
+    queries = [(LEADS_REF, soql.lead_by_email(email, current))] if object_name == LEAD else []
+    if object_name == CONTACT:
+        queries.append((CONTACTS_REF, soql.contact_by_email(email, current)))
+    elif sync.settings.contact_first:
         queries.append((CONTACTS_REF, soql.contact_by_email(email)))
     if sync.event != CANCELLED and needs_host_user(sync):
         queries.append((USERS_REF, soql.user_by_email(sync.booking.host_email.strip())))
@@ -250,6 +255,13 @@ def plan_reads(sync: SyncRequest) -> CompositeRequest | None:
         queries.append((EVENTS_REF, soql.event_by_start_and_subject(sync.booking.start_at, event_subject(sync))))
     subrequests = [Subrequest("GET", soql.query_url(sync.api_version, q), ref) for ref, q in queries]
     return _composite(sync, subrequests, all_or_none=False)
+
+
+def read_fields(sync: SyncRequest) -> tuple[str, ...]:
+    """The mapped fields whose current values decide an update (none when existing records are never updated)."""
+    if not sync.settings.overwrite or not applies_mapping(sync):
+        return ()
+    return fields_to_read(sync.settings.mappings, sync.booking, sync.fields)
 
 
 def read_lookup(sync: SyncRequest, response: object) -> Lookup:
@@ -288,14 +300,20 @@ def choose_record(
 ) -> FoundRecord | None:
     """The guest's record: contact-first Contact, an open Lead, a converted Lead's Contact (design §5)."""
     if sync.settings.object_name == CONTACT:
-        return FoundRecord(CONTACT, contacts[0]["Id"]) if contacts else None
+        return FoundRecord(CONTACT, contacts[0]["Id"], current=_current(sync, contacts[0])) if contacts else None
     if sync.settings.contact_first and contacts:
         return FoundRecord(CONTACT, contacts[0]["Id"], CONTACT_FIRST)
     open_leads = [lead for lead in leads if not lead.get("IsConverted")]
     if open_leads:
-        return FoundRecord(LEAD, open_leads[0]["Id"])
+        return FoundRecord(LEAD, open_leads[0]["Id"], current=_current(sync, open_leads[0]))
     converted = [lead for lead in leads if lead.get("ConvertedContactId")]
     return FoundRecord(CONTACT, converted[0]["ConvertedContactId"], CONVERTED_LEAD) if converted else None
+
+
+def _current(sync: SyncRequest, record: Mapping[str, Any]) -> tuple[tuple[str, Any], ...]:
+    """The values of the fields read for the write rules, as Salesforce returned them."""
+    by_name = {str(name).lower(): value for name, value in record.items()}
+    return tuple((name, by_name.get(name.lower())) for name in read_fields(sync))
 
 
 def _same_booking_events(sync: SyncRequest, records: list[Mapping[str, Any]]) -> tuple[SeenEvent, ...]:
@@ -400,13 +418,21 @@ def _record_write(sync: SyncRequest, lookup: Lookup) -> tuple[Subrequest | None,
         return None, "", _linked(found.sf_object, notes)
     if not sync.settings.overwrite:
         return None, "", _linked(object_name, [*notes, "not updated"])
-    values = record_values(sync.fields, sync.settings.mappings, sync.booking, lookup.host_user_id, creating=False)
+    values = update_values(sync, lookup)
     if not values:
-        return None, "", _linked(object_name, [*notes, "no values to update"])
+        return None, "", _linked(object_name, [*notes, "nothing to update"])
     patch = Subrequest(
         "PATCH", _sobject_url(sync, object_name, found.record_id), RECORD_REF, values, (DUPLICATE_RULE_HEADER,)
     )
     return patch, "update", f"updated {object_name}" + (f" ({', '.join(notes)})" if notes else "")
+
+
+def update_values(sync: SyncRequest, lookup: Lookup) -> tuple[tuple[str, JsonValue], ...]:
+    """What an update of the found record sends: the rows the write rules let through, values that change."""
+    found = lookup.record
+    current = dict(found.current) if found is not None and found.current is not None else None
+    decisions = update_decisions(sync.fields, sync.settings.mappings, sync.booking, lookup.host_user_id, current)
+    return tuple((d.field, d.value) for d in decisions if d.written)
 
 
 def _linked(sf_object: str, notes: list[str]) -> str:

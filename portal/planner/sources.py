@@ -10,7 +10,7 @@ from types import MappingProxyType
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from .fields import TEXT_TYPES, ObjectFields
-from .inputs import FIXED, ITEM, QUESTION, BookingSnapshot, MappingRow, QuestionSnapshot
+from .inputs import ALWAYS, FIXED, ITEM, ON_CREATE, QUESTION, BookingSnapshot, MappingRow, QuestionSnapshot
 
 
 @dataclass(frozen=True)
@@ -182,6 +182,15 @@ _DEFAULT_TARGETS = (
 )
 
 
+# Fields sales teams own once a record exists: the owner, the source, and the person's name and company.
+_CREATE_ONLY_BY_DEFAULT = frozenset({"ownerid", "leadsource", "company", "firstname", "lastname", "salutation"})
+
+
+def default_write_rule(sf_field: str) -> str:
+    """The rule a new mapping row starts with (design §5 "Write rules")."""
+    return ON_CREATE if sf_field.strip().lower() in _CREATE_ONLY_BY_DEFAULT else ALWAYS
+
+
 def default_mapping(questions: Sequence[QuestionSnapshot], fields: ObjectFields) -> tuple[MappingRow, ...]:
     """The starting mapping of a new integration: name, e-mail, company and phone to their standard fields."""
     rows = []
@@ -189,5 +198,5 @@ def default_mapping(questions: Sequence[QuestionSnapshot], fields: ObjectFields)
         question = next((q for q in questions if q.kind == kind), None)
         target = fields.get(field_name)
         if question is not None and target is not None and target.createable:
-            rows.append(MappingRow(sf_field=target.name, source_kind=QUESTION, source_key=str(question.id)))
+            rows.append(MappingRow(target.name, QUESTION, str(question.id), write_rule=default_write_rule(target.name)))
     return tuple(rows)

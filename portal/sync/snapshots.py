@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 from ..planner.fields import ObjectFields
 from ..planner.inputs import (
+    ALWAYS,
     BookingSnapshot,
     IntegrationSettings,
     LinkSnapshot,
@@ -79,6 +80,7 @@ def mapping_rows(mappings: Iterable[FieldMapping]) -> tuple[MappingRow, ...]:
             source_key=m.source_key or "",
             fixed_value=m.fixed_value or "",
             fallback_value=m.fallback_value or "",
+            write_rule=str(m.write_rule or ALWAYS),
         )
         for m in sorted(mappings, key=lambda m: m.position)
     )
