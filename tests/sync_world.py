@@ -87,15 +87,19 @@ class World:
         company_required: bool = False,
         rows: list[tuple[str, str, str, str]] | None = None,
         rules: dict[str, str] | None = None,
+        hosts: int = 1,
     ) -> World:
-        """rules: a write rule by Salesforce field (others are written always)."""
+        """rules: a write rule by Salesforce field (others are written always); hosts: participating members, each
+        a Salesforce User too."""
         world = cls(app, emulator, control)
         with app.app_context():
             factory = Factory(db.session)
             team, people = factory.team_with_roles()
-            host = people["member"]
-            control.add_user(username=host.email, email=host.email, last_name="Host")
-            calendar = factory.calendar(team, created_by=people["owner"], hosts=[host], name="Discovery call")
+            members = [people["member"], *(factory.member(team) for _ in range(hosts - 1))]
+            for host in members:
+                control.add_user(username=host.email, email=host.email, last_name="Host")
+            host = members[0]
+            calendar = factory.calendar(team, created_by=people["owner"], hosts=members, name="Discovery call")
             for question in calendar.questions:
                 if question.kind.value == "company":
                     question.required = company_required

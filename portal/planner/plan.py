@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime
 from typing import Any
 
 from . import soql
@@ -25,6 +24,8 @@ DUPLICATE_RULE_HEADER = ("Sforce-Duplicate-Rule-Header", "allowSave=true")
 RECORD_REF, EVENT_REF = "record", "event"  # write subrequests
 LEADS_REF, CONTACTS_REF, USERS_REF, EVENTS_REF = "leads", "contacts", "users", "events"  # read subrequests
 CANCELLED_PREFIX = "Cancelled: "
+# The first line of every Event's Description: which booking the Event belongs to (design §5 "Exactly once").
+BOOKING_MARKER = "Booking reference: {booking_id}"
 SUBJECT_LENGTH, LOCATION_LENGTH, DESCRIPTION_LENGTH = 255, 255, 32000  # standard Event field lengths
 # How a found record came to be linked; only EXISTING and DUPLICATE_RULE records of the integration's object
 # receive the mapping (when overwrite is on).
@@ -121,15 +122,17 @@ class SeenEvent:
 
 @dataclass(frozen=True)
 class Lookup:
-    """What the reads found: the guest's record, the host's User, and Events already created for this booking
-    (same start and subject) by an earlier attempt whose outcome was unknown."""
+    """What the reads found: the guest's record, the host's User, and the Events already created for this booking
+    (its marker in the Description) by an earlier attempt whose outcome was unknown."""
 
     record: FoundRecord | None = None
     host_user_id: str = ""
     events: tuple[SeenEvent, ...] = ()
 
     def event_for(self, record_id: str) -> str:
-        return next((e.event_id for e in self.events if same_id(e.who_id, record_id)), "") if record_id else ""
+        """This booking's Event, the one linked to the guest's record first."""
+        linked = [e.event_id for e in self.events if same_id(e.who_id, record_id)]
+        return (linked or [e.event_id for e in self.events] or [""])[0]
 
 
 def same_id(left: str, right: str) -> bool:
@@ -252,7 +255,7 @@ def plan_reads(sync: SyncRequest) -> CompositeRequest | None:
     if sync.event != CANCELLED and needs_host_user(sync):
         queries.append((USERS_REF, soql.user_by_email(sync.booking.host_email.strip())))
     if sync.event == CANCELLED or sync.settings.register_event:
-        queries.append((EVENTS_REF, soql.event_by_start_and_subject(sync.booking.start_at, event_subject(sync))))
+        queries.append((EVENTS_REF, soql.events_at_start(sync.booking.start_at)))
     subrequests = [Subrequest("GET", soql.query_url(sync.api_version, q), ref) for ref, q in queries]
     return _composite(sync, subrequests, all_or_none=False)
 
@@ -317,20 +320,13 @@ def _current(sync: SyncRequest, record: Mapping[str, Any]) -> tuple[tuple[str, A
 
 
 def _same_booking_events(sync: SyncRequest, records: list[Mapping[str, Any]]) -> tuple[SeenEvent, ...]:
-    subject = event_subject(sync).lower()
+    """The Events whose Description carries this booking's marker line (never matched by subject and time)."""
+    marker = booking_marker(sync)
     return tuple(
         SeenEvent(r["Id"], str(r.get("WhoId") or ""))
         for r in records
-        if str(r.get("Subject") or "").lower() == subject
-        and _same_moment(r.get("StartDateTime"), sync.booking.start_at)
+        if marker in (line.strip() for line in str(r.get("Description") or "").splitlines())
     )
-
-
-def _same_moment(text: object, moment: datetime) -> bool:
-    try:
-        return isinstance(text, str) and datetime.fromisoformat(text) == moment
-    except ValueError:
-        return False
 
 
 # -- the Event -----------------------------------------------------------------------------------------------------
@@ -347,10 +343,16 @@ def event_subject(sync: SyncRequest) -> str:
     return _fit(f"{booking.calendar_name}: {guest}", SUBJECT_LENGTH)
 
 
+def booking_marker(sync: SyncRequest) -> str:
+    return BOOKING_MARKER.format(booking_id=sync.booking.booking_id)
+
+
 def event_description(sync: SyncRequest) -> str:
-    """The meeting URL, the booking page URL and every answered question as "Label: answer" lines."""
+    """The booking's marker, the meeting URL, the booking page URL and every answered question as "Label: answer"
+    lines (the marker first, so shortening never drops it)."""
     booking = sync.booking
-    lines = [f"Web meeting: {booking.meeting_url}"] if booking.meeting_url else []
+    lines = [booking_marker(sync)]
+    lines += [f"Web meeting: {booking.meeting_url}"] if booking.meeting_url else []
     lines += [f"Booking page: {booking.booking_page_url}"] if booking.booking_page_url else []
     answers = [(q.label, as_text(question_value(booking, q)).strip()) for q in booking.questions]
     answer_lines = [f"{label}: {answer}" for label, answer in answers if answer]

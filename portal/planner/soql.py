@@ -22,6 +22,7 @@ _ESCAPES = str.maketrans(
     }
 )
 LOOKUP_LIMIT = 20  # more rows than one e-mail address plausibly has; the planner picks among them
+EVENT_LOOKUP_LIMIT = 200  # more meetings than an org plausibly starts at the very same second
 
 
 def escape_literal(text: str) -> str:
@@ -77,10 +78,10 @@ def user_by_email(email: str) -> str:
     )
 
 
-def event_by_start_and_subject(start: datetime, subject: str) -> str:
-    """Events at this start with this subject; the planner keeps the one whose WhoId is the guest's record."""
+def events_at_start(start: datetime) -> str:
+    """Events at this start, with the Description that carries each one's booking marker (a long text area can be
+    selected but not filtered on, so the planner looks for the marker itself)."""
     return (
-        "SELECT Id, WhoId, Subject, StartDateTime FROM Event "
-        f"WHERE StartDateTime = {datetime_literal(start)} AND Subject = {string_literal(subject)} "
-        f"ORDER BY CreatedDate ASC LIMIT {LOOKUP_LIMIT}"
+        "SELECT Id, WhoId, Description FROM Event "
+        f"WHERE StartDateTime = {datetime_literal(start)} ORDER BY CreatedDate ASC LIMIT {EVENT_LOOKUP_LIMIT}"
     )
