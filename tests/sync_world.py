@@ -150,7 +150,44 @@ class World:
 
     # -- acting ------------------------------------------------------------------------------------------------
 
-    def book(self, email: str, name: str = "Gita Guest", company: str = "Acme", phone: str = "", start=None) -> int:
+    def add_calendar(self) -> int:
+        """Another calendar of the team, hosted by the same member, with a copy of the first one's integration."""
+        with self.app.app_context():
+            first = db.session.get(Calendar, self.calendar_id)
+            factory = Factory(db.session)
+            calendar = factory.calendar(first.team, created_by=first.created_by, hosts=[h.user for h in first.hosts])
+            source = db.session.scalar(
+                select(SalesforceIntegration).where(SalesforceIntegration.calendar_id == first.id)
+            )
+            copy = SalesforceIntegration(calendar_id=calendar.id, object_name=source.object_name)
+            by_kind = {q.kind.value: q.id for q in calendar.questions}
+            old_kind = {str(q.id): q.kind.value for q in first.questions}
+            copy.mappings = [
+                FieldMapping(
+                    position=m.position,
+                    sf_field=m.sf_field,
+                    source_kind=m.source_kind,
+                    source_key=str(by_kind[old_kind[m.source_key]]) if m.source_key in old_kind else m.source_key,
+                    fixed_value=m.fixed_value,
+                    write_rule=m.write_rule,
+                )
+                for m in source.mappings
+            ]
+            db.session.add(copy)
+            db.session.commit()
+            calendar_id = calendar.id
+            db.session.remove()
+        return calendar_id
+
+    def book(
+        self,
+        email: str,
+        name: str = "Gita Guest",
+        company: str = "Acme",
+        phone: str = "",
+        start=None,
+        calendar_id: int | None = None,
+    ) -> int:
         q = self.questions
         answers = {
             str(q["full_name"]): name,
@@ -160,7 +197,7 @@ class World:
         }
         guest = GuestDetails(email=email, name=name, company=company, phone=phone, answers=answers)
         with self.app.app_context():
-            calendar = db.session.get(Calendar, self.calendar_id)
+            calendar = db.session.get(Calendar, calendar_id or self.calendar_id)
             booking = booking_service.book(
                 calendar, start or next_slot(), guest, f"token-{time.monotonic_ns()}", now=NOW
             )

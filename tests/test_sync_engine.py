@@ -215,7 +215,7 @@ def test_email_with_apostrophe_and_plus_is_matched_exactly(world_of):
 
     job = _synced(world, booking_id)[0]
     assert job.sf_record_id == lead_id
-    assert world.control.get_record(lead_id)["LastName"] == "Pat O'Brien"
+    assert world.control.get_record(lead_id)["Company"] == "Irishco"  # the matched Lead is the one updated
     assert len(world.records("Lead")) == 2
 
 

@@ -37,7 +37,7 @@ from ..planner.plan import Outcome, Step, advance, first_step
 from ..salesforce.client import SalesforceClient, client_for_connection
 from ..salesforce.describe import describe_of
 from ..salesforce.errors import SalesforceAuthError, SalesforceRequestError, SalesforceUnavailable
-from . import schedule
+from . import guest_lock, schedule
 from .snapshots import sync_request
 
 log = logging.getLogger("portal.sync")
@@ -85,6 +85,24 @@ def _attempt(session: Session, job: SyncJob, attempt: SyncAttempt) -> str:
         return "deferred"
 
     trail: list[dict] = []
+    wait = current_app.config["SYNC_LEASE_SECONDS"] / 2  # the lease must outlast the wait and the calls after it
+    try:
+        with guest_lock.held(job.team_id, job.booking.guest_email, wait_seconds=wait):
+            return _call_salesforce(session, job, attempt, integration, connection, trail)
+    except guest_lock.GuestBusy as busy:
+        _close_attempt(attempt, trail, "waiting for the guest's other sync", "GUEST_BUSY")
+        return _failed(session, job, attempt, sync_error("GUEST_BUSY", str(busy)))
+
+
+def _call_salesforce(
+    session: Session,
+    job: SyncJob,
+    attempt: SyncAttempt,
+    integration: SalesforceIntegration,
+    connection: SalesforceConnection,
+    trail: list[dict],
+) -> str:
+    """Apply the job through one client and record what happened (under the guest's lock)."""
     try:
         with client_for_connection(connection.id, on_exchange=trail.append) as client:
             outcome = _apply(session, job, integration, connection, client)
