@@ -120,7 +120,7 @@ def _call_salesforce(
     _close_attempt(attempt, trail, "synced" if outcome.ok else "failed", outcome.error.code if outcome.error else "")
     if not outcome.ok:
         return _failed(session, job, attempt, outcome.error)
-    return _synced(session, job, outcome, connection.instance_url)
+    return _synced(session, job, outcome)
 
 
 def _apply(
@@ -195,12 +195,12 @@ def _blocked(session: Session, job: SyncJob, attempt: SyncAttempt, blocker: Bloc
     return f"{blocker.status.value}: {blocker.reason}"
 
 
-def _synced(session: Session, job: SyncJob, outcome: Outcome, instance_url: str) -> str:
+def _synced(session: Session, job: SyncJob, outcome: Outcome) -> str:
     job.action_taken = outcome.action_taken
     job.sf_object, job.sf_record_id, job.sf_event_id = outcome.sf_object, outcome.record_id, outcome.event_id
     job.error_code, job.error_message, job.error_fields, job.retryable = "", "", [], False
     if outcome.record_id:
-        _store_link(session, job.booking_id, outcome, instance_url)
+        _store_link(session, job.booking_id, outcome)
     schedule.finish(session, job, SyncStatus.SYNCED)
     _reapply_finished_cancel(session, job)
     log.info("synced: %s", outcome.action_taken, extra={"sync_job_id": job.id, "booking_id": job.booking_id})
@@ -223,10 +223,9 @@ def _reapply_finished_cancel(session: Session, job: SyncJob) -> None:
         schedule.requeue(session, [cancel])
 
 
-def _store_link(session: Session, booking_id: int, outcome: Outcome, instance_url: str) -> None:
+def _store_link(session: Session, booking_id: int, outcome: Outcome) -> None:
     link = session.get(SalesforceLink, booking_id) or SalesforceLink(booking_id=booking_id)
     link.sf_object, link.record_id, link.event_id = outcome.sf_object, outcome.record_id, outcome.event_id
-    link.instance_url = instance_url
     session.add(link)
 
 

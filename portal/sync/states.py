@@ -1,4 +1,5 @@
-"""Where each booking stands with Salesforce, for lists: its latest sync job and its record, in two queries."""
+"""Where each booking stands with Salesforce, for lists: its latest sync job and its record, in two queries (the
+record's link is built from its team's connection as it is now)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,8 @@ from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import distinct_on
 from sqlalchemy.orm import Session
 
-from ..models import SalesforceLink, SyncJob, SyncStatus
+from ..links import salesforce_record_url
+from ..models import Booking, Calendar, SalesforceConnection, SalesforceLink, SyncJob, SyncStatus
 
 REASONS = {
     "paused": "the integration is paused",
@@ -55,13 +57,19 @@ def booking_sync_states(session: Session, booking_ids: Collection[int]) -> dict[
         .order_by(SyncJob.booking_id, SyncJob.id.desc())
         .ext(distinct_on(SyncJob.booking_id))
     ).all()
-    links = {
-        link.booking_id: link
-        for link in session.scalars(select(SalesforceLink).where(SalesforceLink.booking_id.in_(booking_ids)))
+    record_urls = {
+        booking_id: salesforce_record_url(instance_url or "", record_id)
+        for booking_id, record_id, instance_url in session.execute(
+            select(SalesforceLink.booking_id, SalesforceLink.record_id, SalesforceConnection.instance_url)
+            .join(Booking, Booking.id == SalesforceLink.booking_id)
+            .join(Calendar, Calendar.id == Booking.calendar_id)
+            .outerjoin(SalesforceConnection, SalesforceConnection.team_id == Calendar.team_id)
+            .where(SalesforceLink.booking_id.in_(booking_ids))
+        )
     }
-    return {job.booking_id: _state(job, links.get(job.booking_id)) for job in latest}
-
-
-def _state(job: SyncJob, link: SalesforceLink | None) -> BookingSyncState:
-    record_url = f"{link.instance_url.rstrip('/')}/{link.record_id}" if link and link.instance_url else ""
-    return BookingSyncState(job.id, job.status, job.reason, job.error_code, record_url)
+    return {
+        job.booking_id: BookingSyncState(
+            job.id, job.status, job.reason, job.error_code, record_urls.get(job.booking_id, "")
+        )
+        for job in latest
+    }
