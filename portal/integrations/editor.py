@@ -14,8 +14,10 @@ from sqlalchemy import select
 from ..extensions import db
 from ..links import booking_page_url
 from ..models import MAX_DATABASE_ID, Booking, Calendar, OnCancel, SalesforceIntegration, SalesforceObject, SourceKind
+from ..planner import soql
 from ..planner.fields import FieldInfo, ObjectFields
 from ..planner.inputs import CREATED, BookingSnapshot, IntegrationSettings, MappingRow, QuestionSnapshot, SyncRequest
+from ..planner.plan import read_fields
 from ..planner.preview import Preview, preview
 from ..planner.rules import rule_or_default
 from ..planner.sources import QUESTION_KINDS, SYSTEM_ITEMS, default_mapping
@@ -193,18 +195,33 @@ def preview_booking(calendar: Calendar, booking: Booking | None) -> BookingSnaps
     return snapshots.sample_booking(calendar, start_at=start, booking_page_url=page_url)
 
 
-def preview_page(
-    integration: SalesforceIntegration, fields: ObjectFields, booking: BookingSnapshot, host_user_id: str
-) -> PreviewPage:
-    """Both cases as the planner would write them; host_user_id is the host's Salesforce User ("" if none)."""
-    sync = SyncRequest(
+def preview_request(integration: SalesforceIntegration, fields: ObjectFields, booking: BookingSnapshot) -> SyncRequest:
+    return SyncRequest(
         event=CREATED,
         booking=booking,
         settings=snapshots.settings_snapshot(integration),
         fields=fields,
         api_version=current_app.config["SALESFORCE_API_VERSION"],
     )
-    return PreviewPage(booking, preview(sync, host_user_id=host_user_id))
+
+
+def guest_record_query(sync: SyncRequest) -> str:
+    """The sync's own look-up of the guest's record with the fields the write rules decide on ("" when existing
+    records are never updated, so no current value matters)."""
+    if not sync.settings.overwrite:
+        return ""
+    email, wanted = sync.booking.guest_email.strip(), read_fields(sync)
+    if sync.settings.object_name == SalesforceObject.CONTACT:
+        return soql.contact_by_email(email, wanted)
+    return soql.lead_by_email(email, wanted)
+
+
+def preview_page(sync: SyncRequest, host_user_id: str, record: dict | None) -> PreviewPage:
+    """Both cases as the planner would write them; host_user_id is the host's Salesforce User ("" if none); record:
+    the guest's record as the look-up returned it (None when there is none or it was not looked up)."""
+    record_id = str(record.get("Id") or "") if record else ""
+    shown = preview(sync, host_user_id=host_user_id, existing_record_id=record_id, current=record)
+    return PreviewPage(sync.booking, shown)
 
 
 def pretty_json(value: object) -> str:

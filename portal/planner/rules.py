@@ -69,6 +69,7 @@ class FieldDecision:
     current: JsonValue | None  # None: empty in Salesforce, or not read
     written: bool
     why: str
+    read: bool = False  # whether `current` is Salesforce's value (create-only rows are not read)
 
 
 def update_decisions(
@@ -90,7 +91,8 @@ def update_decisions(
             continue  # a blank answer never blanks what Salesforce holds
         now = known.get(field.name.lower()) if known is not None else None
         written, why = _decide(field, row, booking, rule, value, now, known is not None)
-        decisions.append(FieldDecision(field.name, value, now, written, why))
+        read = known is not None and field.name.lower() in known
+        decisions.append(FieldDecision(field.name, value, now, written, why, read))
     return tuple(decisions)
 
 
