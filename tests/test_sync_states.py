@@ -115,3 +115,15 @@ def test_dashboard_shows_the_salesforce_connection_and_failed_syncs_at_a_glance(
 
     assert "Needs reconnecting" in page
     assert f'href="/teams/{team.id}/salesforce/errors">1 failed, 0 waiting' in page
+
+
+def test_bookings_list_shows_japanese_names_family_name_first(client, factory, db_session):
+    team, people = factory.team_with_roles()
+    calendar = factory.calendar(team, created_by=people[Role.OWNER], hosts=[people[Role.MEMBER]])
+    make_booking(db_session, calendar, guest_name="", guest_family_name="山田", guest_given_name="太郎")
+    make_booking(db_session, calendar, guest_name="", guest_family_name="Smith", guest_given_name="Jane")
+    db_session.flush()
+
+    page = login(client, people[Role.OWNER]).get(f"/calendars/{calendar.id}/bookings").get_data(as_text=True)
+
+    assert "山田 太郎" in page and "Jane Smith" in page

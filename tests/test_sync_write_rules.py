@@ -9,6 +9,8 @@ from urllib.parse import parse_qsl, urlsplit
 import pytest
 
 from portal.planner.inputs import ALWAYS, CONTACT, FAMILY_GIVEN_FORMAT, IF_EMPTY, ON_CREATE, QUESTION, MappingRow
+from portal.planner.names import display_name
+from portal.planner.plan import event_subject
 from portal.planner.rules import RULE_HELP, same_value, update_decisions
 from portal.planner.sources import default_mapping, default_write_rule
 from tests.test_sync_plan import (
@@ -216,3 +218,20 @@ def test_a_contact_integration_reads_current_values_from_the_contact_query():
     found = {**contact(), "Phone": "+1 555"}
     outcome, sent = run(request, [reads(contacts=[found])])
     assert len(sent) == 1 and outcome.actions == ("linked existing Contact (nothing to update)",)
+
+
+@pytest.mark.parametrize(
+    ("full", "family", "given", "shown"),
+    [
+        ("Mary Ann O'Brien", "", "", "Mary Ann O'Brien"),  # a full name as typed, never reordered or split
+        ("", "Yamada", "Taro", "Taro Yamada"),
+        ("", "山田", "太郎", "山田 太郎"),  # Japanese: family name first
+        ("", "やまだ", "たろう", "やまだ たろう"),
+        ("", "김", "민준", "김 민준"),
+        ("", "Yamada", "", "Yamada"),
+    ],
+)
+def test_names_are_shown_in_their_cultures_order(full, family, given, shown):
+    assert display_name(full, family, given) == shown
+    snapshot = booking(guest_name=full, guest_family_name=family, guest_given_name=given, answers=())
+    assert event_subject(sync(snapshot=snapshot)) == f"Acme intro: {shown}"

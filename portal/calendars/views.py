@@ -15,6 +15,7 @@ from ..models import Booking, Calendar, Membership, User
 from ..sync.states import booking_sync_states
 from . import editor
 from .forms import CalendarForm
+from .mail import guest_name
 
 bp = Blueprint("calendars", __name__)
 
@@ -135,6 +136,9 @@ def bookings(calendar_id: int):
         sync_states=booking_sync_states(db.session, [booking.id for booking in rows]),
         breadcrumbs=_calendar_crumbs(access, calendar, "Bookings"),
     )
+
+
+bp.add_app_template_filter(guest_name, "guest_name")
 
 
 @bp.app_template_filter("calendar_time")

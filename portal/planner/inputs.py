@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from .fields import ObjectFields
+from .names import display_name
 
 CREATED, RESCHEDULED, CANCELLED = "created", "rescheduled", "cancelled"
 LEAD, CONTACT = "Lead", "Contact"
@@ -61,10 +62,8 @@ class BookingSnapshot:
 
     @property
     def guest_display_name(self) -> str:
-        """The name as the guest gave it: the full name, or given and family name when asked separately."""
-        return self.guest_name.strip() or " ".join(
-            part.strip() for part in (self.guest_given_name, self.guest_family_name) if part.strip()
-        )
+        """The name as the guest gave it: the full name, or both names in their culture's order."""
+        return display_name(self.guest_name, self.guest_family_name, self.guest_given_name)
 
 
 @dataclass(frozen=True)
