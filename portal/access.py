@@ -7,10 +7,10 @@ from dataclasses import dataclass
 
 from flask import Flask, abort, session
 from flask_login import current_user, user_logged_in
-from sqlalchemy import select
+from sqlalchemy import Select, exists, or_, select
 
 from .extensions import db, login_manager
-from .models import Calendar, Membership, Role, Team, User
+from .models import Calendar, CalendarHost, Membership, Role, Team, User
 
 MANAGERS = (Role.OWNER, Role.ADMIN)
 EDITORS = (Role.OWNER, Role.ADMIN, Role.ADMIN_ASSISTANT)
@@ -63,14 +63,55 @@ class TeamAccess:
     def can_manage_members(self) -> bool:
         return self.role == Role.OWNER
 
+    # -- bookings and calendars: the one statement of the rule (design §3) ------------------------------------
+
+    @property
+    def bookings_limited_to(self) -> int | None:
+        """Whose own calendars bound the bookings this viewer sees: a member's id, or None for the whole team.
+
+        Owners, admins and admin assistants see every calendar's bookings and syncs (staff, on the pages open to
+        them, too); a member sees those of the calendars they created or host. SQL lists use
+        `own_calendar_ids(bookings_limited_to)`, single pages `can_see_bookings`: the same rule."""
+        return current_user.id if self.role == Role.MEMBER else None
+
+    def visible_calendar_ids(self) -> Select | None:
+        """The calendars whose bookings and syncs lists may show this viewer (None: all of the team's)."""
+        member_id = self.bookings_limited_to
+        return None if member_id is None else own_calendar_ids(member_id)
+
+    def can_see_bookings(self, calendar: Calendar) -> bool:
+        """May see the calendar's bookings: guests' details, answers and their syncs."""
+        member_id = self.bookings_limited_to
+        return member_id is None or is_own_calendar(calendar, member_id)
+
     def can_edit_calendar(self, calendar: Calendar) -> bool:
         """Owners, admins and admin assistants edit every calendar; members those they created or host."""
         if self.role in EDITORS:
             return True
-        if self.role != Role.MEMBER:
-            return False
-        user_id = current_user.id
-        return calendar.created_by_id == user_id or any(host.user_id == user_id for host in calendar.hosts)
+        return self.role == Role.MEMBER and is_own_calendar(calendar, current_user.id)
+
+    def can_manage_calendar(self, calendar: Calendar) -> bool:
+        """Archive the calendar or change its Salesforce integration: owners, admins, admin assistants, and the
+        member who created it; a member who only hosts it may not (it would change where others' bookings go)."""
+        if self.role in EDITORS:
+            return True
+        return self.role == Role.MEMBER and calendar.created_by_id == current_user.id
+
+    @property
+    def can_delete_calendars(self) -> bool:
+        """Permanently delete a calendar (one without bookings): owners only, audited."""
+        return self.role == Role.OWNER
+
+
+def is_own_calendar(calendar: Calendar, user_id: int) -> bool:
+    """The user created or hosts the calendar (the Python twin of own_calendar_ids)."""
+    return calendar.created_by_id == user_id or any(host.user_id == user_id for host in calendar.hosts)
+
+
+def own_calendar_ids(user_id: int) -> Select:
+    """Ids of the calendars the user created or hosts (the SQL twin of is_own_calendar)."""
+    hosted = exists().where(CalendarHost.calendar_id == Calendar.id, CalendarHost.user_id == user_id)
+    return select(Calendar.id).where(or_(Calendar.created_by_id == user_id, hosted))
 
 
 def membership_of(user_id: int, team_id: int) -> Membership | None:

@@ -73,6 +73,8 @@ SETTINGS: dict[str, tuple[Any, Any]] = {
     # Near the org's daily API limit (last Sforce-Limit-Info seen), a team's syncs wait instead of burning the rest.
     "SYNC_API_USAGE_CEILING": (0.9, float),
     "SYNC_NEAR_LIMIT_DELAY_SECONDS": (900, int),
+    # `flask import-legacy-settings FILE`: a larger file is refused before it is read as JSON.
+    "LEGACY_IMPORT_MAX_BYTES": (1_048_576, int),
     # Browser tests
     "CHROMIUM_PATH": ("/usr/bin/chromium", str),
 }

@@ -315,6 +315,19 @@ def test_a_row_without_field_or_source_is_refused_at_its_row(client, db_session,
     assert row_errors(page)[3] == ["Choose a Salesforce field for this row."]
 
 
+def test_a_field_name_with_spaces_around_it_is_refused_at_its_row(client, db_session, world):
+    # Salesforce answers INVALID_FIELD for " LastName ", so a forged or hand-made name must not be stored as is.
+    login(client, world.owner)
+    rows = [(" LastName ", *base_rows(world.calendar)[0][1:]), *base_rows(world.calendar)[1:]]
+
+    page = refused(save(client, world, rows), db_session)
+
+    assert row_errors(page)[0] == [
+        "' LastName ' is not a Salesforce field name: field names have no spaces around them. Choose the field "
+        "from the list."
+    ]
+
+
 def test_forged_values_are_refused_without_a_server_error(client, db_session, world):
     login(client, world.owner)
     rows = [*base_rows(world.calendar), ("Bogus\x00Field", "item:no_such_item"), ("Website", "question:99999999")]

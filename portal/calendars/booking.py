@@ -31,6 +31,10 @@ class BookingClosed(Exception):
     """The booking can no longer be changed (cancelled already, or its time has passed)."""
 
 
+class CalendarArchived(Exception):
+    """The calendar was archived: it takes no more bookings."""
+
+
 @dataclass(frozen=True)
 class GuestDetails:
     email: str
@@ -112,6 +116,7 @@ def book(calendar: Calendar, start: datetime, guest: GuestDetails, manage_token:
     at the database) and leaves nothing behind in that case.
     """
     try:
+        _lock_open_calendar(calendar.id)
         slot = _checked_slot(calendar, start, now)
         booking = Booking(
             calendar_id=calendar.id,
@@ -143,6 +148,8 @@ def reschedule(booking: Booking, start: datetime, *, now: datetime) -> Booking:
     try:
         booking = _locked_open_booking(booking.id, now)
         calendar = booking.calendar
+        if calendar.archived_at is not None:
+            raise BookingClosed("This meeting is no longer offered, so it cannot be moved. You can still cancel it.")
         slot = _checked_slot(calendar, start, now, ignore_booking_id=booking.id)
         if slot.start == booking.start_at:
             raise BookingClosed("Your booking is already at that time.")
@@ -159,14 +166,22 @@ def cancel(booking: Booking, *, now: datetime) -> Booking:
     """Cancel a confirmed, future booking in one transaction (its time becomes free). Raises BookingClosed."""
     try:
         booking = _locked_open_booking(booking.id, now)
-        booking.status = BookingStatus.CANCELLED
-        booking.cancelled_at = now
-        booking.sequence += 1
-        db.session.flush()
-        return _finish(booking, SyncEvent.CANCELLED)
+        mark_cancelled(booking, now=now)
+        db.session.commit()
+        return booking
     except BaseException:
         db.session.rollback()
         raise
+
+
+def mark_cancelled(booking: Booking, *, now: datetime) -> None:
+    """Cancel a locked, confirmed booking inside the caller's transaction: its time becomes free and its
+    Salesforce outbox row is written (the integration's on-cancel rule applies to its Event)."""
+    booking.status = BookingStatus.CANCELLED
+    booking.cancelled_at = now
+    booking.sequence += 1
+    db.session.flush()
+    outbox.add_sync_job(db.session, booking, SyncEvent.CANCELLED)
 
 
 def _checked_slot(calendar: Calendar, start: datetime, now: datetime, *, ignore_booking_id: int | None = None):
@@ -199,6 +214,18 @@ def _place(booking: Booking, slot: Slot, calendar: Calendar, *, hosts: tuple[int
 def is_double_booking(error: IntegrityError) -> bool:
     diag = getattr(error.orig, "diag", None)
     return getattr(diag, "constraint_name", None) == DOUBLE_BOOKING_CONSTRAINT
+
+
+def _lock_open_calendar(calendar_id: int) -> None:
+    """Share-lock the calendar row so archiving it (which locks it for update) cannot miss this booking."""
+    calendar = db.session.scalar(
+        select(Calendar)
+        .where(Calendar.id == calendar_id)
+        .with_for_update(read=True)
+        .execution_options(populate_existing=True)
+    )
+    if calendar is None or calendar.archived_at is not None:
+        raise CalendarArchived()
 
 
 def _locked_open_booking(booking_id: int, now: datetime) -> Booking:

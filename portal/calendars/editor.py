@@ -1,4 +1,5 @@
-"""Calendar editor services: apply a validated editor form, duplicate and delete, each audited in one commit.
+"""Calendar editor services: apply a validated editor form and duplicate, each audited in one commit
+(archiving and deletion: portal.calendars.archive).
 
 Question ids stay stable across edits because bookings' answers and Salesforce mappings refer to them.
 """
@@ -120,13 +121,6 @@ def duplicate_calendar(calendar: Calendar, created_by: User) -> Calendar:
     audit.record("calendar.duplicated", team_id=calendar.team_id, target=copy, source_calendar_id=calendar.id)
     db.session.commit()
     return copy
-
-
-def delete_calendar(calendar: Calendar) -> None:
-    """Delete the calendar with its questions and bookings (the database cascades)."""
-    audit.record("calendar.deleted", team_id=calendar.team_id, target=calendar, name=calendar.name, slug=calendar.slug)
-    db.session.delete(calendar)
-    db.session.commit()
 
 
 def fill_form(form: CalendarForm, calendar: Calendar, members: list[tuple[int, str]]) -> None:

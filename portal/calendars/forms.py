@@ -15,6 +15,7 @@ from wtforms import (
     FormField,
     HiddenField,
     IntegerField,
+    RadioField,
     SelectField,
     StringField,
     TelField,
@@ -269,6 +270,27 @@ class CalendarForm(FlaskForm):
 
 
 # --- Guest booking form ----------------------------------------------------------------------------------------
+
+
+UPCOMING_CHOICES = [
+    SelectChoice("keep", "Keep them: the meetings take place as booked, and guests can still cancel them."),
+    SelectChoice("cancel", "Cancel them: each guest gets a cancellation e-mail, and Salesforce is updated."),
+]
+
+
+class ArchiveForm(FlaskForm):
+    """Archive a calendar; with upcoming bookings, the person must choose what happens to them."""
+
+    upcoming = RadioField("Its upcoming bookings", choices=UPCOMING_CHOICES, validators=[Optional()])
+
+    def __init__(self, *args, upcoming_count: int = 0, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        if upcoming_count:
+            self.upcoming.validators = [InputRequired("Choose whether to keep or cancel the upcoming bookings.")]
+
+
+class ConfirmForm(FlaskForm):
+    """A button that only needs the CSRF token."""
 
 
 def format_slot(start: datetime) -> str:

@@ -21,11 +21,13 @@ SUBJECTS = {
     "confirmed": "Booking confirmed: {name}",
     "rescheduled": "Booking moved: {name}",
     "cancelled": "Booking cancelled: {name}",
+    "withdrawn": "Booking cancelled: {name}",
 }
 INTROS = {
     "confirmed": "Your booking is confirmed.",
     "rescheduled": "Your booking has been moved to a new time.",
     "cancelled": "Your booking has been cancelled.",
+    "withdrawn": "We are sorry: this meeting is no longer offered, so your booking has been cancelled.",
 }
 
 
@@ -36,7 +38,19 @@ def send_booking_mail(booking: Booking, manage_url: str, kind: str) -> bool:
     )
 
 
-def booking_message(booking: Booking, manage_url: str, kind: str) -> EmailMessage:
+def send_withdrawn_mails(bookings: list[Booking]) -> bool:
+    """Tell each guest that the team cancelled their booking (its calendar was archived); False if sending failed.
+
+    Only the hash of a guest's manage link is stored, so these messages carry no link."""
+    if not bookings:
+        return True
+    return mail.send(
+        lambda: [booking_message(booking, None, "withdrawn") for booking in bookings],
+        f"the cancellation e-mails for bookings {', '.join(str(booking.id) for booking in bookings)}",
+    )
+
+
+def booking_message(booking: Booking, manage_url: str | None, kind: str) -> EmailMessage:
     calendar = booking.calendar
     guest = Address(display_name=guest_name(booking), addr_spec=booking.guest_email)
     message = mail.new_message(SUBJECTS[kind].format(name=calendar.name), guest)
@@ -58,17 +72,18 @@ def local_time_text(booking: Booking) -> str:
     return f"{start:%A %d %B %Y, %H:%M}–{end:%H:%M} ({booking.guest_time_zone})"
 
 
-def _text_body(booking: Booking, manage_url: str, kind: str) -> str:
+def _text_body(booking: Booking, manage_url: str | None, kind: str) -> str:
     calendar = booking.calendar
     lines = [f"Hello {guest_name(booking) or booking.guest_email},", "", INTROS[kind], ""]
     lines.append(f"What: {calendar.name}")
     lines.append(f"When: {local_time_text(booking)}")
     if booking.host is not None:
         lines.append(f"With: {booking.host.name or booking.host.email}")
-    if calendar.meeting_url and kind != "cancelled":
+    confirmed = booking.status == BookingStatus.CONFIRMED
+    if calendar.meeting_url and confirmed:
         lines.append(f"Where: {calendar.meeting_url}")
     lines.append("")
-    if kind != "cancelled":
+    if confirmed and manage_url:
         lines += ["To reschedule or cancel, use your private link (do not share it):", manage_url, ""]
     lines.append("A calendar file is attached.")
     return "\n".join(lines) + "\n"
@@ -79,7 +94,7 @@ def guest_name(booking: Booking) -> str:
     return display_name(booking.guest_name or "", booking.guest_family_name or "", booking.guest_given_name or "")
 
 
-def booking_ics(booking: Booking, manage_url: str) -> str:
+def booking_ics(booking: Booking, manage_url: str | None) -> str:
     """An RFC 5545 VCALENDAR for the booking: REQUEST while confirmed, CANCEL once cancelled.
 
     The icalendar library escapes, quotes and folds (at 75 octets, never inside a UTF-8 character).
@@ -93,9 +108,9 @@ def booking_ics(booking: Booking, manage_url: str) -> str:
     return ics.to_ical().decode("utf-8")
 
 
-def _booking_event(booking: Booking, manage_url: str, cancelled: bool) -> Event:
+def _booking_event(booking: Booking, manage_url: str | None, cancelled: bool) -> Event:
     calendar = booking.calendar
-    description = f"{calendar.name}\nManage your booking: {manage_url}"
+    description = f"{calendar.name}\nManage your booking: {manage_url}" if manage_url else calendar.name
     if calendar.meeting_url:
         description += f"\nWeb meeting: {calendar.meeting_url}"
     event = Event()

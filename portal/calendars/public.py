@@ -31,6 +31,7 @@ REFUSALS = {
     Refusal.TAKEN: "That time was just taken. Please pick another time.",
 }
 NOT_A_SLOT = "That is not a time we offer. Please pick a time from the list."
+NO_LONGER_AVAILABLE = "This booking page is no longer available: the meeting is not offered any more."
 OUT_OF_RANGE = "That date is outside the dates we can show. Please go back and pick a time from the list."
 # Dates a guest can reach lie well inside these; beyond them date arithmetic overflows (a server error otherwise).
 EARLIEST_DAY, LATEST_DAY = date(2000, 1, 1), date(2999, 12, 31)
@@ -105,6 +106,8 @@ def _book_from_form(calendar: Calendar, form, start: datetime | None, zone_name:
     except SlotRefused as refused:
         _add_error(form.slot, REFUSALS[refused.refusal])
         return None, 409 if refused.refusal == Refusal.TAKEN else 422
+    except service.CalendarArchived:
+        _no_longer_available()  # archived while the guest filled in the form
     _mail_guest(booking, token, "confirmed")
     return redirect(url_for("booking.manage", token=token)), 302
 
@@ -215,7 +218,13 @@ def _calendar_by_slug(slug: str) -> Calendar:
     calendar = db.session.scalar(select(Calendar).where(Calendar.slug == slug)) if len(slug) <= 80 else None
     if calendar is None:
         abort(404, description="There is no booking page at this address. Check the link you were given.")
+    if calendar.archived_at is not None:
+        _no_longer_available()
     return calendar
+
+
+def _no_longer_available():
+    abort(404, description=NO_LONGER_AVAILABLE)
 
 
 def _booking_by_token(token: str) -> Booking:

@@ -1,4 +1,5 @@
-"""The calendar editor for a team's members: list, create, edit, duplicate, delete, and each calendar's bookings."""
+"""The calendar editor for a team's members: list, create, edit, duplicate, archive (and an owner's deletion of
+a calendar without bookings), the archived calendars, and each calendar's bookings."""
 
 from __future__ import annotations
 
@@ -7,15 +8,16 @@ from zoneinfo import ZoneInfo
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from ..access import TeamAccess, calendar_access, require, team_access
 from ..extensions import db
-from ..models import Booking, Calendar, Membership, User
+from ..models import Booking, Calendar, Membership, User, utcnow
 from ..sync.states import booking_sync_states
+from . import archive as archiving
 from . import editor
-from .forms import CalendarForm
-from .mail import guest_name
+from .forms import ArchiveForm, CalendarForm, ConfirmForm
+from .mail import guest_name, send_withdrawn_mails
 
 bp = Blueprint("calendars", __name__)
 
@@ -27,7 +29,9 @@ BOOKINGS_PER_PAGE = 50
 def index(team_id: int):
     access = team_access(team_id)
     calendars = db.session.scalars(
-        select(Calendar).where(Calendar.team_id == team_id).order_by(Calendar.name, Calendar.id)
+        select(Calendar)
+        .where(Calendar.team_id == team_id, Calendar.archived_at.is_(None))
+        .order_by(Calendar.name, Calendar.id)
     ).all()
     return render_template(
         "calendars/index.html",
@@ -92,22 +96,87 @@ def duplicate(calendar_id: int):
     return redirect(url_for("calendars.edit", calendar_id=copy.id))
 
 
+@bp.route("/calendars/<int:calendar_id>/archive", methods=["GET", "POST"])
+@login_required
+def archive(calendar_id: int):
+    calendar, access = calendar_access(calendar_id)
+    require(access.can_manage_calendar(calendar))
+    if calendar.archived_at is not None:
+        flash(f"Calendar “{calendar.name}” is already archived.", "warning")
+        return redirect(url_for("calendars.archived", team_id=calendar.team_id))
+    upcoming = archiving.upcoming_bookings(calendar, utcnow())
+    form = ArchiveForm(upcoming_count=len(upcoming))
+    if form.validate_on_submit():
+        cancel = form.upcoming.data == "cancel"
+        cancelled = archiving.archive_calendar(calendar, current_user, cancel_upcoming=cancel, now=utcnow())
+        flash(_archived_message(calendar, len(upcoming), cancelled), "success")
+        if not send_withdrawn_mails(cancelled):
+            flash("The cancellation e-mails could not be sent; please tell those guests yourself.", "warning")
+        return redirect(url_for("calendars.index", team_id=calendar.team_id))
+    page = render_template(
+        "calendars/archive.html",
+        calendar=calendar,
+        form=form,
+        upcoming=upcoming,
+        may_delete=access.can_delete_calendars and not archiving.booking_count(calendar),
+        breadcrumbs=_calendar_crumbs(access, calendar, "Archive"),
+    )
+    return page, 422 if form.is_submitted() else 200
+
+
+def _archived_message(calendar: Calendar, upcoming: int, cancelled: list) -> str:
+    message = f"Calendar “{calendar.name}” archived: its booking page is closed."
+    if cancelled:
+        return f"{message} {len(cancelled)} upcoming booking{'s were' if len(cancelled) != 1 else ' was'} cancelled."
+    if upcoming:
+        return f"{message} Its {upcoming} upcoming booking{'s stand' if upcoming != 1 else ' stands'}."
+    return message
+
+
+@bp.get("/teams/<int:team_id>/calendars/archived")
+@login_required
+def archived(team_id: int):
+    access = team_access(team_id)
+    calendars = db.session.scalars(
+        select(Calendar)
+        .where(Calendar.team_id == team_id, Calendar.archived_at.is_not(None))
+        .order_by(Calendar.archived_at.desc(), Calendar.id)
+    ).all()
+    return render_template(
+        "calendars/archived.html",
+        access=access,
+        team=access.team,
+        calendars=calendars,
+        archived_by=_user_names({c.archived_by_id for c in calendars if c.archived_by_id}),
+        breadcrumbs=[
+            (access.team.name, None),
+            ("Calendars", url_for("calendars.index", team_id=team_id)),
+            ("Archived", None),
+        ],
+    )
+
+
 @bp.route("/calendars/<int:calendar_id>/delete", methods=["GET", "POST"])
 @login_required
 def delete(calendar_id: int):
+    """Permanent deletion: an owner's audited action, only for a calendar that never had a booking."""
     calendar, access = calendar_access(calendar_id)
-    require(access.can_edit_calendar(calendar))
-    if request.method == "POST":
-        team_id = calendar.team_id
-        name = calendar.name
-        editor.delete_calendar(calendar)
+    require(access.can_delete_calendars)
+    form = ConfirmForm()
+    if form.validate_on_submit():
+        team_id, name = calendar.team_id, calendar.name
+        try:
+            archiving.delete_calendar(calendar)
+        except archiving.CalendarHasBookings:
+            flash("This calendar has bookings, so it cannot be deleted; archive it instead.", "error")
+            return redirect(url_for("calendars.archive", calendar_id=calendar_id))
         flash(f"Calendar “{name}” deleted.", "success")
         return redirect(url_for("calendars.index", team_id=team_id))
-    booking_count = db.session.scalar(select(func.count()).where(Booking.calendar_id == calendar.id))
     return render_template(
         "calendars/delete.html",
         calendar=calendar,
-        booking_count=booking_count,
+        form=form,
+        booking_count=archiving.booking_count(calendar),
         breadcrumbs=_calendar_crumbs(access, calendar, "Delete"),
     )
 
@@ -116,6 +185,7 @@ def delete(calendar_id: int):
 @login_required
 def bookings(calendar_id: int):
     calendar, access = calendar_access(calendar_id)
+    require(access.can_see_bookings(calendar))
     page = request.args.get("page", "1")
     page = int(page) if page.isdigit() and 0 < int(page) < 100000 else 1
     rows = db.session.scalars(

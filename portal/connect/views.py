@@ -199,5 +199,5 @@ def _page(access: TeamAccess, form: ConnectForm):
         form=form,
         reason_help=REASON_HELP.get(reason_code, ""),
         premium_notice=PREMIUM_ONLY,
-        sync_counts=team_sync_counts(db.session, access.team.id),
+        sync_counts=team_sync_counts(db.session, access.team.id, access.visible_calendar_ids()),
     )

@@ -14,6 +14,7 @@ from wtforms.validators import Length
 from ..models import OnCancel, SalesforceObject
 from ..planner.fields import FieldInfo, ObjectFields
 from ..planner.rules import RULE_HELP, RULE_LABELS, WRITE_RULES
+from ..planner.validation import MAX_TYPED_VALUE
 from ..validators import no_control_characters
 
 BLANK_ROWS = 2
@@ -35,8 +36,10 @@ class MappingRowForm(Form):
 
     sf_field = SelectField("Salesforce field", choices=[], validate_choice=False)
     source = SelectField("Source", choices=[], validate_choice=False)
-    fixed_value = StringField("Fixed value", validators=[Length(max=1000), no_control_characters()])
-    fallback_value = StringField("Fallback when blank", validators=[Length(max=1000), no_control_characters()])
+    fixed_value = StringField("Fixed value", validators=[Length(max=MAX_TYPED_VALUE), no_control_characters()])
+    fallback_value = StringField(
+        "Fallback when blank", validators=[Length(max=MAX_TYPED_VALUE), no_control_characters()]
+    )
     write_rule = SelectField(
         "When to write",
         choices=[

@@ -4,6 +4,7 @@ keeping mappings honest when a booking question they use is deleted."""
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 from sqlalchemy import select
 
@@ -11,8 +12,10 @@ from .. import audit
 from ..extensions import db
 from ..models import (
     Calendar,
+    ConnectionStatus,
     FieldMapping,
     OnCancel,
+    SalesforceConnection,
     SalesforceIntegration,
     SalesforceObject,
     SourceKind,
@@ -23,6 +26,48 @@ from ..planner.inputs import IntegrationSettings, MappingRow
 
 def integration_of(calendar: Calendar) -> SalesforceIntegration | None:
     return db.session.scalar(select(SalesforceIntegration).where(SalesforceIntegration.calendar_id == calendar.id))
+
+
+@dataclass(frozen=True)
+class ServiceIntegrationState:
+    """What the calendar's Advanced settings show about Salesforce."""
+
+    calendar: Calendar
+    integration: SalesforceIntegration | None
+    premium: bool
+    connection: SalesforceConnection | None
+    salesforce_page: str
+
+    @property
+    def connected(self) -> bool:
+        connection = self.connection
+        return (
+            connection is not None
+            and connection.status == ConnectionStatus.CONNECTED
+            and connection.refresh_token_encrypted is not None
+        )
+
+    @property
+    def unavailable_reason(self) -> str:
+        """Why integrations cannot be added or edited now ("" when they can)."""
+        if not self.premium:
+            return "Salesforce integrations are part of the Premium plan; this team is not on it."
+        if self.connection is None or self.connection.refresh_token_encrypted is None:
+            return "This team has not connected a Salesforce org yet; an owner or admin connects it first."
+        if not self.connected:
+            return "The team's Salesforce connection needs reconnecting; an owner or admin reconnects it first."
+        return ""
+
+
+def service_integration_state(calendar: Calendar) -> ServiceIntegrationState:
+    team = calendar.team
+    return ServiceIntegrationState(
+        calendar=calendar,
+        integration=integration_of(calendar),
+        premium=team.is_premium,
+        connection=db.session.scalar(select(SalesforceConnection).where(SalesforceConnection.team_id == team.id)),
+        salesforce_page=f"/teams/{team.id}/settings/integrations/salesforce",
+    )
 
 
 def save_integration(calendar: Calendar, settings: IntegrationSettings) -> SalesforceIntegration:

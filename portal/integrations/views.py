@@ -3,15 +3,11 @@ that the user may edit it (403), checks the team's plan and connection, validate
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import login_required
-from sqlalchemy import select
 
 from ..access import TeamAccess, calendar_access, require
-from ..extensions import db
-from ..models import Calendar, ConnectionStatus, SalesforceConnection, SalesforceIntegration
+from ..models import Calendar, SalesforceConnection, SalesforceIntegration
 from ..planner import soql
 from ..planner.fields import ObjectFields, fields_from_describe
 from ..planner.sources import maps_host
@@ -21,49 +17,7 @@ from ..salesforce.errors import SalesforceError
 from ..sync import snapshots
 from . import bp, editor, service
 from .forms import IntegrationForm
-
-
-@dataclass(frozen=True)
-class ServiceIntegrationState:
-    """What the calendar's Advanced settings show about Salesforce."""
-
-    calendar: Calendar
-    integration: SalesforceIntegration | None
-    premium: bool
-    connection: SalesforceConnection | None
-    salesforce_page: str
-
-    @property
-    def connected(self) -> bool:
-        connection = self.connection
-        return (
-            connection is not None
-            and connection.status == ConnectionStatus.CONNECTED
-            and connection.refresh_token_encrypted is not None
-        )
-
-    @property
-    def unavailable_reason(self) -> str:
-        """Why integrations cannot be added or edited now ("" when they can)."""
-        if not self.premium:
-            return "Salesforce integrations are part of the Premium plan; this team is not on it."
-        if self.connection is None or self.connection.refresh_token_encrypted is None:
-            return "This team has not connected a Salesforce org yet; an owner or admin connects it first."
-        if not self.connected:
-            return "The team's Salesforce connection needs reconnecting; an owner or admin reconnects it first."
-        return ""
-
-
-def service_integration_state(calendar: Calendar) -> ServiceIntegrationState:
-    team = calendar.team
-    return ServiceIntegrationState(
-        calendar=calendar,
-        integration=service.integration_of(calendar),
-        premium=team.is_premium,
-        connection=db.session.scalar(select(SalesforceConnection).where(SalesforceConnection.team_id == team.id)),
-        salesforce_page=f"/teams/{team.id}/settings/integrations/salesforce",
-    )
-
+from .service import ServiceIntegrationState, service_integration_state
 
 # -- the editor ----------------------------------------------------------------------------------------------------
 
@@ -261,8 +215,9 @@ def _guest_record(connection: SalesforceConnection, query: str, email: str) -> t
 
 
 def _editable_calendar(calendar_id: int) -> tuple[Calendar, TeamAccess]:
+    """A calendar whose integration the user may change (design §3: not a member who only hosts it)."""
     calendar, access = calendar_access(calendar_id)
-    require(access.can_edit_calendar(calendar))
+    require(access.can_manage_calendar(calendar))
     return calendar, access
 
 

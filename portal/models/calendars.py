@@ -64,12 +64,15 @@ class Calendar(Timestamped, Base):
     window_days: Mapped[int] = mapped_column(Integer, default=30)
     meeting_url: Mapped[str] = mapped_column(String(500), default="")
     name_format: Mapped[NameFormat] = mapped_column(_enum(NameFormat, "name_format"), default=NameFormat.FULL)
+    # Archived calendars take no bookings and leave the lists; their bookings and sync history stay (design §2).
+    archived_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    archived_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     updated_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now(), onupdate=func.now()
     )
 
     team: Mapped[Team] = relationship()
-    created_by: Mapped[User | None] = relationship()
+    created_by: Mapped[User | None] = relationship(foreign_keys=[created_by_id])
     questions: Mapped[list[Question]] = relationship(
         back_populates="calendar", cascade="all, delete-orphan", order_by="Question.position"
     )
@@ -145,7 +148,8 @@ class Booking(Timestamped, Base):
     __tablename__ = "bookings"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    calendar_id: Mapped[int] = mapped_column(ForeignKey("calendars.id", ondelete="CASCADE"), index=True)
+    # RESTRICT: a booking is a record of a meeting people agreed to; it is never lost with a calendar.
+    calendar_id: Mapped[int] = mapped_column(ForeignKey("calendars.id", ondelete="RESTRICT"), index=True)
     host_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="RESTRICT"), index=True)
     start_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     end_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

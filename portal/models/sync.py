@@ -39,8 +39,9 @@ class SyncJob(Timestamped, Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     team_id: Mapped[int] = mapped_column(ForeignKey("teams.id", ondelete="CASCADE"))
-    calendar_id: Mapped[int] = mapped_column(ForeignKey("calendars.id", ondelete="CASCADE"))
-    booking_id: Mapped[int] = mapped_column(ForeignKey("bookings.id", ondelete="CASCADE"))
+    # RESTRICT: the sync history stays with its booking and calendar, which are archived, never cascaded away.
+    calendar_id: Mapped[int] = mapped_column(ForeignKey("calendars.id", ondelete="RESTRICT"))
+    booking_id: Mapped[int] = mapped_column(ForeignKey("bookings.id", ondelete="RESTRICT"))
     event: Mapped[SyncEvent] = mapped_column(_enum(SyncEvent, "sync_event"))
     status: Mapped[SyncStatus] = mapped_column(_enum(SyncStatus, "sync_status"), default=SyncStatus.PENDING)
     reason: Mapped[str] = mapped_column(String(40), default="")  # why skipped / waiting

@@ -13,6 +13,7 @@ from .values import SyncRefused, convert
 
 LENGTH_TYPES = TEXT_TYPES | {"email", "phone", "url", "picklist", "multipicklist"}
 PICKLIST_TYPES = frozenset({"picklist", "multipicklist"})
+MAX_TYPED_VALUE = 1000  # characters of a fixed or fallback value, typed in the editor or read from a legacy file
 
 
 @dataclass(frozen=True)
@@ -45,6 +46,11 @@ def _row_messages(
     name = row.sf_field.strip()
     if not name:
         return ["Choose a Salesforce field for this row."]
+    if name != row.sf_field:  # Salesforce refuses " LastName " with INVALID_FIELD on every sync
+        return [
+            f"{row.sf_field!r} is not a Salesforce field name: field names have no spaces around them. Choose the "
+            "field from the list."
+        ]
     if name.lower() in first_row_of:
         return [f"{name} is already mapped in row {first_row_of[name.lower()] + 1}; remove one of the two rows."]
     first_row_of[name.lower()] = index
@@ -170,6 +176,8 @@ def _fallback_messages(field: FieldInfo, row: MappingRow) -> list[str]:
 
 def _value_messages(field: FieldInfo, value: str, what: str) -> list[str]:
     """A typed value must convert to the field's type; for picklists it must be an active value, restricted or not."""
+    if len(value) > MAX_TYPED_VALUE:
+        return [f"{what} has {len(value)} characters; at most {MAX_TYPED_VALUE} are accepted."]
     if field.type in PICKLIST_TYPES:
         choices = [part.strip() for part in value.split(";")] if field.type == "multipicklist" else [value.strip()]
         inactive = [choice for choice in choices if choice not in field.picklist_values]

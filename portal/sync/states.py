@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Collection
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.dialects.postgresql import distinct_on
 from sqlalchemy.orm import Session
 
@@ -36,15 +36,15 @@ class BookingSyncState:
         return REASONS.get(self.reason, self.reason.replace("_", " "))
 
 
-def team_sync_counts(session: Session, team_id: int) -> dict[SyncStatus, int]:
-    """How many of a team's syncs wait, are queued, or failed (for the team's Salesforce page)."""
-    rows = session.execute(
-        select(SyncJob.status, func.count())
-        .where(
-            SyncJob.team_id == team_id, SyncJob.status.in_((SyncStatus.WAITING, SyncStatus.PENDING, SyncStatus.FAILED))
-        )
-        .group_by(SyncJob.status)
-    ).all()
+def team_sync_counts(session: Session, team_id: int, calendar_ids: Select | None = None) -> dict[SyncStatus, int]:
+    """How many of a team's syncs wait, are queued, or failed (for the team's Salesforce page and the dashboard),
+    counting only the calendars the viewer may see (`calendar_ids`, None for all)."""
+    query = select(SyncJob.status, func.count()).where(
+        SyncJob.team_id == team_id, SyncJob.status.in_((SyncStatus.WAITING, SyncStatus.PENDING, SyncStatus.FAILED))
+    )
+    if calendar_ids is not None:
+        query = query.where(SyncJob.calendar_id.in_(calendar_ids))
+    rows = session.execute(query.group_by(SyncJob.status)).all()
     return {status: count for status, count in rows}
 
 

@@ -13,11 +13,11 @@ from typing import Any
 from sqlalchemy import ColumnElement, Date, Select, and_, cast, exists, func, or_, select, true
 from sqlalchemy.orm import Session
 
+from ..access import own_calendar_ids
 from ..links import salesforce_record_url
 from ..models import (
     Booking,
     Calendar,
-    CalendarHost,
     FieldMapping,
     SalesforceConnection,
     SalesforceIntegration,
@@ -112,13 +112,8 @@ def visible_calendars(scope: Scope) -> ColumnElement[bool]:
     if scope.team_id is not None:
         clauses.append(SyncJob.team_id == scope.team_id)
     if scope.member_user_id is not None:
-        clauses.append(SyncJob.calendar_id.in_(_member_calendar_ids(scope.member_user_id)))
+        clauses.append(SyncJob.calendar_id.in_(own_calendar_ids(scope.member_user_id)))
     return and_(true(), *clauses)
-
-
-def _member_calendar_ids(user_id: int) -> Select:
-    hosted = exists().where(CalendarHost.calendar_id == Calendar.id, CalendarHost.user_id == user_id)
-    return select(Calendar.id).where(or_(Calendar.created_by_id == user_id, hosted))
 
 
 def _state_clause(state: str) -> ColumnElement[bool]:
@@ -263,7 +258,7 @@ def calendar_choices(session: Session, scope: Scope) -> list[tuple[int, str]]:
     if scope.team_id is not None:
         statement = statement.where(Calendar.team_id == scope.team_id)
     if scope.member_user_id is not None:
-        statement = statement.where(Calendar.id.in_(_member_calendar_ids(scope.member_user_id)))
+        statement = statement.where(Calendar.id.in_(own_calendar_ids(scope.member_user_id)))
     return [(row.id, row.name) for row in session.execute(statement)]
 
 

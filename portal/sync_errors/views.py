@@ -9,7 +9,7 @@ from flask_login import current_user, login_required
 
 from ..access import TeamAccess, require, team_access
 from ..extensions import db
-from ..models import Role, utcnow
+from ..models import utcnow
 from . import actions, presenters
 from .chart import health_chart
 from .forms import (
@@ -38,9 +38,8 @@ bp = Blueprint("sync_errors", __name__)
 
 
 def scope_of(access: TeamAccess) -> Scope:
-    """Members see their own calendars' syncs; owners, admins and admin assistants see the whole team's."""
-    member_user_id = current_user.id if access.role == Role.MEMBER else None
-    return Scope(access.team.id, member_user_id)
+    """The syncs the viewer may see, by the bookings rule of portal.access (design §3)."""
+    return Scope(access.team.id, access.bookings_limited_to)
 
 
 @bp.get("/teams/<int:team_id>/salesforce/errors")
@@ -175,7 +174,7 @@ def _load_sync(team_id: int, sync_id: int) -> tuple[TeamAccess, SyncDetail]:
     found = sync_detail(db.session, sync_id)
     if found is None or found.job.team_id != access.team.id:
         abort(404)
-    require(access.can_edit_calendar(found.calendar))
+    require(access.can_see_bookings(found.calendar))
     return access, found
 
 

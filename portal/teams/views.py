@@ -29,7 +29,7 @@ def dashboard():
         access=access,
         member_count=len(members),
         connection=db.session.scalar(select(SalesforceConnection).where(SalesforceConnection.team_id == space.id)),
-        sync_counts=team_sync_counts(db.session, space.id),
+        sync_counts=team_sync_counts(db.session, space.id, access.visible_calendar_ids()),
     )
 
 
