@@ -301,10 +301,13 @@ def test_a_field_no_longer_writable_after_a_refresh_is_refused_at_its_row(
     turned_off = client.post(world.editor_url, data=editor_post(csrf_token(client), rows, overwrite="not_update"))
 
     assert row_errors(response.get_data(as_text=True))[3] == [
-        "The connected Salesforce user may not update Title (Title), and overwrite is on; turn overwrite off, grant "
-        "access to the field, or remove the row."
+        "The connected Salesforce user may not update Title (Title), and overwrite is on; choose “Only when "
+        "creating” for this row, turn overwrite off, grant access to the field, or remove the row."
     ]
     assert turned_off.status_code == 302
+    create_only = editor_post(csrf_token(client), rows, overwrite="update")
+    create_only["rows-3-write_rule"] = "on_create"
+    assert client.post(world.editor_url, data=create_only).status_code == 302
 
 
 def test_a_row_without_field_or_source_is_refused_at_its_row(client, db_session, world):

@@ -140,7 +140,9 @@ def field_choices(fields: ObjectFields, overwrite: bool, selected: str | None = 
     still listed but disabled and hidden while overwrite is on (the script shows them again when it is off)."""
     choices = [SelectChoice("", "— choose a field —")]
     for info in fields.offered(overwrite=False):
-        choices.append(SelectChoice(info.name, _field_label(info), _field_attributes(info, overwrite)))
+        # the chosen field stays choosable: its row may write it only when creating
+        hide = overwrite and info.name != selected
+        choices.append(SelectChoice(info.name, _field_label(info), _field_attributes(info, hide)))
     if selected and fields.get(selected) not in fields.offered(overwrite=False):
         # Keep a field that vanished or lost its permissions visible, so the row can show why it fails.
         choices.append(SelectChoice(selected, f"{selected} (not available in Salesforce)", {"data-unavailable": "1"}))
