@@ -36,7 +36,7 @@ from wtforms.validators import (
 )
 
 from ..models import Calendar, NameFormat, Question, QuestionKind
-from ..validators import no_control_characters
+from ..validators import no_control_characters, salesforce_email
 from .slots import WeeklyRange, is_time_zone, time_zone_names
 
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
@@ -339,8 +339,9 @@ def _question_field(question: Question):
         case QuestionKind.EMAIL:
             validators = [
                 InputRequired(message="Enter your e-mail address."),
-                *text,
                 no_control_characters(),
+                salesforce_email,  # before the others, so its reason is the one shown
+                *text,
                 Email(message="Enter a valid e-mail address, like name@example.com."),
             ]
             return EmailField(label, filters=[_strip], validators=validators)

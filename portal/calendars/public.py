@@ -8,10 +8,11 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from sqlalchemy import select
 
 from ..extensions import db
+from ..links import public_url
 from ..models import Booking, BookingStatus, Calendar, NameFormat, QuestionKind, utcnow
 from ..ratelimit import rate_limited
 from . import booking as service
@@ -370,9 +371,3 @@ def _mail_guest(booking: Booking, token: str, kind: str) -> None:
             "Keep this page's address: it is your private link to reschedule or cancel.",
             "warning",
         )
-
-
-def public_url(endpoint: str, **values) -> str:
-    """An absolute URL for e-mails: PUBLIC_BASE_URL when configured, else the request's own host."""
-    base = current_app.config["PUBLIC_BASE_URL"].rstrip("/")
-    return base + url_for(endpoint, **values) if base else url_for(endpoint, _external=True, **values)

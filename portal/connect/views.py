@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from ..access import TeamAccess, membership_of, require, team_access
 from ..extensions import db
+from ..links import public_url
 from ..models import SalesforceConnection
 from ..salesforce import connections, oauth, pending
 from ..salesforce.connections import ConnectFailed, PendingConnect
@@ -49,7 +50,7 @@ def connect(team_id: int):
     login_url = form.validate_for(current_app.config)
     if login_url is None:
         return _page(access, form), 400
-    redirect_uri = _callback_url()
+    redirect_uri = public_url("salesforce.callback")
     authorization = oauth.authorization_request(login_url, current_app.config["SALESFORCE_CLIENT_ID"], redirect_uri)
     pending.remember(
         authorization.state,
@@ -150,13 +151,6 @@ def _require_premium(access: TeamAccess) -> None:
 
 def _connection_of(team_id: int) -> SalesforceConnection | None:
     return db.session.scalar(select(SalesforceConnection).where(SalesforceConnection.team_id == team_id))
-
-
-def _callback_url() -> str:
-    base = current_app.config["PUBLIC_BASE_URL"].rstrip("/")
-    if base:
-        return base + url_for("salesforce.callback")
-    return url_for("salesforce.callback", _external=True)
 
 
 def _form_defaults(connection: SalesforceConnection | None) -> dict:

@@ -13,17 +13,26 @@ from sqlalchemy import select
 
 from ..extensions import db
 from ..links import booking_page_url
-from ..models import MAX_DATABASE_ID, Booking, Calendar, OnCancel, SalesforceIntegration, SalesforceObject, SourceKind
+from ..models import (
+    MAX_DATABASE_ID,
+    Booking,
+    Calendar,
+    OnCancel,
+    SalesforceIntegration,
+    SalesforceObject,
+    SourceKind,
+    SyncEvent,
+)
 from ..planner import soql
 from ..planner.fields import FieldInfo, ObjectFields
-from ..planner.inputs import CREATED, BookingSnapshot, IntegrationSettings, MappingRow, QuestionSnapshot, SyncRequest
+from ..planner.inputs import BookingSnapshot, IntegrationSettings, MappingRow, QuestionSnapshot, SyncRequest
 from ..planner.plan import read_fields
 from ..planner.preview import Preview, preview
 from ..planner.rules import rule_or_default
 from ..planner.sources import QUESTION_KINDS, SYSTEM_ITEMS, default_mapping
 from ..planner.validation import check_mapping
 from ..sync import snapshots
-from .forms import BLANK_ROWS, FIXED, IntegrationForm, MappingRowForm, SourceOption
+from .forms import BLANK_ROWS, IntegrationForm, MappingRowForm, SourceOption
 
 PREVIEW_BOOKINGS = 20
 
@@ -71,7 +80,7 @@ def tidy_rows(form: IntegrationForm, extra_blank: int = 0) -> None:
 
 
 def _row_data(row: MappingRow) -> dict:
-    source = FIXED if row.source_kind == SourceKind.FIXED else f"{row.source_kind}:{row.source_key}"
+    source = SourceKind.FIXED.value if row.source_kind == SourceKind.FIXED else f"{row.source_kind}:{row.source_key}"
     return {
         "sf_field": row.sf_field,
         "source": source,
@@ -128,9 +137,9 @@ def settings_from_form(form: IntegrationForm) -> tuple[IntegrationSettings, list
 def _row_from_form(row: MappingRowForm) -> MappingRow:
     source = (row.source.data or "").strip()
     rule = rule_or_default(row.write_rule.data or "", row.sf_field.data or "")
-    if source == FIXED:
+    if source == SourceKind.FIXED:
         fixed = (row.fixed_value.data or "").strip()
-        return MappingRow(row.sf_field.data or "", FIXED, fixed_value=fixed, write_rule=rule)
+        return MappingRow(row.sf_field.data or "", SourceKind.FIXED, fixed_value=fixed, write_rule=rule)
     kind, _, key = source.partition(":")
     return MappingRow(
         sf_field=row.sf_field.data or "",
@@ -197,7 +206,7 @@ def preview_booking(calendar: Calendar, booking: Booking | None) -> BookingSnaps
 
 def preview_request(integration: SalesforceIntegration, fields: ObjectFields, booking: BookingSnapshot) -> SyncRequest:
     return SyncRequest(
-        event=CREATED,
+        event=SyncEvent.CREATED,
         booking=booking,
         settings=snapshots.settings_snapshot(integration),
         fields=fields,

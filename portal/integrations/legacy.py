@@ -18,9 +18,9 @@ from sqlalchemy import select
 
 from ..extensions import db
 from ..inputs import has_control_character
-from ..models import Calendar, OnCancel, SalesforceObject
+from ..models import Calendar, OnCancel, SalesforceObject, SourceKind, WriteRule
 from ..planner.fields import ObjectFields, fields_from_describe
-from ..planner.inputs import FIXED, ITEM, ON_CREATE, QUESTION, IntegrationSettings, MappingRow
+from ..planner.inputs import IntegrationSettings, MappingRow
 from ..planner.sources import SYSTEM_ITEMS
 from ..planner.validation import check_mapping
 from ..salesforce import describe
@@ -198,15 +198,17 @@ def _row(where: str, calendar: Calendar, index: int, row: Any) -> MappingRow:
     if not isinstance(source, str):
         raise LegacyImportError(f'{where}: "source" must be text such as "question:E-mail".')
     kind, separator, value = source.partition(":")
-    if not separator or kind not in (QUESTION, ITEM, FIXED):
+    if not separator or kind not in set(SourceKind):
         raise LegacyImportError(f"{where}: the source {source!r} must start with question:, item: or fixed:.")
     field = field.strip()
     # Legacy calendars only ever created Leads: every row stays create-only (design §1 "Legacy settings").
-    if kind == FIXED:
-        return MappingRow(sf_field=field, source_kind=FIXED, fixed_value=value, write_rule=ON_CREATE)
-    if kind == ITEM:
-        return MappingRow(field, ITEM, _item_key(where, value), write_rule=ON_CREATE)
-    return MappingRow(field, QUESTION, str(_question_id(where, calendar, value)), write_rule=ON_CREATE)
+    create_only = WriteRule.ON_CREATE
+    if kind == SourceKind.FIXED:
+        return MappingRow(sf_field=field, source_kind=SourceKind.FIXED, fixed_value=value, write_rule=create_only)
+    if kind == SourceKind.ITEM:
+        return MappingRow(field, SourceKind.ITEM, _item_key(where, value), write_rule=create_only)
+    question = str(_question_id(where, calendar, value))
+    return MappingRow(field, SourceKind.QUESTION, question, write_rule=create_only)
 
 
 def _item_key(where: str, name: str) -> str:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from flask import url_for
 from sqlalchemy import select
 
 from .. import audit
@@ -36,7 +37,10 @@ class ServiceIntegrationState:
     integration: SalesforceIntegration | None
     premium: bool
     connection: SalesforceConnection | None
-    salesforce_page: str
+
+    @property
+    def salesforce_page(self) -> str:
+        return url_for("salesforce.page", team_id=self.calendar.team_id)
 
     @property
     def connected(self) -> bool:
@@ -66,7 +70,6 @@ def service_integration_state(calendar: Calendar) -> ServiceIntegrationState:
         integration=integration_of(calendar),
         premium=team.is_premium,
         connection=db.session.scalar(select(SalesforceConnection).where(SalesforceConnection.team_id == team.id)),
-        salesforce_page=f"/teams/{team.id}/settings/integrations/salesforce",
     )
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import enum
 from datetime import datetime, time
 
 from sqlalchemy import (
@@ -21,31 +20,9 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB, ExcludeConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from ..enums import BookingStatus, NameFormat, QuestionKind
 from .accounts import Team, User, _enum
 from .base import Base, Timestamped
-
-
-class NameFormat(enum.StrEnum):
-    FULL = "full"  # one full-name question
-    FAMILY_GIVEN = "family_given"  # separate family and given name questions
-
-
-class QuestionKind(enum.StrEnum):
-    FULL_NAME = "full_name"
-    FAMILY_NAME = "family_name"
-    GIVEN_NAME = "given_name"
-    EMAIL = "email"
-    COMPANY = "company"
-    PHONE = "phone"
-    SHORT_TEXT = "short_text"
-    LONG_TEXT = "long_text"
-    SINGLE_SELECT = "single_select"
-    CHECKBOX = "checkbox"
-
-
-class BookingStatus(enum.StrEnum):
-    CONFIRMED = "confirmed"
-    CANCELLED = "cancelled"
 
 
 class Calendar(Timestamped, Base):

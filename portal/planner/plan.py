@@ -12,9 +12,10 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
+from ..enums import OnCancel, SalesforceObject, SyncEvent
 from . import soql
 from .catalogue import SyncError, sync_error
-from .inputs import CANCELLED, CONTACT, CREATED, LEAD, MARK_CANCELLED, RESCHEDULED, SyncRequest
+from .inputs import SyncRequest
 from .rules import fields_to_read, update_decisions
 from .sources import maps_host, question_value
 from .values import JsonValue, SyncRefused, as_text, check_required, record_values, utc_text
@@ -215,7 +216,7 @@ def _step_for(sync: SyncRequest, decide: Callable[[], WritePlan | Outcome]) -> S
 
 def applies_mapping(sync: SyncRequest) -> bool:
     """Whether this job may create or update the guest's record (a reschedule nobody linked yet counts as a create)."""
-    return sync.event == CREATED or (sync.event == RESCHEDULED and sync.link is None)
+    return sync.event == SyncEvent.CREATED or (sync.event == SyncEvent.RESCHEDULED and sync.link is None)
 
 
 def preflight(sync: SyncRequest) -> SyncError | None:
@@ -242,19 +243,19 @@ def needs_host_user(sync: SyncRequest) -> bool:
 
 def plan_reads(sync: SyncRequest) -> CompositeRequest | None:
     """The one Composite read, or None when the link already says where everything is."""
-    if not applies_mapping(sync) and (sync.event != CANCELLED or sync.link is not None):
+    if not applies_mapping(sync) and (sync.event != SyncEvent.CANCELLED or sync.link is not None):
         return None
     email = sync.booking.guest_email.strip()
     object_name = sync.settings.object_name
     current = read_fields(sync)
-    queries = [(LEADS_REF, soql.lead_by_email(email, current))] if object_name == LEAD else []
-    if object_name == CONTACT:
+    queries = [(LEADS_REF, soql.lead_by_email(email, current))] if object_name == SalesforceObject.LEAD else []
+    if object_name == SalesforceObject.CONTACT:
         queries.append((CONTACTS_REF, soql.contact_by_email(email, current)))
     elif sync.settings.contact_first:
         queries.append((CONTACTS_REF, soql.contact_by_email(email)))
-    if sync.event != CANCELLED and needs_host_user(sync):
+    if sync.event != SyncEvent.CANCELLED and needs_host_user(sync):
         queries.append((USERS_REF, soql.user_by_email(sync.booking.host_email.strip())))
-    if sync.event == CANCELLED or sync.settings.register_event:
+    if sync.event == SyncEvent.CANCELLED or sync.settings.register_event:
         queries.append((EVENTS_REF, soql.events_at_start(sync.booking.start_at)))
     subrequests = [Subrequest("GET", soql.query_url(sync.api_version, q), ref) for ref, q in queries]
     return _composite(sync, subrequests, all_or_none=False)
@@ -302,15 +303,18 @@ def choose_record(
     sync: SyncRequest, leads: Sequence[Mapping[str, Any]], contacts: Sequence[Mapping[str, Any]]
 ) -> FoundRecord | None:
     """The guest's record: contact-first Contact, an open Lead, a converted Lead's Contact (design §5)."""
-    if sync.settings.object_name == CONTACT:
-        return FoundRecord(CONTACT, contacts[0]["Id"], current=_current(sync, contacts[0])) if contacts else None
+    if sync.settings.object_name == SalesforceObject.CONTACT:
+        found = contacts[0] if contacts else None
+        return FoundRecord(SalesforceObject.CONTACT, found["Id"], current=_current(sync, found)) if found else None
     if sync.settings.contact_first and contacts:
-        return FoundRecord(CONTACT, contacts[0]["Id"], CONTACT_FIRST)
+        return FoundRecord(SalesforceObject.CONTACT, contacts[0]["Id"], CONTACT_FIRST)
     open_leads = [lead for lead in leads if not lead.get("IsConverted")]
     if open_leads:
-        return FoundRecord(LEAD, open_leads[0]["Id"], current=_current(sync, open_leads[0]))
+        return FoundRecord(SalesforceObject.LEAD, open_leads[0]["Id"], current=_current(sync, open_leads[0]))
     converted = [lead for lead in leads if lead.get("ConvertedContactId")]
-    return FoundRecord(CONTACT, converted[0]["ConvertedContactId"], CONVERTED_LEAD) if converted else None
+    return (
+        FoundRecord(SalesforceObject.CONTACT, converted[0]["ConvertedContactId"], CONVERTED_LEAD) if converted else None
+    )
 
 
 def _current(sync: SyncRequest, record: Mapping[str, Any]) -> tuple[tuple[str, Any], ...]:
@@ -379,7 +383,7 @@ def event_body(sync: SyncRequest, who_id: str, owner_id: str) -> tuple[tuple[str
 
 def plan_writes(sync: SyncRequest, lookup: Lookup, *, follow_up: bool = False) -> WritePlan:
     """The Composite write for what the reads found: create, update or just link the record, and the Event."""
-    if sync.event == CANCELLED:
+    if sync.event == SyncEvent.CANCELLED:
         record = lookup.record
         event_id = lookup.event_for(record.record_id) if record else ""
         return _cancel_plan(
@@ -456,7 +460,7 @@ def plan_known_writes(sync: SyncRequest) -> WritePlan:
     """Reschedule or cancel a booking whose record and Event ids are known (no reads needed)."""
     link = sync.link
     assert link is not None, "only linked bookings skip the reads"
-    if sync.event == CANCELLED:
+    if sync.event == SyncEvent.CANCELLED:
         return _cancel_plan(sync, Lookup(), link.sf_object, link.record_id, link.event_id)
     if not link.event_id:
         return WritePlan(None, Lookup(), link.sf_object, link.record_id, actions=("no Event to move",))
@@ -478,7 +482,7 @@ def _cancel_plan(sync: SyncRequest, lookup: Lookup, sf_object: str, record_id: s
     if not event_id:
         return WritePlan(None, lookup, sf_object, record_id, actions=("no Event to cancel",))
     url = _sobject_url(sync, "Event", event_id)
-    if sync.settings.on_cancel == MARK_CANCELLED:
+    if sync.settings.on_cancel == OnCancel.MARK_CANCELLED:
         body = (("Subject", _fit(CANCELLED_PREFIX + event_subject(sync), SUBJECT_LENGTH)),)
         write, sub, action = "mark", Subrequest("PATCH", url, EVENT_REF, body), "marked Event cancelled"
     else:
@@ -532,7 +536,7 @@ def _matched_record(failed: Mapping[str, Any]) -> FoundRecord | None:
             for candidate in match.get("matchRecords") or ():
                 record = candidate.get("record") or {}
                 sobject = (record.get("attributes") or {}).get("type") or match.get("entityType")
-                if sobject in (LEAD, CONTACT) and record.get("Id"):
+                if sobject in (SalesforceObject.LEAD, SalesforceObject.CONTACT) and record.get("Id"):
                     return FoundRecord(sobject, record["Id"], DUPLICATE_RULE)
     return None
 

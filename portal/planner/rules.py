@@ -13,41 +13,50 @@ from dataclasses import dataclass
 from datetime import datetime
 from types import MappingProxyType
 
+from ..enums import QuestionKind, SourceKind, WriteRule
 from .fields import FieldInfo, ObjectFields
-from .inputs import ALWAYS, IF_EMPTY, ON_CREATE, QUESTION, BookingSnapshot, MappingRow
+from .inputs import BookingSnapshot, MappingRow
 from .sources import default_write_rule, question_for
 from .values import JsonValue, row_value, writable_field
 
-WRITE_RULES = (ALWAYS, ON_CREATE, IF_EMPTY)
+WRITE_RULES = tuple(WriteRule)
 RULE_LABELS = MappingProxyType(
-    {ALWAYS: "Always", ON_CREATE: "Only when creating", IF_EMPTY: "Only if empty in Salesforce"}
+    {
+        WriteRule.ALWAYS: "Always",
+        WriteRule.ON_CREATE: "Only when creating",
+        WriteRule.IF_EMPTY: "Only if empty in Salesforce",
+    }
 )
 # One line each, for the editor: what the choice does to a record the guest already has.
 RULE_HELP = MappingProxyType(
     {
-        ALWAYS: "Written to new records and, when “Update” is chosen, to existing ones.",
-        ON_CREATE: "Written to new records only; an existing record keeps its value.",
-        IF_EMPTY: "Written to new records, and to an existing record only while this field is empty there.",
+        WriteRule.ALWAYS: "Written to new records and, when “Update” is chosen, to existing ones.",
+        WriteRule.ON_CREATE: "Written to new records only; an existing record keeps its value.",
+        WriteRule.IF_EMPTY: "Written to new records, and to an existing record only while this field is empty there.",
     }
 )
 _NAME_FIELDS = frozenset({"firstname", "lastname", "middlename", "salutation", "suffix"})
-FULL_NAME_KIND = "full_name"
 
 
-def rule_or_default(rule: str, sf_field: str) -> str:
-    return rule if rule in WRITE_RULES else default_write_rule(sf_field)
+def rule_or_default(rule: str, sf_field: str) -> WriteRule:
+    """The row's rule; a row that chose none gets the new-row default for its field."""
+    return WriteRule(rule) if rule in WRITE_RULES else default_write_rule(sf_field)
 
 
 def writes_full_name_to_a_name(row: MappingRow, booking: BookingSnapshot) -> bool:
     """A full-name answer on a name field: written on create only, whatever the row's rule says."""
-    if row.source_kind != QUESTION or row.sf_field.strip().lower() not in _NAME_FIELDS:
+    if row.source_kind != SourceKind.QUESTION or row.sf_field.strip().lower() not in _NAME_FIELDS:
         return False
     question = question_for(row, booking.questions)
-    return question is not None and question.kind == FULL_NAME_KIND
+    return question is not None and question.kind == QuestionKind.FULL_NAME
 
 
-def effective_rule(row: MappingRow, booking: BookingSnapshot) -> str:
-    return ON_CREATE if writes_full_name_to_a_name(row, booking) else rule_or_default(row.write_rule, row.sf_field)
+def effective_rule(row: MappingRow, booking: BookingSnapshot) -> WriteRule:
+    return (
+        WriteRule.ON_CREATE
+        if writes_full_name_to_a_name(row, booking)
+        else rule_or_default(row.write_rule, row.sf_field)
+    )
 
 
 def fields_to_read(rows: Sequence[MappingRow], booking: BookingSnapshot, fields: ObjectFields) -> tuple[str, ...]:
@@ -55,7 +64,7 @@ def fields_to_read(rows: Sequence[MappingRow], booking: BookingSnapshot, fields:
     names: list[str] = []
     for row in rows:
         info = fields.get(row.sf_field)
-        if info is not None and effective_rule(row, booking) != ON_CREATE and info.name not in names:
+        if info is not None and effective_rule(row, booking) != WriteRule.ON_CREATE and info.name not in names:
             names.append(info.name)
     return tuple(names)
 
@@ -85,7 +94,7 @@ def update_decisions(
     decisions = []
     for row in rows:
         rule = effective_rule(row, booking)
-        field = writable_field(fields, row, creating=rule == ON_CREATE)
+        field = writable_field(fields, row, creating=rule == WriteRule.ON_CREATE)
         value = row_value(field, row, booking, host_user_id)
         if value is None:
             continue  # a blank answer never blanks what Salesforce holds
@@ -101,15 +110,15 @@ def _decide(
 ) -> tuple[bool, str]:
     if writes_full_name_to_a_name(row, booking):
         return False, "a full name is only written to new records; an existing record's names are kept"
-    if rule == ON_CREATE:
+    if rule == WriteRule.ON_CREATE:
         return False, "only written when creating"
     if not read:
-        return True, "written" if rule == ALWAYS else "written if the field is empty in Salesforce"
-    if rule == IF_EMPTY and not is_empty(now):
+        return True, "written" if rule == WriteRule.ALWAYS else "written if the field is empty in Salesforce"
+    if rule == WriteRule.IF_EMPTY and not is_empty(now):
         return False, "Salesforce already has a value"
     if same_value(field, now, value):
         return False, "Salesforce already has this value"
-    return True, "always written" if rule == ALWAYS else "the field is empty in Salesforce"
+    return True, "always written" if rule == WriteRule.ALWAYS else "the field is empty in Salesforce"
 
 
 def is_empty(value: object) -> bool:

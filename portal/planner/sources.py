@@ -9,8 +9,9 @@ from datetime import UTC, datetime, tzinfo
 from types import MappingProxyType
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from ..enums import QuestionKind, SourceKind, WriteRule
 from .fields import TEXT_TYPES, ObjectFields
-from .inputs import ALWAYS, FIXED, ITEM, ON_CREATE, QUESTION, BookingSnapshot, MappingRow, QuestionSnapshot
+from .inputs import BookingSnapshot, MappingRow, QuestionSnapshot
 
 
 @dataclass(frozen=True)
@@ -44,28 +45,28 @@ def _kind(kind: str, label: str, fits: set[str], cap: int, typed: bool = True) -
 QUESTION_KINDS = MappingProxyType(
     dict(
         [
-            _kind("full_name", "Name", FREE_TEXT_FITS, 200),
-            _kind("family_name", "Family name", FREE_TEXT_FITS, 100),
-            _kind("given_name", "Given name", FREE_TEXT_FITS, 100),
-            _kind("email", "E-mail", TEXT_TYPES | {"email"}, 320),
-            _kind("company", "Company", FREE_TEXT_FITS, 200),
-            _kind("phone", "Phone", TEXT_TYPES | {"phone"}, 40),
-            _kind("short_text", "Short text", FREE_TEXT_FITS, 500),
-            _kind("long_text", "Long text", set(TEXT_TYPES), 10000),
-            _kind("single_select", "Choice", FREE_TEXT_FITS, 200, typed=False),
-            _kind("checkbox", "Checkbox", TEXT_TYPES | {"boolean"}, 3, typed=False),
+            _kind(QuestionKind.FULL_NAME, "Name", FREE_TEXT_FITS, 200),
+            _kind(QuestionKind.FAMILY_NAME, "Family name", FREE_TEXT_FITS, 100),
+            _kind(QuestionKind.GIVEN_NAME, "Given name", FREE_TEXT_FITS, 100),
+            _kind(QuestionKind.EMAIL, "E-mail", TEXT_TYPES | {"email"}, 320),
+            _kind(QuestionKind.COMPANY, "Company", FREE_TEXT_FITS, 200),
+            _kind(QuestionKind.PHONE, "Phone", TEXT_TYPES | {"phone"}, 40),
+            _kind(QuestionKind.SHORT_TEXT, "Short text", FREE_TEXT_FITS, 500),
+            _kind(QuestionKind.LONG_TEXT, "Long text", set(TEXT_TYPES), 10000),
+            _kind(QuestionKind.SINGLE_SELECT, "Choice", FREE_TEXT_FITS, 200, typed=False),
+            _kind(QuestionKind.CHECKBOX, "Checkbox", TEXT_TYPES | {"boolean"}, 3, typed=False),
         ]
     )
 )
 # Built-in questions whose answers the booking also keeps in its own columns.
 GUEST_COLUMNS = MappingProxyType(
     {
-        "full_name": "guest_name",
-        "family_name": "guest_family_name",
-        "given_name": "guest_given_name",
-        "email": "guest_email",
-        "company": "guest_company",
-        "phone": "guest_phone",
+        QuestionKind.FULL_NAME: "guest_name",
+        QuestionKind.FAMILY_NAME: "guest_family_name",
+        QuestionKind.GIVEN_NAME: "guest_given_name",
+        QuestionKind.EMAIL: "guest_email",
+        QuestionKind.COMPANY: "guest_company",
+        QuestionKind.PHONE: "guest_phone",
     }
 )
 _CHECKED = frozenset({"yes", "y", "true", "on", "1", "checked"})
@@ -86,7 +87,7 @@ def question_value(booking: BookingSnapshot, question: QuestionSnapshot) -> Sour
     answer = booking.answer_to(question.id)
     if not answer.strip() and question.kind in GUEST_COLUMNS:
         answer = getattr(booking, GUEST_COLUMNS[question.kind])
-    return checkbox_checked(answer) if question.kind == "checkbox" else answer
+    return checkbox_checked(answer) if question.kind == QuestionKind.CHECKBOX else answer
 
 
 @dataclass(frozen=True)
@@ -156,12 +157,12 @@ def question_for(row: MappingRow, questions: Sequence[QuestionSnapshot]) -> Ques
 
 def source_value(row: MappingRow, booking: BookingSnapshot, host_user_id: str = "") -> SourceValue | None:
     """The row's raw value for this booking; None when its question or item no longer exists."""
-    if row.source_kind == FIXED:
+    if row.source_kind == SourceKind.FIXED:
         return row.fixed_value
-    if row.source_kind == QUESTION:
+    if row.source_kind == SourceKind.QUESTION:
         question = question_for(row, booking.questions)
         return None if question is None else question_value(booking, question)
-    item = SYSTEM_ITEMS.get(row.source_key) if row.source_kind == ITEM else None
+    item = SYSTEM_ITEMS.get(row.source_key) if row.source_kind == SourceKind.ITEM else None
     if item is None:
         return None
     value = item.value_of(booking)
@@ -169,16 +170,16 @@ def source_value(row: MappingRow, booking: BookingSnapshot, host_user_id: str = 
 
 
 def maps_host(rows: Sequence[MappingRow]) -> bool:
-    return any(row.source_kind == ITEM and row.source_key == HOST_ITEM for row in rows)
+    return any(row.source_kind == SourceKind.ITEM and row.source_key == HOST_ITEM for row in rows)
 
 
 _DEFAULT_TARGETS = (
-    ("full_name", "LastName"),  # a full name goes whole into LastName: never guess a split
-    ("family_name", "LastName"),
-    ("given_name", "FirstName"),
-    ("email", "Email"),
-    ("company", "Company"),
-    ("phone", "Phone"),
+    (QuestionKind.FULL_NAME, "LastName"),  # a full name goes whole into LastName: never guess a split
+    (QuestionKind.FAMILY_NAME, "LastName"),
+    (QuestionKind.GIVEN_NAME, "FirstName"),
+    (QuestionKind.EMAIL, "Email"),
+    (QuestionKind.COMPANY, "Company"),
+    (QuestionKind.PHONE, "Phone"),
 )
 
 
@@ -186,9 +187,9 @@ _DEFAULT_TARGETS = (
 _CREATE_ONLY_BY_DEFAULT = frozenset({"ownerid", "leadsource", "company", "firstname", "lastname", "salutation"})
 
 
-def default_write_rule(sf_field: str) -> str:
+def default_write_rule(sf_field: str) -> WriteRule:
     """The rule a new mapping row starts with (design §5 "Write rules")."""
-    return ON_CREATE if sf_field.strip().lower() in _CREATE_ONLY_BY_DEFAULT else ALWAYS
+    return WriteRule.ON_CREATE if sf_field.strip().lower() in _CREATE_ONLY_BY_DEFAULT else WriteRule.ALWAYS
 
 
 def default_mapping(questions: Sequence[QuestionSnapshot], fields: ObjectFields) -> tuple[MappingRow, ...]:
@@ -198,5 +199,9 @@ def default_mapping(questions: Sequence[QuestionSnapshot], fields: ObjectFields)
         question = next((q for q in questions if q.kind == kind), None)
         target = fields.get(field_name)
         if question is not None and target is not None and target.createable:
-            rows.append(MappingRow(target.name, QUESTION, str(question.id), write_rule=default_write_rule(target.name)))
+            rows.append(
+                MappingRow(
+                    target.name, SourceKind.QUESTION, str(question.id), write_rule=default_write_rule(target.name)
+                )
+            )
     return tuple(rows)

@@ -6,8 +6,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from ..enums import QuestionKind, SourceKind, WriteRule
 from .fields import MAPPABLE_TYPES, TEXT_TYPES, FieldInfo, ObjectFields
-from .inputs import FIXED, ITEM, ON_CREATE, QUESTION, MappingRow, QuestionSnapshot
+from .inputs import MappingRow, QuestionSnapshot
 from .rules import rule_or_default
 from .sources import HOST_ITEM, QUESTION_KINDS, SYSTEM_ITEMS, answer_limit, question_for
 from .values import SyncRefused, convert
@@ -61,7 +62,7 @@ def _row_messages(
             f"{name} no longer exists in Salesforce or the connected user cannot see it; choose another field "
             "or remove the row."
         ]
-    updates = overwrite and rule_or_default(row.write_rule, row.sf_field) != ON_CREATE
+    updates = overwrite and rule_or_default(row.write_rule, row.sf_field) != WriteRule.ON_CREATE
     access = _access_message(field, updates)
     if access:
         return [access]
@@ -86,14 +87,14 @@ def _access_message(field: FieldInfo, updates: bool) -> str:
 
 
 def _source_messages(field: FieldInfo, row: MappingRow, questions: Sequence[QuestionSnapshot]) -> list[str]:
-    if row.source_kind == QUESTION:
+    if row.source_kind == SourceKind.QUESTION:
         question = question_for(row, questions)
         if question is None:
             return ["The booking question this row used no longer exists; choose another source or remove the row."]
         return _question_messages(field, row, question)
-    if row.source_kind == ITEM:
+    if row.source_kind == SourceKind.ITEM:
         return _item_messages(field, row)
-    if row.source_kind == FIXED:
+    if row.source_kind == SourceKind.FIXED:
         return _fixed_messages(field, row.fixed_value)
     return ["Choose a source for this row: a booking question, a system item or a fixed value."]
 
@@ -109,7 +110,9 @@ def _question_messages(field: FieldInfo, row: MappingRow, question: QuestionSnap
     remedy = f"limit the question to {field.length} characters or choose a longer field"
     messages = _length_messages(field, _longest_answer(question), f"The question {question.label!r}", remedy)
     messages += _choice_messages(field, question, kind.typed_by_guest)
-    can_be_blank = not question.required and question.kind != "checkbox"  # a checkbox is always ticked or not
+    can_be_blank = (
+        not question.required and question.kind != QuestionKind.CHECKBOX
+    )  # a checkbox is always ticked or not
     if field.required_on_create and can_be_blank and not row.fallback_value.strip():
         messages.append(
             f"{field.display} is required by Salesforce but the question {question.label!r} is optional; make the "
@@ -119,9 +122,9 @@ def _question_messages(field: FieldInfo, row: MappingRow, question: QuestionSnap
 
 
 def _longest_answer(question: QuestionSnapshot) -> int:
-    if question.kind == "single_select":
+    if question.kind == QuestionKind.SINGLE_SELECT:
         return max((len(option) for option in question.options), default=0)
-    if question.kind == "checkbox":
+    if question.kind == QuestionKind.CHECKBOX:
         return len("Yes")
     return answer_limit(question)
 
@@ -172,7 +175,7 @@ def _fixed_messages(field: FieldInfo, value: str) -> list[str]:
 
 
 def _fallback_messages(field: FieldInfo, row: MappingRow) -> list[str]:
-    if row.source_kind == FIXED or not row.fallback_value.strip():
+    if row.source_kind == SourceKind.FIXED or not row.fallback_value.strip():
         return []
     return _value_messages(field, row.fallback_value, "The fallback value")
 

@@ -11,17 +11,18 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flask import Flask
 
+from ..models import SyncReason, SyncStatus
 from ..planner.catalogue import explain
 from ..salesforce.redaction import redacted
 
 # Why a sync waits (SyncJob.reason) when Salesforce gave no error code.
 WAITING_REASONS = {
-    "not_connected": (
+    SyncReason.NOT_CONNECTED: (
         "The team has no Salesforce connection.",
         "An owner or admin connects Salesforce on the team's Salesforce page; waiting syncs then run on their own.",
     ),
-    "needs_reconnect": (explain("invalid_grant").cause, explain("invalid_grant").remedy),
-    "plan": (
+    SyncReason.NEEDS_RECONNECT: (explain("invalid_grant").cause, explain("invalid_grant").remedy),
+    SyncReason.PLAN: (
         "Salesforce syncing needs the Premium plan, and the team is not on it.",
         "An owner moves the team to the Premium plan; waiting syncs then run on their own.",
     ),
@@ -48,10 +49,14 @@ def explain_sync(error_code: str, reason: str, fields: list[str] | tuple[str, ..
 
 def next_retry(status: str, reason: str, next_attempt_at: datetime | None) -> str:
     """When the sync runs again without anyone pressing Retry."""
-    if status == "pending" and next_attempt_at is not None:
+    if status == SyncStatus.PENDING and next_attempt_at is not None:
         return when_utc(next_attempt_at)
-    if status == "waiting":
-        return "when Salesforce is connected again" if reason != "plan" else "when the team is on the Premium plan"
+    if status == SyncStatus.WAITING:
+        return (
+            "when Salesforce is connected again"
+            if reason != SyncReason.PLAN
+            else "when the team is on the Premium plan"
+        )
     return "none: retry by hand once the cause is fixed"
 
 

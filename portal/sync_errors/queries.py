@@ -30,7 +30,8 @@ from ..models import (
 )
 
 # The states the errors page lists: failed, waiting, and failing attempts that will be retried automatically.
-STATES = ("failed", "waiting", "retrying")
+RETRYING = "retrying"  # pending again after a failed attempt
+STATES = (SyncStatus.FAILED.value, SyncStatus.WAITING.value, RETRYING)
 CHART_STATUSES = (SyncStatus.SYNCED, SyncStatus.FAILED, SyncStatus.WAITING)
 HEALTH_DAYS = 14
 
@@ -80,7 +81,7 @@ class ErrorRow:
 
     @property
     def state(self) -> str:
-        return "retrying" if self.status == SyncStatus.PENDING else str(self.status)
+        return RETRYING if self.status == SyncStatus.PENDING else str(self.status)
 
 
 @dataclass(frozen=True)
@@ -117,11 +118,11 @@ def visible_calendars(scope: Scope) -> ColumnElement[bool]:
 
 
 def _state_clause(state: str) -> ColumnElement[bool]:
-    if state == "failed":
+    if state == SyncStatus.FAILED:
         return SyncJob.status == SyncStatus.FAILED
-    if state == "waiting":
+    if state == SyncStatus.WAITING:
         return SyncJob.status == SyncStatus.WAITING
-    if state == "retrying":
+    if state == RETRYING:
         return and_(SyncJob.status == SyncStatus.PENDING, SyncJob.error_code != "")
     return or_(*(_state_clause(s) for s in STATES))
 

@@ -183,7 +183,7 @@ def _breadcrumbs(access: TeamAccess, *tail: tuple[str, str | None]) -> list[tupl
     return [
         ("Team settings", url_for("teams.settings", team_id=team_id)),
         ("Integrations", url_for("teams.integrations", team_id=team_id)),
-        ("Salesforce", f"/teams/{team_id}/settings/integrations/salesforce"),
+        ("Salesforce", url_for("salesforce.page", team_id=team_id)),
         *tail,
     ]
 
