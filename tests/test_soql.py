@@ -110,3 +110,11 @@ def test_event_lookup_filters_on_the_start_only_and_selects_the_description_hold
     assert parsed.sobject == "Event"
     assert _where_values(parsed.where) == ["2025-03-04T09:00:00.000+0000"]
     assert {"Id", "WhoId", "Description"} <= set(parsed.fields)
+
+
+def test_users_by_emails_lists_each_address_as_an_escaped_literal():
+    query = soql.users_by_emails(["a@example.com", "o'neil@example.com"])
+
+    assert query == (
+        "SELECT Id, Email FROM User WHERE Email IN ('a@example.com', 'o\\'neil@example.com') AND IsActive = true"
+    )

@@ -12,7 +12,7 @@ from portal.enums import SourceKind
 from portal.planner.fields import FieldInfo, fields_from_describe
 from portal.planner.inputs import BookingSnapshot, MappingRow, QuestionSnapshot
 from portal.planner.sources import QUESTION_KINDS, SYSTEM_ITEMS, Host, checkbox_checked, default_mapping, source_value
-from portal.planner.validation import check_mapping
+from portal.planner.validation import check_mapping, mapped_limits
 from portal.planner.values import SyncRefused, check_required, convert, record_values
 
 LEAD = fields_from_describe(describe_object("Lead", STANDARD_FIELDS["Lead"], "62.0"))
@@ -354,18 +354,25 @@ ACCOUNT_REF = type(LEAD)(
             [(4, "NumberOfEmployees", "checkbox question")],
         ),
         (
-            "a long-text question into a short string field",
+            "a long-text question into a short string field: the booking form takes the field's limit",
             LEAD,
             (*GOOD, q("Title", TOPIC)),
             False,
-            [(4, "Title", "allows 10000 characters but Title (Title) holds 128")],
+            [],
         ),
         (
-            "a name question without a limit into LastName",
+            "a name question without a limit into LastName: the booking form takes the field's limit",
             LEAD,
             (q("LastName", UNLIMITED_NAME), *GOOD[1:]),
             False,
-            [(0, "LastName", "allows 200 characters but Last Name (LastName) holds 80")],
+            [],
+        ),
+        (
+            "a choice whose option is longer than the field: options cannot be limited on the form",
+            type(LEAD)("Lead", (*LEAD.fields, FieldInfo("Stage__c", "Stage", "string", length=10))),
+            (*GOOD, q("Stage__c", STATUS_CHOICE)),
+            False,
+            [(4, "Stage__c", "allows 19 characters but Stage (Stage__c) holds 10; shorten the options")],
         ),
         (
             "a fixed value that is not an active picklist value",
@@ -499,6 +506,21 @@ def test_check_mapping(name, fields, rows, overwrite, expected):
     assert [(p.row, p.field) for p in problems] == [(row, field_name) for row, field_name, _ in expected], name
     for problem, (_, _, words) in zip(problems, expected, strict=True):
         assert words in problem.message
+
+
+def test_a_typed_question_is_limited_to_the_shortest_field_it_fills_and_choices_are_not():
+    rows = (
+        q("LastName", UNLIMITED_NAME),
+        q("Title", UNLIMITED_NAME),
+        q("Description", TOPIC),
+        q("Rating", PLAN_CHOICE),
+        q("Email", EMAIL),
+        MappingRow("Company", SourceKind.FIXED, fixed_value="Acme"),
+    )
+
+    limits = mapped_limits(LEAD, EDITOR_QUESTIONS, rows)
+
+    assert limits == {UNLIMITED_NAME: 80, EMAIL: LEAD.get("Email").length, TOPIC: LEAD.get("Description").length}
 
 
 def test_every_system_item_has_a_stable_key_a_label_and_a_value():

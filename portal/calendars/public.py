@@ -12,6 +12,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from sqlalchemy import select
 
 from ..extensions import db
+from ..integrations.service import booking_form_limits
 from ..links import public_url
 from ..models import Booking, BookingStatus, Calendar, NameFormat, QuestionKind, utcnow
 from ..ratelimit import rate_limited
@@ -62,7 +63,7 @@ def calendar_page(slug: str):
 @rate_limited("booking", "RATE_LIMIT_BOOKING")
 def confirm(slug: str):
     calendar = _calendar_by_slug(slug)
-    form = booking_form_class(calendar)()
+    form = booking_form_class(calendar, booking_form_limits(calendar))()
     if request.method == "GET":
         form.slot.data = request.args.get("slot", "")
         form.time_zone.data = _guest_zone(calendar)

@@ -98,6 +98,9 @@ class IntegrationForm(Form):
     add_row = SubmitField("Add row")
     reload = SubmitField("Update field lists")
     save = SubmitField("Integration")
+    # The in-place remedies for a required field no row fills: their buttons post the field's API name.
+    ask_question = StringField(validators=[Length(max=80)])
+    use_fixed = StringField(validators=[Length(max=80)])
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)

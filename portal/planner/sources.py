@@ -192,6 +192,11 @@ def default_write_rule(sf_field: str) -> WriteRule:
     return WriteRule.ON_CREATE if sf_field.strip().lower() in _CREATE_ONLY_BY_DEFAULT else WriteRule.ALWAYS
 
 
+def default_question_kind(field_name: str) -> QuestionKind | None:
+    """The built-in question kind the default mapping fills this standard field from (Company for Company)."""
+    return next((kind for kind, target in _DEFAULT_TARGETS if target.lower() == field_name.lower()), None)
+
+
 def default_mapping(questions: Sequence[QuestionSnapshot], fields: ObjectFields) -> tuple[MappingRow, ...]:
     """The starting mapping of a new integration: name, e-mail, company and phone to their standard fields."""
     rows = []

@@ -107,8 +107,10 @@ def _question_messages(field: FieldInfo, row: MappingRow, question: QuestionSnap
             f"A {kind_label} question ({question.label}) cannot fill {field.display}, a {field.type} field; "
             "choose a question or system item of a fitting type, or a fixed value."
         ]
-    remedy = f"limit the question to {field.length} characters or choose a longer field"
-    messages = _length_messages(field, _longest_answer(question), f"The question {question.label!r}", remedy)
+    messages = []
+    if not kind.typed_by_guest:  # a typed answer is limited to the field's length on the booking form instead
+        remedy = "shorten the options or choose a longer field"
+        messages += _length_messages(field, _longest_answer(question), f"The question {question.label!r}", remedy)
     messages += _choice_messages(field, question, kind.typed_by_guest)
     can_be_blank = (
         not question.required and question.kind != QuestionKind.CHECKBOX
@@ -127,6 +129,23 @@ def _longest_answer(question: QuestionSnapshot) -> int:
     if question.kind == QuestionKind.CHECKBOX:
         return len("Yes")
     return answer_limit(question)
+
+
+def mapped_limits(
+    fields: ObjectFields, questions: Sequence[QuestionSnapshot], rows: Sequence[MappingRow]
+) -> dict[int, int]:
+    """Question id -> the most characters the booking form lets a guest type so the answer fits every Salesforce
+    field it is mapped to (issue 12): the mapping need not be refused, and values are never shortened."""
+    limits: dict[int, int] = {}
+    for row in rows:
+        question = question_for(row, questions) if row.source_kind == SourceKind.QUESTION else None
+        field = fields.get(row.sf_field.strip()) if question is not None else None
+        kind = QUESTION_KINDS.get(question.kind) if question is not None else None
+        if field is None or kind is None or not kind.typed_by_guest:
+            continue
+        if field.type in LENGTH_TYPES and field.length:
+            limits[question.id] = min(limits.get(question.id, field.length), field.length)
+    return limits
 
 
 def _length_messages(field: FieldInfo, longest: int | None, source: str, remedy: str) -> list[str]:
@@ -197,6 +216,33 @@ def _value_messages(field: FieldInfo, value: str, what: str) -> list[str]:
     except SyncRefused as refused:
         return [f"{what} does not fit. {refused.error.message}"]
     return []
+
+
+def check_host_owner(
+    fields: ObjectFields, rows: Sequence[MappingRow], host_emails: Sequence[str], salesforce_users: frozenset[str]
+) -> tuple[MappingProblem, ...]:
+    """A row that sets a User reference (OwnerId) to the booking's host needs a host who is a Salesforce user;
+    salesforce_users: the lower-cased e-mails of active Salesforce Users among the hosts."""
+    if any(email.lower() in salesforce_users for email in host_emails):
+        return ()
+    problems = []
+    for index, row in enumerate(rows):
+        field = fields.get(row.sf_field.strip())
+        if (
+            row.source_kind == SourceKind.ITEM
+            and row.source_key == HOST_ITEM
+            and field is not None
+            and field.type == "reference"
+        ):
+            problems.append(
+                MappingProblem(
+                    index,
+                    field.name,
+                    f"No participating member is a Salesforce user, so {field.display} cannot be set to the booking's "
+                    "host; keep a member who is a Salesforce user, or remove the row.",
+                )
+            )
+    return tuple(problems)
 
 
 def _unmapped(fields: ObjectFields, rows: Sequence[MappingRow]) -> tuple[MappingProblem, ...]:
