@@ -61,8 +61,8 @@ def init_app(app: Flask) -> Limiter | None:
     limiter = Limiter(
         get_remote_address,  # the real client behind a proxy once ProxyFix is configured (PROXY_FIX_HOPS)
         app=app,
-        storage_uri=app.config["REDIS_URL"],
-        storage_options={"connection_pool": app.extensions["redis"].connection_pool},  # the queues' connections
+        storage_uri="redis://",  # picks the Redis storage; the connections are the queues' own (TCP or unix socket)
+        storage_options={"connection_pool": app.extensions["redis"].connection_pool},
         strategy="moving-window",
         key_prefix=app.config["RQ_QUEUE_PREFIX"],
         swallow_errors=True,

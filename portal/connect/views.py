@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from ..access import TeamAccess, membership_of, require, team_access
 from ..extensions import db
+from ..integrations.legacy_page import legacy_import_page
 from ..links import public_url
 from ..models import SalesforceConnection
 from ..salesforce import connections, oauth, pending
@@ -124,6 +125,20 @@ def disconnect(team_id: int):
             "warning",
         )
     return redirect(url_for("salesforce.page", team_id=team_id))
+
+
+@bp.route(PAGE + "/legacy-import", methods=["GET", "POST"])
+@login_required
+def legacy_import(team_id: int):
+    """Owners and admins carry legacy "information to be retrieved" settings over into this team's calendars."""
+    access = _manager_access(team_id)
+    page_url = url_for("salesforce.page", team_id=team_id)
+    return legacy_import_page(
+        team_id=access.team.id,
+        done_url=page_url,
+        breadcrumbs=[*_context(access)["breadcrumbs"][:-1], ("Salesforce", page_url), ("Import legacy settings", None)],
+        scope_text=f"The file may name calendars of {access.team.name} only.",
+    )
 
 
 # -- helpers -----------------------------------------------------------------------------------

@@ -143,6 +143,9 @@ class Booking(Timestamped, Base):
     guest_phone: Mapped[str] = mapped_column(String(40), default="")
     guest_time_zone: Mapped[str] = mapped_column(String(64), default="UTC")
     answers: Mapped[dict[str, str]] = mapped_column(JSONB, default=dict)  # question id (str) -> answer
+    # Values a person corrected for Salesforce (Fix and retry), question id (str) -> value; the sync takes them
+    # over `answers`, which keep what the guest typed.
+    corrections: Mapped[dict[str, str]] = mapped_column(JSONB, default=dict, server_default=text("'{}'::jsonb"))
     manage_token_hash: Mapped[str] = mapped_column(String(64))  # sha256 of the guest's manage-link token
     sequence: Mapped[int] = mapped_column(Integer, default=0)  # iCalendar SEQUENCE, bumped on each change
     cancelled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

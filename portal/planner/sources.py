@@ -210,3 +210,17 @@ def default_mapping(questions: Sequence[QuestionSnapshot], fields: ObjectFields)
                 )
             )
     return tuple(rows)
+
+
+def questions_feeding(
+    rows: Sequence[MappingRow], questions: Sequence[QuestionSnapshot], sf_fields: Sequence[str]
+) -> tuple[tuple[QuestionSnapshot, tuple[str, ...]], ...]:
+    """The booking questions whose answers the mapping sends to these Salesforce fields (API names ignore case),
+    each with the fields it feeds, in form order: the values Fix and retry lets a person correct."""
+    wanted = {name.lower() for name in sf_fields}
+    fed: dict[int, list[str]] = {}
+    for row in rows:
+        question = question_for(row, questions) if row.source_kind == SourceKind.QUESTION else None
+        if question is not None and row.sf_field.lower() in wanted:
+            fed.setdefault(question.id, []).append(row.sf_field)
+    return tuple((q, tuple(fed[q.id])) for q in questions if q.id in fed)

@@ -4,7 +4,7 @@ Existing rows get the defaults a new row gets: the owner, lead source, company a
 a record is created; every other row keeps being written always (with Update on).
 
 Revision ID: b13a7e5c0de1
-Revises: ca1a4c41feed
+Revises: c0aec7ed0001
 Create Date: 2026-12-02 13:30:00
 """
 
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "b13a7e5c0de1"
-down_revision = "ca1a4c41feed"
+down_revision = "c0aec7ed0001"
 branch_labels = None
 depends_on = None
 
