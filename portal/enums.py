@@ -70,6 +70,14 @@ class SourceKind(enum.StrEnum):
     FIXED = "fixed"  # fixed_value
 
 
+class WriteRule(enum.StrEnum):
+    """When a mapping row is written (design §5 "Write rules")."""
+
+    ALWAYS = "always"  # on create, and on update when the integration updates existing records
+    ON_CREATE = "on_create"  # only when the record is created
+    IF_EMPTY = "if_empty"  # on create, and on update only while the field is empty in Salesforce
+
+
 class SyncEvent(enum.StrEnum):
     CREATED = "created"
     RESCHEDULED = "rescheduled"

@@ -23,6 +23,7 @@ from ..models import (
     SalesforceIntegration,
     SalesforceObject,
     SourceKind,
+    WriteRule,
 )
 from ..planner.fields import ObjectFields, fields_from_describe
 from ..planner.inputs import IntegrationSettings, MappingRow
@@ -226,6 +227,7 @@ def _apply(integration: SalesforceIntegration, settings: IntegrationSettings) ->
             source_key=row.source_key if row.source_kind != SourceKind.FIXED else "",
             fixed_value=row.fixed_value if row.source_kind == SourceKind.FIXED else "",
             fallback_value=row.fallback_value if row.source_kind != SourceKind.FIXED else "",
+            write_rule=WriteRule(row.write_rule),
         )
         for position, row in enumerate(settings.mappings)
     ]

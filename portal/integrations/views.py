@@ -222,6 +222,8 @@ def _preview_page(
     booking = editor.preview_booking(calendar, chosen, zone)
     needs_host = settings.register_event or maps_host(settings.mappings)
     host_user_id, host_problem = _host_user_id(state.connection, booking.host_email if needs_host else "")
+    sync = editor.preview_request(settings, fields, booking)
+    record, record_problem = _guest_record(state.connection, editor.guest_record_query(sync), booking.guest_email)
     return render_template(
         "integrations/preview.html",
         calendar=calendar,
@@ -230,9 +232,11 @@ def _preview_page(
         unsaved=unsaved,
         chosen=chosen,
         recent_bookings=[] if unsaved else editor.recent_bookings(calendar),
-        page=editor.preview_page(settings, fields, booking, host_user_id),
+        page=editor.preview_page(sync, host_user_id, record),
         host_user_id=host_user_id,
-        host_problem=host_problem,
+        host_problem=host_problem or record_problem,
+        record_found=record is not None,
+        updates_existing=settings.overwrite,
         pretty_json=editor.pretty_json,
         zone=zone,
         breadcrumbs=_crumbs(access, calendar, "Preview"),
@@ -250,6 +254,19 @@ def _host_user_id(connection: SalesforceConnection, host_email: str) -> tuple[st
         return "", f"The host's Salesforce user could not be looked up: {failure.message}"
     matching = [r["Id"] for r in records if str(r.get("Email") or "").lower() == host_email.lower()]
     return (matching[0], "") if matching else ("", "")
+
+
+def _guest_record(connection: SalesforceConnection, query: str, email: str) -> tuple[dict | None, str]:
+    """The guest's record with the fields the write rules decide on, read as the sync reads it, or why not."""
+    if not query:
+        return None, ""
+    try:
+        with client_for_connection(connection.id) as client:
+            records = client.query(query).get("records", [])
+    except SalesforceError as failure:
+        return None, f"The guest's Salesforce record could not be looked up: {failure.message}"
+    matching = [r for r in records if str(r.get("Email") or "").strip().lower() == email.strip().lower()]
+    return (matching[0] if matching else None), ""
 
 
 # -- helpers -------------------------------------------------------------------------------------------------------

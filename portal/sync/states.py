@@ -1,6 +1,7 @@
-"""Where each booking stands with Salesforce, for lists: its latest sync job and its record, in two queries; and
-the words every page uses for a sync's state and the team's connection. All such wording lives here, in plain
-sentences for sales people (codes stay in the sync detail's technical section), so a translation can wrap it."""
+"""Where each booking stands with Salesforce, for lists: its latest sync job and its record, in two queries (the
+record's link is built from its team's connection as it is now); and the words every page uses for a sync's state
+and the team's connection. All such wording lives here, in plain sentences for sales people (codes stay in the
+sync detail's technical section), so a translation can wrap it."""
 
 from __future__ import annotations
 
@@ -12,7 +13,18 @@ from sqlalchemy.dialects.postgresql import distinct_on
 from sqlalchemy.orm import Session
 
 from ..enums import ConnectionHistory
-from ..models import AuditEvent, ConnectionStatus, SalesforceConnection, SalesforceLink, SyncJob, SyncReason, SyncStatus
+from ..links import salesforce_record_url
+from ..models import (
+    AuditEvent,
+    Booking,
+    Calendar,
+    ConnectionStatus,
+    SalesforceConnection,
+    SalesforceLink,
+    SyncJob,
+    SyncReason,
+    SyncStatus,
+)
 from ..planner.catalogue import CATALOGUE, explain
 
 # A sync's state as people name it ("retrying" is a pending job that already failed once).
@@ -137,7 +149,6 @@ class BookingSyncState:
     reason: str
     error_code: str
     record_url: str
-
     error_fields: tuple[str, ...] = ()
 
     @property
@@ -170,13 +181,24 @@ def booking_sync_states(session: Session, booking_ids: Collection[int]) -> dict[
         .order_by(SyncJob.booking_id, SyncJob.id.desc())
         .ext(distinct_on(SyncJob.booking_id))
     ).all()
-    links = {
-        link.booking_id: link
-        for link in session.scalars(select(SalesforceLink).where(SalesforceLink.booking_id.in_(booking_ids)))
+    record_urls = {
+        booking_id: salesforce_record_url(instance_url or "", record_id)
+        for booking_id, record_id, instance_url in session.execute(
+            select(SalesforceLink.booking_id, SalesforceLink.record_id, SalesforceConnection.instance_url)
+            .join(Booking, Booking.id == SalesforceLink.booking_id)
+            .join(Calendar, Calendar.id == Booking.calendar_id)
+            .outerjoin(SalesforceConnection, SalesforceConnection.team_id == Calendar.team_id)
+            .where(SalesforceLink.booking_id.in_(booking_ids))
+        )
     }
-    return {job.booking_id: _state(job, links.get(job.booking_id)) for job in latest}
-
-
-def _state(job: SyncJob, link: SalesforceLink | None) -> BookingSyncState:
-    record_url = f"{link.instance_url.rstrip('/')}/{link.record_id}" if link and link.instance_url else ""
-    return BookingSyncState(job.id, job.status, job.reason, job.error_code, record_url, tuple(job.error_fields or ()))
+    return {
+        job.booking_id: BookingSyncState(
+            job.id,
+            job.status,
+            job.reason,
+            job.error_code,
+            record_urls.get(job.booking_id, ""),
+            tuple(job.error_fields or ()),
+        )
+        for job in latest
+    }
