@@ -220,3 +220,12 @@ def test_the_preview_equals_what_the_sync_engine_sends_for_the_same_booking(
     assert len(composite_writes) == 2  # the read, then the write
     assert json.loads(composite_writes[1]["body"]) == previewed
     assert previewed["compositeRequest"][0]["body"]["Description"] == 'Compilers & <markup>, "quotes"'
+
+
+def test_a_booking_id_too_long_to_read_as_a_number_falls_back_to_the_sample(client, db_session, world):
+    add_integration(db_session, world.calendar, [("LastName", "fixed", "Guest"), ("Company", "fixed", "Acme")])
+    login(client, world.owner)
+
+    response = client.get(f"{world.editor_url}/preview", query_string={"booking": "9" * 4301})
+
+    assert response.status_code == 200 and "Sample booking" in response.get_data(as_text=True)

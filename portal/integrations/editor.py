@@ -260,8 +260,10 @@ def recent_bookings(calendar: Calendar) -> list[Booking]:
 
 def booking_for_preview(calendar: Calendar, booking_id: str) -> Booking | None:
     """A real booking of this calendar when one is asked for by id; None means the sample booking."""
-    if not (booking_id.isascii() and booking_id.isdigit()) or not 0 < int(booking_id) <= MAX_DATABASE_ID:
-        return None  # beyond the id column's range PostgreSQL would fail; "²" passes isdigit but not int()
+    if not (booking_id.isascii() and booking_id.isdigit()) or len(booking_id) > len(str(MAX_DATABASE_ID)):
+        return None  # "²" passes isdigit but not int(); Python refuses to read more than 4,300 digits
+    if not 0 < int(booking_id) <= MAX_DATABASE_ID:
+        return None  # beyond the id column's range PostgreSQL would fail
     booking = db.session.get(Booking, int(booking_id))
     return booking if booking is not None and booking.calendar_id == calendar.id else None
 
