@@ -157,6 +157,8 @@ def test_the_guests_booking_and_manage_pages_fit_a_phone(long_world, browser):
             problems[path] = found
     page.goto(server.url + f"/book/{slug}")
     page.locator("ul.slots a").first.click()  # the booking form with its questions
+    page.wait_for_url("**/confirm?**")
+    page.get_by_role("button", name="Confirm booking").wait_for()
     if found := page.evaluate(OVERFLOWS):
         problems["confirm"] = found
     context.close()
