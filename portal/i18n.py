@@ -25,6 +25,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from .models import Plan, Role
+from .planner.names import writes_family_first
 from .planner.words import N_  # re-exported: English kept as is, translated where shown
 
 # The languages the product is translated into, each named in its own language (the switch shows these).
@@ -177,11 +178,13 @@ def first_weekday() -> int:
 
 
 def person_name(family: str, given: str, fallback: str = "") -> str:
-    """A name from its parts in the order the viewer's language writes it: 山田 太郎 in Japanese (family name
-    first), Taro Yamada in English; `fallback` (a full name typed in one box) when there are no parts."""
+    """A name from its parts, family name first when the viewer reads Japanese or the name is written in a script
+    that puts the family first (design §1 "Names"): 山田 太郎, Taro Yamada in English; `fallback` (a full name typed
+    in one box) when there are no parts."""
     if not (family or given):
         return fallback
-    parts = (family, given) if current_language() == "ja" else (given, family)
+    family_first = current_language() == "ja" or writes_family_first(family + given)
+    parts = (family, given) if family_first else (given, family)
     return " ".join(part for part in parts if part)
 
 

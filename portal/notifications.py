@@ -29,6 +29,7 @@ from .i18n import in_language
 from .links import public_url
 from .models import Membership, NotificationLog, Role, SyncJob, SyncStatus, Team, User, utcnow
 from .planner.catalogue import explain
+from .sync.states import problem_words
 
 # Writes a message's subject and body in the current language (called once per recipient, in theirs).
 Compose = Callable[[], tuple[str, str]]
@@ -181,7 +182,12 @@ def _digest_text(team: Team, counts: list[CodeCount]) -> Compose:
             failed = public_url("sync_errors.errors", team_id=team.id, code=item.code, state=SyncStatus.FAILED.value)
             lines += [
                 "",
-                f"{item.code or _('Unknown error')}: {item.count}",
+                ngettext(
+                    "%(problem)s (%(num)d booking)",
+                    "%(problem)s (%(num)d bookings)",
+                    item.count,
+                    problem=problem_words(item.code),
+                ),
                 "  " + _("Cause: %(cause)s", cause=_(info.cause)),
                 "  " + _("What to do: %(remedy)s", remedy=_(info.remedy)),
                 "  " + _("See them: %(url)s", url=failed),

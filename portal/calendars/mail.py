@@ -59,7 +59,7 @@ def booking_message(booking: Booking, manage_url: str | None, kind: str) -> Emai
 
 def _booking_message(booking: Booking, manage_url: str | None, kind: str) -> EmailMessage:
     calendar = booking.calendar
-    guest = Address(display_name=_guest_name(booking), addr_spec=booking.guest_email)
+    guest = Address(display_name=guest_name(booking), addr_spec=booking.guest_email)
     message = mail.new_message(str(SUBJECTS[kind]) % {"name": calendar.name}, guest)
     message.set_content(_text_body(booking, manage_url, kind))
     method = "CANCEL" if booking.status == BookingStatus.CANCELLED else "REQUEST"
@@ -79,7 +79,7 @@ def local_time_text(booking: Booking) -> str:
 
 def _text_body(booking: Booking, manage_url: str | None, kind: str) -> str:
     calendar = booking.calendar
-    lines = [_("Hello %(name)s,", name=_guest_name(booking) or booking.guest_email), "", str(INTROS[kind]), ""]
+    lines = [_("Hello %(name)s,", name=guest_name(booking) or booking.guest_email), "", str(INTROS[kind]), ""]
     lines.append(_("What: %(calendar)s", calendar=calendar.name))
     lines.append(_("When: %(when)s", when=local_time_text(booking)))
     if booking.host is not None:
@@ -94,9 +94,10 @@ def _text_body(booking: Booking, manage_url: str | None, kind: str) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _guest_name(booking: Booking) -> str:
-    """The guest's name the way their language writes it (山田 太郎 in Japanese)."""
-    return person_name(booking.guest_family_name, booking.guest_given_name, fallback=booking.guest_name)
+def guest_name(booking: Booking) -> str:
+    """The guest's name as shown everywhere (design §1 "Names"), in the order the reader's language or the name's
+    own script writes it (山田 太郎)."""
+    return person_name(booking.guest_family_name or "", booking.guest_given_name or "", fallback=booking.guest_name)
 
 
 def booking_ics(booking: Booking, manage_url: str | None) -> str:
@@ -141,7 +142,7 @@ def _booking_event(booking: Booking, manage_url: str | None, cancelled: bool) ->
         event.add("location", calendar.meeting_url)
     if booking.host is not None:
         event.add("organizer", _address(booking.host.email, booking.host.name or booking.host.email))
-    attendee = _address(booking.guest_email, _guest_name(booking) or booking.guest_email)
+    attendee = _address(booking.guest_email, guest_name(booking) or booking.guest_email)
     attendee.params["ROLE"] = "REQ-PARTICIPANT"
     event.add("attendee", attendee)
     return event

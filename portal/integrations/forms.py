@@ -7,13 +7,16 @@ from __future__ import annotations
 import json
 from typing import NamedTuple
 
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel.speaklater import LazyString
 from wtforms import BooleanField, FieldList, Form, FormField, RadioField, SelectField, StringField, SubmitField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length
 
 from ..models import OnCancel, SalesforceObject, SourceKind
 from ..planner.fields import FieldInfo, ObjectFields
+from ..planner.rules import RULE_HELP, RULE_LABELS, WRITE_RULES
 from ..planner.validation import MAX_TYPED_VALUE
 from ..validators import no_control_characters
 
@@ -30,6 +33,11 @@ class SourceOption(NamedTuple):
     group: str
 
 
+def _rule_choice(rule: str) -> str:
+    """A write rule and what it does, in the viewer's language (the planner's words are marked, not translated)."""
+    return _("%(rule)s: %(help)s", rule=_(RULE_LABELS[rule]), help=_(RULE_HELP[rule]))
+
+
 class MappingRowForm(Form):
     """One row: Salesforce field <- source (+ fixed value, + fallback). No CSRF of its own (the outer form has it)."""
 
@@ -38,6 +46,14 @@ class MappingRowForm(Form):
     fixed_value = StringField(_l("Fixed value"), validators=[Length(max=MAX_TYPED_VALUE), no_control_characters()])
     fallback_value = StringField(
         _l("Fallback when blank"), validators=[Length(max=MAX_TYPED_VALUE), no_control_characters()]
+    )
+    write_rule = SelectField(
+        _l("When to write"),
+        choices=[
+            SelectChoice("", _l("As usual for this field (owner, lead source, company and names: only when creating)")),
+            *(SelectChoice(rule, LazyString(_rule_choice, rule)) for rule in WRITE_RULES),
+        ],
+        default="",
     )
     remove = BooleanField(_l("Remove this row"))
 
@@ -107,7 +123,7 @@ class IntegrationForm(Form):
         return [entry.form for entry in self.rows if not entry.form.is_blank and not entry.form.remove.data]
 
     def add_blank_rows(self, count: int = BLANK_ROWS) -> None:
-        for _ in range(min(count, MAX_ROWS - len(self.rows.entries))):
+        for _blank in range(min(count, MAX_ROWS - len(self.rows.entries))):
             self.rows.append_entry({})
 
     def drop_finished_rows(self) -> None:
@@ -134,7 +150,9 @@ def field_choices(fields: ObjectFields, overwrite: bool, selected: str | None = 
     still listed but disabled and hidden while overwrite is on (the script shows them again when it is off)."""
     choices = [SelectChoice("", "— choose a field —")]
     for info in fields.offered(overwrite=False):
-        choices.append(SelectChoice(info.name, _field_label(info), _field_attributes(info, overwrite)))
+        # the chosen field stays choosable: its row may write it only when creating
+        hide = overwrite and info.name != selected
+        choices.append(SelectChoice(info.name, _field_label(info), _field_attributes(info, hide)))
     if selected and fields.get(selected) not in fields.offered(overwrite=False):
         # Keep a field that vanished or lost its permissions visible, so the row can show why it fails.
         choices.append(SelectChoice(selected, f"{selected} (not available in Salesforce)", {"data-unavailable": "1"}))

@@ -23,6 +23,7 @@ from .salesforce import (
     SalesforceIntegration,
     SalesforceObject,
     SourceKind,
+    WriteRule,
 )
 from .sync import OPEN_STATUSES, SalesforceLink, SyncAttempt, SyncEvent, SyncJob, SyncStatus
 
@@ -54,6 +55,7 @@ __all__ = [
     "SalesforceLink",
     "SalesforceObject",
     "SourceKind",
+    "WriteRule",
     "SyncAttempt",
     "SyncEvent",
     "SyncJob",

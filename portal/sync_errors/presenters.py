@@ -16,6 +16,7 @@ from ..i18n import N_, format_moment
 from ..models import FieldMapping, SyncJob, SyncReason, SyncStatus
 from ..planner.catalogue import explain
 from ..salesforce.redaction import redacted
+from ..sync import states
 
 # Why a sync waits (SyncJob.reason) when Salesforce gave no error code.
 WAITING_REASONS = {
@@ -85,32 +86,34 @@ def remedies(job: SyncJob, *, may_fix: bool) -> list[Remedy]:
     team_id, sync_id, calendar_id = job.team_id, job.id, job.calendar_id
     if code in VALUE_CODES and may_fix:
         this_booking = Remedy(
-            "This booking",
-            "Correct the values Salesforce refused for this booking only (the guest's answers stay as they were), "
-            "check what Salesforce would get, and retry.",
-            "Fix and retry",
+            _("This booking"),
+            _(
+                "Correct the values Salesforce refused for this booking only (the guest's answers stay as they "
+                "were), check what Salesforce would get, and retry."
+            ),
+            _("Fix and retry"),
             url_for("sync_errors.fix", team_id=team_id, sync_id=sync_id),
         )
     elif explain(job.error_code).retryable:
-        this_booking = Remedy("This booking", "Nothing: it is retried automatically.")
+        this_booking = Remedy(_("This booking"), _("Nothing: it is retried automatically."))
     elif code in WAITING_REASONS:
-        this_booking = Remedy("This booking", "Nothing: it runs on its own once the cause is fixed.")
+        this_booking = Remedy(_("This booking"), _("Nothing: it runs on its own once the cause is fixed."))
     else:
         this_booking = Remedy(
-            "This booking",
-            "Once the cause is fixed, retry it.",
-            "Retry",
+            _("This booking"),
+            _("Once the cause is fixed, retry it."),
+            _("Retry"),
             url_for("sync_errors.retry", team_id=team_id, sync_id=sync_id),
         )
     if code in CONNECTION_CODES or code in WAITING_REASONS:
-        link = ("Open the team's Salesforce page", url_for("salesforce.page", team_id=team_id))
+        link = (_("Open the team's Salesforce page"), url_for("salesforce.page", team_id=team_id))
     elif code == "REQUIRED_FIELD_MISSING":
-        link = ("Open the calendar's booking questions", url_for("calendars.edit", calendar_id=calendar_id))
+        link = (_("Open the calendar's booking questions"), url_for("calendars.edit", calendar_id=calendar_id))
     elif explain(job.error_code).retryable:
         link = ("", "")
     else:
-        link = ("Open the calendar's Salesforce integration", url_for("integrations.edit", calendar_id=calendar_id))
-    return [this_booking, Remedy("Future bookings", info.remedy, *link)]
+        link = (_("Open the calendar's Salesforce integration"), url_for("integrations.edit", calendar_id=calendar_id))
+    return [this_booking, Remedy(_("Future bookings"), info.remedy, *link)]
 
 
 @dataclass(frozen=True)
@@ -122,17 +125,25 @@ class FallbackOffer:
     form: Any
 
 
-def next_retry(status: str, reason: str, next_attempt_at: datetime | None) -> str:
-    """When the sync runs again without anyone pressing Retry."""
-    if status == SyncStatus.PENDING and next_attempt_at is not None:
-        return when_utc(next_attempt_at)
+def next_retry(status: str, reason: str, next_attempt_at: datetime | None, zone: str = "UTC") -> str:
+    """When the sync runs again without anyone pressing Retry, worded for its state."""
+    if status == SyncStatus.PENDING:
+        return when_in_zone(next_attempt_at, zone) if next_attempt_at is not None else _("Within a minute")
+    if status == SyncStatus.RUNNING:
+        return _("Being sent now")
     if status == SyncStatus.WAITING:
         return (
-            _("when Salesforce is connected again")
+            _("When Salesforce is connected again")
             if reason != SyncReason.PLAN
-            else _("when the team is on the Premium plan")
+            else _("When the team is on the Premium plan")
         )
-    return _("none: retry by hand once the cause is fixed")
+    if status == SyncStatus.FAILED:
+        return _("None: fix the cause, then retry by hand")
+    if status == SyncStatus.SYNCED:
+        return _("Not needed: the booking is in Salesforce")
+    if status == SyncStatus.DISMISSED:
+        return _("None: it was dismissed")
+    return _("None: nothing is sent for this booking")
 
 
 def when_utc(moment: datetime | None) -> str:
@@ -154,6 +165,12 @@ def init_app(app: Flask) -> None:
     """Make the presenters available to the errors page and support console templates."""
     app.add_template_global(explain_sync, "explain_sync")
     app.add_template_global(next_retry, "sync_next_retry")
+    app.add_template_global(states.sync_explanation, "sync_explanation")
+    app.add_template_global(states.state_name, "sync_state_name")
+    app.add_template_global(states.problem_words, "sync_problem_words")
+    app.add_template_global(states.CONNECTION_LABELS, "connection_labels")
+    app.add_template_global(states.connection_sentence, "connection_sentence")
+    app.add_template_global(states.plan_sentence, "plan_sentence")
     app.add_template_global(VALUE_CODES, "fixable_codes")
     app.add_template_global(pretty_trail, "pretty_trail")
     app.add_template_filter(when_utc, "when_utc")
