@@ -183,10 +183,10 @@ def _digest_text(team: Team, counts: list[CodeCount]) -> Compose:
             lines += [
                 "",
                 ngettext(
-                    "%(problem)s (%(num)d booking)",
-                    "%(problem)s (%(num)d bookings)",
+                    "%(problem)s: %(num)d booking",
+                    "%(problem)s: %(num)d bookings",
                     item.count,
-                    problem=problem_words(item.code),
+                    problem=problem_words(item.code).rstrip("."),  # a heading, not a sentence
                 ),
                 "  " + _("Cause: %(cause)s", cause=_(info.cause)),
                 "  " + _("What to do: %(remedy)s", remedy=_(info.remedy)),

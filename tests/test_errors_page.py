@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
+from portal.i18n import format_moment
 from portal.models import Role, SyncStatus, utcnow
 from portal.sync_errors.chart import health_chart
 from portal.sync_errors.queries import DayCounts, Scope, health_counts
@@ -44,7 +45,7 @@ def test_a_row_names_calendar_guest_code_cause_remedy_fields_and_attempts(client
     row = text[text.index(f'id="sync-{job.id}"') :].split("</tr>")[0]
     assert response.status_code == 200
     assert "Intro call" in row and "ada@example.test" in row
-    assert f"{booking.start_at:%Y-%m-%d}" in row  # the booking time (the viewer's zone is UTC)
+    assert format_moment(booking.start_at, "UTC") in row  # the booking time (the viewer's zone is UTC)
     assert "REQUIRED_FIELD_MISSING" not in row  # the code is for support, on the sync's detail
     assert ">Failed</span>" in row and "Salesforce requires Company and the guest left it blank." in row
     assert "Make that booking question required, or give the mapping row a fallback value." in row
@@ -66,7 +67,7 @@ def test_a_sync_awaiting_an_automatic_retry_shows_when(client, admin_view, db_se
 
     response = client.get(errors_url(team, state="retrying"))
 
-    assert "2031-02-03 04:05 UTC" in response.get_data(as_text=True)
+    assert "Mon, Feb 3, 2031 04:05 (UTC)" in response.get_data(as_text=True)
 
 
 def test_a_waiting_sync_explains_the_broken_connection(client, admin_view, db_session):

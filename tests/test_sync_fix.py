@@ -90,7 +90,7 @@ def test_the_fix_page_offers_only_the_value_behind_the_failing_field(client, db_
     assert f'name="q{company_id}"' in text
     others = [q.id for q in calendar.questions if str(q.id) != company_id]
     assert not any(f'name="q{qid}"' in text for qid in others)
-    assert "The guest answered: (blank)" in text
+    assert "The guest left it blank." in text
     assert "Apply a fallback to the row and retry all 1" in text
     errors_page = client.get(f"/teams/{team.id}/salesforce/errors").get_data(as_text=True)
     assert f'href="/teams/{team.id}/salesforce/syncs/{job.id}/fix">Fix and retry this booking</a>' in errors_page

@@ -8,6 +8,7 @@ from datetime import UTC, datetime, time
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel.speaklater import LazyString
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
@@ -192,10 +193,11 @@ class QuestionRow(Form):
 
 def _limit_field(kind: QuestionKind, label: str) -> IntegerField:
     cap = KIND_MAX_LENGTH[kind]
+    # Lazy: the class is built at import, and each viewer reads the labels in their own language.
     return IntegerField(
-        _("%(label)s: most characters", label=_(label)),
-        description=_("Up to %(cap)s; empty: %(cap)s.", cap=cap),
-        validators=[Optional(), NumberRange(min=1, max=cap, message=_("Use a number from 1 to %(cap)s.", cap=cap))],
+        LazyString(lambda: _("%(label)s: most characters", label=_(label))),
+        description=_l("Up to %(cap)s; empty: %(cap)s.", cap=cap),
+        validators=[Optional(), NumberRange(min=1, max=cap, message=_l("Use a number from 1 to %(cap)s.", cap=cap))],
     )
 
 
@@ -233,7 +235,13 @@ class CalendarForm(FlaskForm):
     duration_minutes = IntegerField(
         _l("Duration (minutes)"), default=30, validators=[InputRequired(), NumberRange(min=5, max=1440)]
     )
-    time_zone = SelectField(_l("Time zone"), default="UTC", validators=[valid_time_zone], validate_choice=False)
+    time_zone = SelectField(
+        _l("Time zone"),
+        default="UTC",
+        validators=[valid_time_zone],
+        validate_choice=False,
+        render_kw={"translate": "no"},  # IANA zone names (America/Swift_Current) are identifiers, not English
+    )
     buffer_minutes = IntegerField(
         _l("Buffer between bookings (minutes)"), default=0, validators=[InputRequired(), NumberRange(min=0, max=1440)]
     )

@@ -86,8 +86,8 @@ def callback():
         flash(_("You chose Deny on Salesforce, so nothing was connected."), "warning")
         return redirect(back)
     if error or not request.args.get("code"):
-        description = (request.args.get("error_description") or error or "no authorization code")[:200]
-        flash(f"Salesforce did not connect: {description}.", "error")
+        description = (request.args.get("error_description") or error or _("no authorization code"))[:200]
+        flash(_("Salesforce did not connect: %(description)s.", description=description), "error")
         return redirect(back)
     try:
         outcome = connections.connect_with_code(attempt, request.args["code"], current_user)
@@ -148,8 +148,12 @@ def legacy_import(team_id: int):
     return legacy_import_page(
         team_id=access.team.id,
         done_url=page_url,
-        breadcrumbs=[*_context(access)["breadcrumbs"][:-1], ("Salesforce", page_url), ("Import legacy settings", None)],
-        scope_text=f"The file may name calendars of {access.team.name} only.",
+        breadcrumbs=[
+            *_context(access)["breadcrumbs"][:-1],
+            (_("Salesforce"), page_url),
+            (_("Import legacy settings"), None),
+        ],
+        scope_text=_("The file may name calendars of %(team)s only.", team=access.team.name),
     )
 
 

@@ -15,6 +15,9 @@ from email.utils import parsedate_to_datetime
 from pathlib import Path
 
 from flask import Blueprint, Response, abort, current_app, render_template
+from flask_babel import gettext as _
+
+from ..i18n import format_moment
 
 bp = Blueprint("demo_mail", __name__)
 
@@ -77,12 +80,12 @@ def _caught(name: str, message: EmailMessage) -> CaughtMessage:
         for i, part in enumerate(message.iter_attachments())
     )
     try:
-        sent = f"{parsedate_to_datetime(message['Date']):%Y-%m-%d %H:%M %Z}" if message["Date"] else ""
+        sent = format_moment(parsedate_to_datetime(message["Date"]), "UTC") if message["Date"] else ""
     except (TypeError, ValueError):
         sent = ""
     return CaughtMessage(
         name=name,
-        subject=str(message["Subject"] or "(no subject)"),
+        subject=str(message["Subject"] or _("(no subject)")),
         sender=str(message["From"] or ""),
         recipient=str(message["To"] or ""),
         sent=sent,

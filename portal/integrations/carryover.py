@@ -7,13 +7,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+
 from ..models import Calendar, SourceKind
 from ..planner.inputs import MappingRow
 from ..planner.sources import SYSTEM_ITEMS
 from .legacy import LegacyEntry, import_legacy_settings, read_legacy_settings
 
 # What every legacy entry becomes (design §1), as the integration editor labels it.
-CARRIED_SETTINGS = "Objects to be linked: Lead · Register new behavior: Not register · Update behavior: Not update"
+CARRIED_SETTINGS = _l("Objects to be linked: Lead · Register new behavior: Not register · Update behavior: Not update")
 
 
 @dataclass(frozen=True)
@@ -48,8 +51,10 @@ def _planned(entry: LegacyEntry) -> PlannedIntegration:
 
 def _planned_row(row: MappingRow, question_labels: dict[str, str]) -> PlannedRow:
     if row.source_kind == SourceKind.FIXED:
-        return PlannedRow(row.sf_field, f"Fixed value: {row.fixed_value}" if row.fixed_value else "Fixed value: blank")
+        fixed = _("Fixed value: %(value)s", value=row.fixed_value) if row.fixed_value else _("Fixed value: blank")
+        return PlannedRow(row.sf_field, fixed)
     if row.source_kind == SourceKind.ITEM:
         item = SYSTEM_ITEMS.get(row.source_key)
-        return PlannedRow(row.sf_field, f"System item: {item.label if item else row.source_key}")
-    return PlannedRow(row.sf_field, f"Booking question: {question_labels.get(row.source_key, row.source_key)}")
+        return PlannedRow(row.sf_field, _("System item: %(item)s", item=_(item.label) if item else row.source_key))
+    label = question_labels.get(row.source_key, row.source_key)
+    return PlannedRow(row.sf_field, _("Booking question: %(question)s", question=label))

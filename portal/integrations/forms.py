@@ -148,19 +148,23 @@ class IntegrationForm(Form):
 def field_choices(fields: ObjectFields, overwrite: bool, selected: str | None = None) -> list[SelectChoice]:
     """Createable fields labelled "Label (ApiName)", required ones marked. Fields the user cannot update are
     still listed but disabled and hidden while overwrite is on (the script shows them again when it is off)."""
-    choices = [SelectChoice("", "— choose a field —")]
+    choices = [SelectChoice("", _l("— choose a field —"))]
     for info in fields.offered(overwrite=False):
         # the chosen field stays choosable: its row may write it only when creating
         hide = overwrite and info.name != selected
         choices.append(SelectChoice(info.name, _field_label(info), _field_attributes(info, hide)))
     if selected and fields.get(selected) not in fields.offered(overwrite=False):
         # Keep a field that vanished or lost its permissions visible, so the row can show why it fails.
-        choices.append(SelectChoice(selected, f"{selected} (not available in Salesforce)", {"data-unavailable": "1"}))
+        choices.append(
+            SelectChoice(
+                selected, _("%(field)s (not available in Salesforce)", field=selected), {"data-unavailable": "1"}
+            )
+        )
     return choices
 
 
 def _field_label(info: FieldInfo) -> str:
-    return f"{info.display} — required" if info.required_on_create else info.display
+    return _("%(field)s — required", field=info.display) if info.required_on_create else info.display
 
 
 def _field_attributes(info: FieldInfo, overwrite: bool) -> dict:

@@ -4,7 +4,11 @@ this validates, calls the carry-over service once, flashes and redirects."""
 
 from __future__ import annotations
 
+from babel.lists import format_list
 from flask import current_app, flash, redirect, render_template
+from flask_babel import get_locale, ngettext
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import HiddenField, SubmitField
@@ -14,10 +18,10 @@ from .legacy import LegacyImportError
 
 
 class LegacyImportForm(FlaskForm):
-    file = FileField("Legacy settings file (JSON)")
+    file = FileField(_l("Legacy settings file (JSON)"))
     document = HiddenField()  # the checked file, carried to the confirmation
-    check = SubmitField("Check the file")
-    confirm = SubmitField("Import")
+    check = SubmitField(_l("Check the file"))
+    confirm = SubmitField(_l("Import"))
 
 
 def legacy_import_page(*, team_id: int | None, done_url: str, breadcrumbs: list, scope_text: str):
@@ -26,20 +30,24 @@ def legacy_import_page(*, team_id: int | None, done_url: str, breadcrumbs: list,
     form = LegacyImportForm()
     planned, problems, document = None, (), ""
     if not form.validate_on_submit():
-        problems = ("The form expired; choose the file again.",) if form.is_submitted() else ()
+        problems = (_("The form expired; choose the file again."),) if form.is_submitted() else ()
     elif form.confirm.data:
         try:
             entries = carryover.carry_over((form.document.data or "").encode("utf-8"), team_id)
         except LegacyImportError as refusal:
             problems = refusal.problems
         else:
-            names = ", ".join(entry.calendar.name for entry in entries)
-            flash(
-                f"Imported {len(entries)} Salesforce integration{'s' if len(entries) != 1 else ''}: {names}.", "success"
+            names = format_list([entry.calendar.name for entry in entries], locale=get_locale())
+            imported = ngettext(
+                "Imported %(num)d Salesforce integration: %(names)s.",
+                "Imported %(num)d Salesforce integrations: %(names)s.",
+                len(entries),
+                names=names,
             )
+            flash(imported, "success")
             return redirect(done_url)
     elif form.file.data is None:
-        problems = ("Choose the legacy settings file (a JSON export) first.",)
+        problems = (_("Choose the legacy settings file (a JSON export) first."),)
     else:
         # One byte past the limit is enough for the checks to refuse a larger file without reading all of it.
         data = form.file.data.read(current_app.config["LEGACY_IMPORT_MAX_BYTES"] + 1)

@@ -90,8 +90,12 @@ def _apply_remedy(form: IntegrationForm, calendar: Calendar, fields: ObjectField
         question = service.ask_built_in_question(calendar, asked.ask_kind)
         editor.add_row(form, MappingRow(asked.field.name, SourceKind.QUESTION, str(question.id)))
         flash(
-            f"The booking form now asks “{question.label}” (required), mapped to {asked.field.display}. "
-            "Click Integration to save the mapping.",
+            _(
+                "The booking form now asks “%(question)s” (required), mapped to %(field)s. Click Integration to "
+                "save the mapping.",
+                question=question.label,
+                field=asked.field.display,
+            ),
             "success",
         )
         return
@@ -100,9 +104,17 @@ def _apply_remedy(form: IntegrationForm, calendar: Calendar, fields: ObjectField
     if filled is not None and value:
         # Added as typed: saving checks it like any other fixed value (never shortened).
         editor.add_row(form, MappingRow(filled.field.name, SourceKind.FIXED, fixed_value=value))
-        flash(f"{filled.field.display} is filled with the value you typed. Click Integration to save it.", "success")
+        flash(
+            _(
+                "%(field)s is filled with the value you typed. Click Integration to save it.",
+                field=filled.field.display,
+            ),
+            "success",
+        )
     elif filled is not None:
-        form.mapping_errors = [f"Type the value to fill {filled.field.display} with, then click “Fill it”."]
+        form.mapping_errors = [
+            _("Type the value to fill %(field)s with, then click “Fill it”.", field=filled.field.display)
+        ]
 
 
 def _render_editor(form, state: ServiceIntegrationState, access: TeamAccess, fields: ObjectFields, status: int):

@@ -4,6 +4,7 @@ and the audit log. Every staff look at a team's data and every staff retry is au
 from __future__ import annotations
 
 from flask import Blueprint, abort
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from ..extensions import login_manager
@@ -17,7 +18,7 @@ def staff_only():
     if not current_user.is_authenticated:
         return login_manager.unauthorized()
     if not current_user.is_staff:
-        abort(403, description="The support console is for support staff.")
+        abort(403, description=_("The support console is for support staff."))
     return None
 
 

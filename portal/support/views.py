@@ -107,8 +107,8 @@ def legacy_import():
     return legacy_import_page(
         team_id=None,
         done_url=url_for(".failures"),
-        breadcrumbs=[("Support", url_for(".index")), ("Import legacy settings", None)],
-        scope_text="As support staff you may name any team's calendars.",
+        breadcrumbs=[(_("Support"), url_for(".index")), (_("Import legacy settings"), None)],
+        scope_text=_("As support staff you may name any team's calendars."),
     )
 
 

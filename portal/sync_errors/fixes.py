@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import StringField, SubmitField
 from wtforms.validators import Length
@@ -66,8 +68,8 @@ def fix_targets(job: SyncJob, integration: SalesforceIntegration | None) -> list
 class FixForm(FlaskForm):
     """One text box per FixTarget (added by fix_form), and the two ways to submit."""
 
-    show_preview = SubmitField("Show the Salesforce values")
-    save = SubmitField("Save and retry")
+    show_preview = SubmitField(_l("Show the Salesforce values"))
+    save = SubmitField(_l("Save and retry"))
 
 
 def fix_form(targets: list[FixTarget], formdata=None) -> FixForm:
@@ -78,7 +80,7 @@ def fix_form(targets: list[FixTarget], formdata=None) -> FixForm:
 
     for target in targets:
         limit = answer_limit(target.question)
-        validators = [Length(max=limit, message=f"Use at most {limit} characters.")] if limit else []
+        validators = [Length(max=limit, message=_("Use at most %(limit)s characters.", limit=limit))] if limit else []
         setattr(_Form, f"q{target.key}", StringField(target.question.label, validators=validators))
     form = _Form(formdata=formdata, data={f"q{t.key}": t.current for t in targets})
     return form

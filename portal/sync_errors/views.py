@@ -156,7 +156,7 @@ def fix(team_id: int, sync_id: int):
                 db.session.rollback()
                 flash(str(refusal), "error")
             else:
-                flash("The corrected values were saved and the sync was queued for a new attempt.", "success")
+                flash(_("The corrected values were saved and the sync was queued for a new attempt."), "success")
             return redirect(url_for(".detail", team_id=team_id, sync_id=sync_id))
         status = 200 if not form.errors else 422
     corrections = fixes.corrections_from(form, targets) if not form.errors else {}
@@ -175,7 +175,7 @@ def fix(team_id: int, sync_id: int):
         may_retry=actions.may_retry(found.job),
         fallback=_fallback_offer(found, integration),
         mapping_url=url_for("integrations.edit", calendar_id=found.calendar.id),
-        breadcrumbs=_sync_breadcrumbs(access, found, ("Fix and retry", None)),
+        breadcrumbs=_sync_breadcrumbs(access, found, (_("Fix and retry"), None)),
     )
     return page, status
 
@@ -189,20 +189,25 @@ def fallback(team_id: int, sync_id: int):
     offer = _fallback_offer(found, integration_of(found.calendar))
     form = FallbackForm()
     if offer is None or not form.validate_on_submit():
-        refusal = "This sync did not fail on a blank field of a mapping row, so no fallback applies."
-        for message in (form.value.errors or ["The form expired; try again."]) if offer else [refusal]:
+        refusal = _("This sync did not fail on a blank field of a mapping row, so no fallback applies.")
+        for message in (form.value.errors or [_("The form expired; try again.")]) if offer else [refusal]:
             flash(message, "error")
         return redirect(url_for(".fix", team_id=team_id, sync_id=sync_id))
     value = form.value.data.strip()
     problems = fixes.fallback_problems(offer.row.integration, _connection(team_id), offer.row, value)
     if problems:
         for message in problems:
-            flash(f"Not applied: {message}", "error")
+            flash(_("Not applied: %(problem)s", problem=message), "error")
         return redirect(url_for(".fix", team_id=team_id, sync_id=sync_id))
     count = actions.apply_fallback_and_retry(db.session, found.job, offer.row, value)
     flash(
-        f"{offer.row.sf_field} now falls back to “{value}”; "
-        f"{count} sync{'s' if count != 1 else ''} queued for a new attempt.",
+        ngettext(
+            "%(field)s now falls back to “%(value)s”; %(num)d sync queued for a new attempt.",
+            "%(field)s now falls back to “%(value)s”; %(num)d syncs queued for a new attempt.",
+            count,
+            field=offer.row.sf_field,
+            value=value,
+        ),
         "success",
     )
     return redirect(url_for(".errors", team_id=team_id, calendar=found.calendar.id))

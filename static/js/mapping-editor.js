@@ -9,6 +9,8 @@
   if (!form) { return; }
   var rows = form.querySelector("[data-role=rows]");
   var template = document.getElementById("mapping-row-template");
+  // The page's own words, in the viewer's language ("Row {n}", "Remove row").
+  var rowLabel = form.getAttribute("data-row-label") || "Row {n}";
 
   function overwriteOn() {
     var checked = form.querySelector("input[name=overwrite]:checked");
@@ -54,7 +56,7 @@
   function renumber() {
     rows.querySelectorAll("[data-mapping-row]").forEach(function (row, index) {
       var legend = row.querySelector("legend");
-      if (legend) { legend.textContent = "Row " + (index + 1); }
+      if (legend) { legend.textContent = rowLabel.replace("{n}", String(index + 1)); }
     });
   }
 
@@ -66,7 +68,7 @@
       var button = document.createElement("button");
       button.type = "button";
       button.className = "secondary";
-      button.textContent = "Remove row";
+      button.textContent = form.getAttribute("data-remove-label") || "Remove row";
       button.addEventListener("click", function () {
         var next = row.nextElementSibling || row.previousElementSibling;
         row.remove();
