@@ -147,7 +147,7 @@ def format_moment(moment: datetime | None, zone_name: str | None = None, show_zo
     if moment is None:
         return ""
     local = moment.astimezone(_zone(zone_name))
-    text = f"{format_day(local)} {format_clock(local, zone_name)}"
+    text = f"{format_day(local, zone_name)} {format_clock(local, zone_name)}"  # the day in that zone, not UTC's
     return f"{text} ({_zone_label(zone_name)})" if show_zone else text
 
 

@@ -15,9 +15,9 @@ from icalendar import Calendar as ICalendar
 from sqlalchemy import select
 
 from portal.extensions import db
-from portal.models import Booking, BookingStatus
+from portal.models import Booking, BookingStatus, NameFormat, QuestionKind
 
-from .booking_support import csrf_token, free_slot, manage_path, post_booking
+from .booking_support import csrf_token, field_name, free_slot, manage_path, post_booking
 
 
 class Inbox:
@@ -142,3 +142,49 @@ def test_long_japanese_text_is_folded_within_75_octets_and_reads_back_unchanged(
     assert str(event["DESCRIPTION"]).startswith(f"{name}\nManage your booking: ")
     assert event["ORGANIZER"].params["CN"] == "山田 花子（営業部 インサイドセールス担当）"
     assert event["ATTENDEE"].params["CN"] == guest_name
+
+
+JAPANESE_WEEKDAYS = "月火水木金土日"
+
+
+def test_a_guest_booking_in_japanese_gets_the_mail_and_ics_in_japanese_with_japanese_dates(factory, client, inbox):
+    """A guest whose browser reads Japanese: subject, greeting (family name first), labels and Babel's Japanese date
+    (2026年12月3日(木) 10:00) in the mail; the .ics, read back by icalendar, has Japanese SUMMARY and DESCRIPTION
+    marked LANGUAGE=ja, and its cancellation says so in Japanese."""
+    team = factory.team()
+    host = factory.member(team, name="佐藤 花子", email="sato@acme.test")
+    calendar = factory.calendar(team, created_by=host, name="初回相談", name_format=NameFormat.FAMILY_GIVEN)
+    factory.session.commit()
+    by_kind = {question.kind: field_name(question) for question in calendar.questions}
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "ja,en;q=0.5"
+    start = free_slot(calendar)
+
+    response = post_booking(
+        client, calendar, start, tz="Asia/Tokyo",
+        **{by_kind[QuestionKind.FAMILY_NAME]: "山田", by_kind[QuestionKind.GIVEN_NAME]: "太郎"},
+    )  # fmt: skip
+
+    (message,) = inbox.messages
+    assert message["Subject"] == "予約確定：初回相談"
+    assert message["To"].addresses[0].display_name == "山田 太郎"
+    body = message.get_body(("plain",)).get_content()
+    local, end = (
+        start.astimezone(ZoneInfo("Asia/Tokyo")),
+        (start + timedelta(minutes=30)).astimezone(ZoneInfo("Asia/Tokyo")),
+    )
+    day = f"{local.year}年{local.month}月{local.day}日({JAPANESE_WEEKDAYS[local.weekday()]})"
+    assert body.startswith("山田 太郎 様")
+    assert f"予定の日時：{day} {local.hour}:{local:%M}–{end.hour}:{end:%M} (Asia/Tokyo)" in body  # ja: H:mm
+    assert "内容：初回相談" in body and "佐藤 花子" in body
+    assert "Hello" not in body and "When" not in body
+    event = event_of(ics_of(message))
+    assert str(event["SUMMARY"]) == "初回相談" and event["SUMMARY"].params["LANGUAGE"] == "ja"
+    description = str(event["DESCRIPTION"])
+    assert f"予約の確認・変更：http://localhost{manage_path(response)}" in description
+    assert event["DESCRIPTION"].params["LANGUAGE"] == "ja" and "Manage" not in description
+
+    page = client.get(f"{manage_path(response)}/cancel").get_data(as_text=True)
+    client.post(f"{manage_path(response)}/cancel", data={"csrf_token": csrf_token(page)})
+    cancelled = inbox.messages[-1]
+    assert cancelled["Subject"] == "予約キャンセル：初回相談"
+    assert str(event_of(ics_of(cancelled))["SUMMARY"]) == "キャンセル：初回相談"

@@ -9,10 +9,13 @@ from __future__ import annotations
 import re
 import subprocess
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from babel.messages.pofile import read_po
+
+from portal.i18n import format_moment, format_range, in_language
 
 ROOT = Path(__file__).resolve().parent.parent
 TRANSLATIONS = ROOT / "portal" / "translations"
@@ -101,3 +104,14 @@ def test_no_date_shown_to_people_is_formatted_by_hand():
             if HAND_MADE.search(line) and (relative, line.strip()) not in ALLOWED:
                 found.append(f"{relative}: {line.strip()}")
     assert not found, "format these with portal.i18n (format_moment, format_range, format_day…):\n" + "\n".join(found)
+
+
+def test_a_moment_shows_the_day_and_time_of_its_own_time_zone_in_babels_japanese_format(app):
+    start = datetime(2026, 12, 2, 16, 0, tzinfo=UTC)  # already Thursday the 3rd in Tokyo
+    with app.test_request_context(), in_language("ja"):
+        assert format_moment(start, "Asia/Tokyo") == "2026年12月3日(木) 1:00 (Asia/Tokyo)"
+        assert (
+            format_range(start, start.replace(hour=17), "Asia/Tokyo", show_zone=False) == "2026年12月3日(木) 1:00–2:00"
+        )
+    with app.test_request_context(), in_language("en"):
+        assert format_moment(start, "America/New_York") == "Wed, Dec 2, 2026 11:00 (America/New_York)"

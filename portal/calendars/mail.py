@@ -135,7 +135,8 @@ def _booking_event(booking: Booking, manage_url: str | None, cancelled: bool) ->
     event.add("dtstart", booking.start_at.astimezone(UTC))
     event.add("dtend", booking.end_at.astimezone(UTC))
     language = {"LANGUAGE": current_language()}  # RFC 5545 §3.2.10: the language of the text
-    event.add("summary", calendar.name, parameters=language)
+    summary = _("Cancelled: %(calendar)s", calendar=calendar.name) if cancelled else calendar.name
+    event.add("summary", summary, parameters=language)
     event.add("description", description, parameters=language)
     event.add("status", "CANCELLED" if cancelled else "CONFIRMED")
     if calendar.meeting_url:
