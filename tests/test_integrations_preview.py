@@ -112,7 +112,9 @@ def test_the_preview_shows_per_field_salesforces_value_the_bookings_and_whether_
     page = client.get(f"{world.editor_url}/preview").get_data(as_text=True)
 
     table = re.search(r'<table class="preview-fields" data-role="write-decisions">(.*?)</table>', page, re.S).group(1)
-    cells = [html.unescape(re.sub(r"\s+", " ", cell)).strip() for cell in re.findall(r"<td>(.*?)</td>", table, re.S)]
+    cells = [
+        html.unescape(re.sub(r"\s+", " ", cell)).strip() for cell in re.findall(r"<td[^>]*>(.*?)</td>", table, re.S)
+    ]
     rows = [tuple(cells[i : i + 4]) for i in range(0, len(cells), 4)]
     assert (
         "Email",

@@ -20,7 +20,7 @@ from ..models import Booking, Calendar, Membership, User, utcnow
 from ..sync.states import booking_sync_states
 from . import archive as archiving
 from . import editor
-from .forms import ArchiveForm, CalendarForm, ConfirmForm
+from .forms import ArchiveForm, CalendarForm, ConfirmForm, question_label
 from .mail import guest_name, send_withdrawn_mails
 
 bp = Blueprint("calendars", __name__)
@@ -235,6 +235,7 @@ def bookings(calendar_id: int):
 
 
 bp.add_app_template_filter(guest_name, "guest_name")
+bp.add_app_template_global(question_label, "question_label")
 
 
 @bp.app_template_filter("calendar_time")

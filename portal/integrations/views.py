@@ -71,7 +71,7 @@ def _editor_page(calendar: Calendar, access: TeamAccess, integration: Salesforce
                     "Salesforce integration saved: %(object)s with %(num)d row.",
                     "Salesforce integration saved: %(object)s with %(num)d rows.",
                     rows,
-                    object=saved.object_name.value,
+                    object=_(saved.object_name.value),
                 ),
                 "success",
             )
@@ -160,7 +160,7 @@ def refresh_fields(calendar_id: int):
         describe.refresh_describe(state.connection, object_name)
     except SalesforceError as failure:
         return _describe_failed_page(state, access, failure.message)
-    flash(_("Salesforce fields of %(object)s refreshed.", object=object_name), "success")
+    flash(_("Salesforce fields of %(object)s refreshed.", object=_(object_name)), "success")
     target = "integrations.edit" if state.integration else "integrations.new"
     return redirect(url_for(target, calendar_id=calendar.id))
 

@@ -19,6 +19,7 @@ from .inputs import SyncRequest
 from .rules import fields_to_read, update_decisions
 from .sources import maps_host, question_value
 from .values import JsonValue, SyncRefused, as_text, check_required, record_values, utc_text
+from .words import N_
 
 MAX_SUBREQUESTS, MAX_QUERIES = 25, 5
 DUPLICATE_RULE_HEADER = ("Sforce-Duplicate-Rule-Header", "allowSave=true")
@@ -30,11 +31,27 @@ BOOKING_MARKER = "Booking reference: {booking_id}"
 SUBJECT_LENGTH, LOCATION_LENGTH, DESCRIPTION_LENGTH = 255, 255, 32000  # standard Event field lengths
 # How a found record came to be linked; only EXISTING and DUPLICATE_RULE records of the integration's object
 # receive the mapping (when overwrite is on).
+# These words also end up in the outcome's notes, so they are marked for translation where shown.
 EXISTING = "existing"
-DUPLICATE_RULE = "duplicate rule"
-CONVERTED_LEAD = "converted Lead"
-CONTACT_FIRST = "contact-first"
-UPDATE_BLOCKED = "update blocked by a duplicate rule"
+DUPLICATE_RULE = N_("duplicate rule")
+CONVERTED_LEAD = N_("converted Lead")
+CONTACT_FIRST = N_("contact-first")
+UPDATE_BLOCKED = N_("update blocked by a duplicate rule")
+NOT_UPDATED, NOTHING_TO_UPDATE = N_("not updated"), N_("nothing to update")
+NOTES = (DUPLICATE_RULE, CONVERTED_LEAD, CONTACT_FIRST, UPDATE_BLOCKED, NOT_UPDATED, NOTHING_TO_UPDATE)
+# What a sync did, in English words (stored as the job's action_taken, shown translated): %(object)s is the record's
+# object (Lead, Contact), %(notes)s the notes above.
+CREATED, UPDATED, LINKED = N_("created %(object)s"), N_("updated %(object)s"), N_("linked existing %(object)s")
+UPDATED_NOTED, LINKED_NOTED = N_("updated %(object)s (%(notes)s)"), N_("linked existing %(object)s (%(notes)s)")
+FOUND_EVENT, CREATED_EVENT = N_("found Event already created"), N_("created Event")
+NO_EVENT_TO_MOVE, MOVED_EVENT = N_("no Event to move"), N_("moved Event")
+NO_EVENT_TO_CANCEL, MARKED_CANCELLED = N_("no Event to cancel"), N_("marked Event cancelled")
+DELETED_EVENT, EVENT_GONE = N_("deleted Event"), N_("Event already deleted in Salesforce")
+ACTIONS = (  # the noted forms first: read back from text, "updated Lead (…)" is one of them
+    UPDATED_NOTED, LINKED_NOTED, CREATED, UPDATED, LINKED, FOUND_EVENT, CREATED_EVENT, NO_EVENT_TO_MOVE, MOVED_EVENT,
+    NO_EVENT_TO_CANCEL, MARKED_CANCELLED, DELETED_EVENT, EVENT_GONE,
+)  # fmt: skip
+OBJECT_WORDS = {SalesforceObject.LEAD.value: N_("Lead"), SalesforceObject.CONTACT.value: N_("Contact")}
 # Placeholder for the host's User before the reads say whether one exists (pre-flight conversion only).
 _ASSUMED_HOST_USER = "005000000000000AAA"
 
@@ -418,19 +435,21 @@ def _record_write(sync: SyncRequest, lookup: Lookup) -> tuple[Subrequest | None,
         if missing is not None:
             raise SyncRefused(missing)
         post = Subrequest("POST", _sobject_url(sync, object_name), RECORD_REF, values, (DUPLICATE_RULE_HEADER,))
-        return post, "create", f"created {object_name}"
+        return post, "create", CREATED % {"object": object_name}
     notes = [found.how] if found.how != EXISTING else []
     if found.sf_object != object_name or found.how not in (EXISTING, DUPLICATE_RULE):
         return None, "", _linked(found.sf_object, notes)
     if not sync.settings.overwrite:
-        return None, "", _linked(object_name, [*notes, "not updated"])
+        return None, "", _linked(object_name, [*notes, NOT_UPDATED])
     values = update_values(sync, lookup)
     if not values:
-        return None, "", _linked(object_name, [*notes, "nothing to update"])
+        return None, "", _linked(object_name, [*notes, NOTHING_TO_UPDATE])
     patch = Subrequest(
         "PATCH", _sobject_url(sync, object_name, found.record_id), RECORD_REF, values, (DUPLICATE_RULE_HEADER,)
     )
-    return patch, "update", f"updated {object_name}" + (f" ({', '.join(notes)})" if notes else "")
+    if notes:
+        return patch, "update", UPDATED_NOTED % {"object": object_name, "notes": ", ".join(notes)}
+    return patch, "update", UPDATED % {"object": object_name}
 
 
 def update_values(sync: SyncRequest, lookup: Lookup) -> tuple[tuple[str, JsonValue], ...]:
@@ -442,7 +461,9 @@ def update_values(sync: SyncRequest, lookup: Lookup) -> tuple[tuple[str, JsonVal
 
 
 def _linked(sf_object: str, notes: list[str]) -> str:
-    return f"linked existing {sf_object}" + (f" ({', '.join(notes)})" if notes else "")
+    if notes:
+        return LINKED_NOTED % {"object": sf_object, "notes": ", ".join(notes)}
+    return LINKED % {"object": sf_object}
 
 
 def _event_create(sync: SyncRequest, lookup: Lookup, record_id: str) -> tuple[Subrequest | None, str, str]:
@@ -450,10 +471,10 @@ def _event_create(sync: SyncRequest, lookup: Lookup, record_id: str) -> tuple[Su
         return None, "", ""
     existing = lookup.event_for(record_id)
     if existing:
-        return None, existing, "found Event already created"
+        return None, existing, FOUND_EVENT
     who = record_id or f"@{{{RECORD_REF}.id}}"
     body = event_body(sync, who, lookup.host_user_id)
-    return Subrequest("POST", _sobject_url(sync, "Event"), EVENT_REF, body), "", "created Event"
+    return Subrequest("POST", _sobject_url(sync, "Event"), EVENT_REF, body), "", CREATED_EVENT
 
 
 def plan_known_writes(sync: SyncRequest) -> WritePlan:
@@ -463,7 +484,7 @@ def plan_known_writes(sync: SyncRequest) -> WritePlan:
     if sync.event == SyncEvent.CANCELLED:
         return _cancel_plan(sync, Lookup(), link.sf_object, link.record_id, link.event_id)
     if not link.event_id:
-        return WritePlan(None, Lookup(), link.sf_object, link.record_id, actions=("no Event to move",))
+        return WritePlan(None, Lookup(), link.sf_object, link.record_id, actions=(NO_EVENT_TO_MOVE,))
     body = (("StartDateTime", utc_text(sync.booking.start_at)), ("EndDateTime", utc_text(sync.booking.end_at)))
     move = Subrequest("PATCH", _sobject_url(sync, "Event", link.event_id), EVENT_REF, body)
     return WritePlan(
@@ -473,20 +494,20 @@ def plan_known_writes(sync: SyncRequest) -> WritePlan:
         record_id=link.record_id,
         event_id=link.event_id,
         event_write="move",
-        actions=("moved Event",),
+        actions=(MOVED_EVENT,),
     )
 
 
 def _cancel_plan(sync: SyncRequest, lookup: Lookup, sf_object: str, record_id: str, event_id: str) -> WritePlan:
     """Delete the Event or mark its Subject cancelled (settings.on_cancel); the Lead/Contact is never deleted."""
     if not event_id:
-        return WritePlan(None, lookup, sf_object, record_id, actions=("no Event to cancel",))
+        return WritePlan(None, lookup, sf_object, record_id, actions=(NO_EVENT_TO_CANCEL,))
     url = _sobject_url(sync, "Event", event_id)
     if sync.settings.on_cancel == OnCancel.MARK_CANCELLED:
         body = (("Subject", _fit(CANCELLED_PREFIX + event_subject(sync), SUBJECT_LENGTH)),)
-        write, sub, action = "mark", Subrequest("PATCH", url, EVENT_REF, body), "marked Event cancelled"
+        write, sub, action = "mark", Subrequest("PATCH", url, EVENT_REF, body), MARKED_CANCELLED
     else:
-        write, sub, action = "delete", Subrequest("DELETE", url, EVENT_REF), "deleted Event"
+        write, sub, action = "delete", Subrequest("DELETE", url, EVENT_REF), DELETED_EVENT
     return WritePlan(
         request=_composite(sync, [sub], all_or_none=True),
         lookup=lookup,
@@ -508,7 +529,7 @@ def interpret_writes(sync: SyncRequest, plan: WritePlan, response: object) -> Ou
     if failed is None:
         return plan.done(results)
     if plan.event_write in ("delete", "mark") and _error_code(failed) in ("ENTITY_IS_DELETED", "NOT_FOUND"):
-        gone = replace(plan, event_id="", event_write="", actions=("Event already deleted in Salesforce",))
+        gone = replace(plan, event_id="", event_write="", actions=(EVENT_GONE,))
         return gone.done()
     follow_up = _duplicate_follow_up(sync, plan, failed)
     return follow_up if follow_up is not None else Outcome(error=_error_of(failed))

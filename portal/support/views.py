@@ -141,6 +141,6 @@ def _breadcrumbs(found: SyncDetail, *tail: tuple[str, str | None]) -> list[tuple
     return [
         (_("Support"), url_for(".failures")),
         (found.team.name, url_for(".failures", team=found.team.id)),
-        (f"Sync #{found.job.id}", url_for(".detail", team_id=found.team.id, sync_id=found.job.id)),
+        (_("Sync #%(id)s", id=found.job.id), url_for(".detail", team_id=found.team.id, sync_id=found.job.id)),
         *tail,
     ]

@@ -5,7 +5,8 @@ sync detail's technical section), so a translation can wrap it."""
 
 from __future__ import annotations
 
-from collections.abc import Collection
+import re
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
 from babel.lists import format_list
@@ -29,6 +30,7 @@ from ..models import (
     SyncReason,
     SyncStatus,
 )
+from ..planner import plan
 from ..planner.catalogue import CATALOGUE, explain
 
 # A sync's state as people name it ("retrying" is a pending job that already failed once).
@@ -110,6 +112,46 @@ def sync_explanation(status: str, reason: str = "", error_code: str = "", fields
     if reason:
         return reason_words(reason)
     return _("The booking goes to Salesforce shortly.")
+
+
+# A sync's actions ("created Lead, linked existing Contact (not updated)") are stored in English words made from
+# the planner's messages; each is read back into its message and values to be shown in the viewer's language.
+_ACTION_PATTERNS = [
+    (message, re.compile("^" + re.sub(r"%\\\((\w+)\\\)s", r"(?P<\1>.+?)", re.escape(message)) + "$"))
+    for message in plan.ACTIONS
+]
+
+
+def action_words(actions: str | Sequence[str]) -> str:
+    """What a sync did (or would do) in the viewer's language; text not made by the planner is shown as it is."""
+    parts = _top_level(actions) if isinstance(actions, str) else list(actions)
+    return format_list([_action(part) for part in parts], style="standard-narrow", locale=get_locale() or "en")
+
+
+def _action(text: str) -> str:
+    for message, pattern in _ACTION_PATTERNS:
+        if matched := pattern.match(text):
+            values = matched.groupdict()
+            if "object" in values:
+                values["object"] = _(plan.OBJECT_WORDS.get(values["object"], values["object"]))
+            if "notes" in values:
+                notes = [_(note) if note in plan.NOTES else note for note in values["notes"].split(", ")]
+                values["notes"] = format_list(notes, style="standard-narrow", locale=get_locale() or "en")
+            return _(message, **values)
+    return text
+
+
+def _top_level(text: str) -> list[str]:
+    """ "a, b (c, d)" -> ["a", "b (c, d)"]: the actions, keeping each one's notes whole."""
+    parts, depth, current = [], 0, ""
+    for index, char in enumerate(text):
+        depth += {"(": 1, ")": -1}.get(char, 0)
+        if char == "," and depth == 0 and text[index + 1 : index + 2] == " ":
+            parts.append(current)
+            current = ""
+            continue
+        current += char
+    return [part.strip() for part in [*parts, current] if part.strip()]
 
 
 def connection_history(session: Session, team_id: int, connection: SalesforceConnection | None) -> ConnectionHistory:

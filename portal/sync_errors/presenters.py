@@ -168,6 +168,7 @@ def init_app(app: Flask) -> None:
     app.add_template_global(states.sync_explanation, "sync_explanation")
     app.add_template_global(states.state_name, "sync_state_name")
     app.add_template_global(states.problem_words, "sync_problem_words")
+    app.add_template_global(states.action_words, "sync_action_words")
     app.add_template_global(states.CONNECTION_LABELS, "connection_labels")
     app.add_template_global(states.connection_sentence, "connection_sentence")
     app.add_template_global(states.plan_sentence, "plan_sentence")

@@ -441,4 +441,4 @@ def _source_text(mapping: FieldMapping, question_labels: dict[str, str]) -> str:
     if mapping.source_kind == SourceKind.ITEM:
         item = SYSTEM_ITEMS.get(mapping.source_key)
         return _("System item: %(item)s", item=_(item.label) if item else mapping.source_key)
-    return f"Fixed value: {mapping.fixed_value}"
+    return _("Fixed value: %(value)s", value=mapping.fixed_value)
