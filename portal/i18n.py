@@ -20,13 +20,13 @@ from babel import Locale
 from babel.core import get_global
 from babel.dates import format_date, format_time, get_timezone_name
 from flask import Flask, request, session, url_for
-from flask_babel import Babel, force_locale, get_locale
+from flask_babel import Babel, force_locale, get_locale, gettext
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from .models import Plan, Role
 from .planner.names import writes_family_first
-from .planner.words import N_  # re-exported: English kept as is, translated where shown
+from .planner.words import N_, Said  # N_ re-exported: English kept as is, translated where shown
 
 # The languages the product is translated into, each named in its own language (the switch shows these).
 LANGUAGES = {"en": "English", "ja": "日本語"}
@@ -41,7 +41,7 @@ SHORT_DAY_SKELETON = "MMMd"
 HOURS_MINUTES = "Hm"  # 24-hour clock in every language we offer
 
 
-__all__ = ["N_"]
+__all__ = ["N_", "Said"]
 
 
 def init_app(app: Flask) -> None:
@@ -64,6 +64,7 @@ def init_app(app: Flask) -> None:
     }.items():
         app.add_template_global(helper, name)
     app.add_template_global(LANGUAGES, "LANGUAGES")
+    app.add_template_filter(translated, "translated")
 
 
 def select_language() -> str:
@@ -226,3 +227,11 @@ def status_label(value: str) -> str:
     """A state's label in the viewer's language; an unknown value is shown as it is."""
     value = getattr(value, "value", value)
     return str(STATUS_LABELS.get(value, value))
+
+
+def translated(text: str) -> str:
+    """Text the planner said (planner.words.Said) in the viewer's language, its values translated too; English as
+    the planner wrote it, and any other text as it is."""
+    if not isinstance(text, Said) or current_language() == DEFAULT_LANGUAGE:
+        return str(text)
+    return gettext(text.message) % {name: translated(value) for name, value in text.values.items()}

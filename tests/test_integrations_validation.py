@@ -445,3 +445,18 @@ def test_an_unknown_when_to_write_value_is_refused_next_to_its_row(client, db_se
     assert response.status_code == 422
     assert "Not a valid choice" in response.get_data(as_text=True)
     assert saved(db_session) is None
+
+
+def test_a_mapping_problem_reads_in_the_viewers_language_with_its_field_and_question_named(client, db_session, world):
+    """Issue 15: the planner's check says its words in English; the editor shows them in Japanese to a Japanese
+    viewer, the field and question filled in."""
+    world.owner.locale = "ja"
+    login(client, world.owner)
+    rows = [*base_rows(world.calendar)[:2], ("Company", f"question:{question_id(world.calendar, 'Company')}")]
+
+    page = refused(save(client, world, rows), db_session)
+
+    assert row_errors(page)[2] == [
+        "Company (Company) は Salesforce で必須ですが、質問 'Company' は任意です。質問を必須にするか、この行に空欄のときの"
+        "値を設定してください。"
+    ]

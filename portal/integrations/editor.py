@@ -14,6 +14,7 @@ from sqlalchemy import select
 
 from ..calendars.forms import shown_label
 from ..extensions import db
+from ..i18n import translated
 from ..links import booking_page_url
 from ..models import (
     MAX_DATABASE_ID,
@@ -206,9 +207,9 @@ def check(form: IntegrationForm, calendar: Calendar, fields: ObjectFields) -> Ch
     for problem in problems:
         result.ok = False
         if problem.row is None:
-            result.mapping_errors.append(problem.message)
+            result.mapping_errors.append(translated(problem.message))
         else:
-            row_forms[problem.row].row_errors.append(problem.message)
+            row_forms[problem.row].row_errors.append(translated(problem.message))
     form.mapping_errors = result.mapping_errors
     return result
 

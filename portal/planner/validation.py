@@ -12,6 +12,7 @@ from .inputs import MappingRow, QuestionSnapshot
 from .rules import rule_or_default
 from .sources import HOST_ITEM, QUESTION_KINDS, SYSTEM_ITEMS, answer_limit, question_for
 from .values import SyncRefused, convert
+from .words import N_, Said
 
 LENGTH_TYPES = TEXT_TYPES | {"email", "phone", "url", "picklist", "multipicklist"}
 PICKLIST_TYPES = frozenset({"picklist", "multipicklist"})
@@ -47,21 +48,24 @@ def _row_messages(
 ) -> list[str]:
     name = row.sf_field.strip()
     if not name:
-        return ["Choose a Salesforce field for this row."]
+        return [Said(N_("Choose a Salesforce field for this row."))]
     if name != row.sf_field:  # Salesforce refuses " LastName " with INVALID_FIELD on every sync
-        return [
-            f"{row.sf_field!r} is not a Salesforce field name: field names have no spaces around them. Choose the "
-            "field from the list."
-        ]
+        message = N_(
+            "%(field)s is not a Salesforce field name: field names have no spaces around them. Choose the field "
+            "from the list."
+        )
+        return [Said(message, field=repr(row.sf_field))]
     if name.lower() in first_row_of:
-        return [f"{name} is already mapped in row {first_row_of[name.lower()] + 1}; remove one of the two rows."]
+        message = N_("%(field)s is already mapped in row %(row)s; remove one of the two rows.")
+        return [Said(message, field=name, row=str(first_row_of[name.lower()] + 1))]
     first_row_of[name.lower()] = index
     field = fields.get(name)
     if field is None:
-        return [
-            f"{name} no longer exists in Salesforce or the connected user cannot see it; choose another field "
-            "or remove the row."
-        ]
+        message = N_(
+            "%(field)s no longer exists in Salesforce or the connected user cannot see it; choose another field or "
+            "remove the row."
+        )
+        return [Said(message, field=name)]
     updates = overwrite and rule_or_default(row.write_rule, row.sf_field) != WriteRule.ON_CREATE
     access = _access_message(field, updates)
     if access:
@@ -72,17 +76,20 @@ def _row_messages(
 def _access_message(field: FieldInfo, updates: bool) -> str:
     """Why the connected user cannot write the field as the row would (`updates`: also to existing records)."""
     if field.type not in MAPPABLE_TYPES:
-        return f"{field.display} is a {field.type} field, which a mapping cannot fill; choose another field."
+        message = N_("%(field)s is a %(type)s field, which a mapping cannot fill; choose another field.")
+        return Said(message, field=field.display, type=field.type)
     if not field.createable:
-        return (
-            f"The connected Salesforce user may not set {field.display} on new records; grant access to the field "
-            "or remove the row."
+        message = N_(
+            "The connected Salesforce user may not set %(field)s on new records; grant access to the field or "
+            "remove the row."
         )
+        return Said(message, field=field.display)
     if updates and not field.updateable:
-        return (
-            f"The connected Salesforce user may not update {field.display}, and overwrite is on; choose “Only when "
+        message = N_(
+            "The connected Salesforce user may not update %(field)s, and overwrite is on; choose “Only when "
             "creating” for this row, turn overwrite off, grant access to the field, or remove the row."
         )
+        return Said(message, field=field.display)
     return ""
 
 
@@ -90,36 +97,42 @@ def _source_messages(field: FieldInfo, row: MappingRow, questions: Sequence[Ques
     if row.source_kind == SourceKind.QUESTION:
         question = question_for(row, questions)
         if question is None:
-            return ["The booking question this row used no longer exists; choose another source or remove the row."]
+            message = N_(
+                "The booking question this row used no longer exists; choose another source or remove the row."
+            )
+            return [Said(message)]
         return _question_messages(field, row, question)
     if row.source_kind == SourceKind.ITEM:
         return _item_messages(field, row)
     if row.source_kind == SourceKind.FIXED:
         return _fixed_messages(field, row.fixed_value)
-    return ["Choose a source for this row: a booking question, a system item or a fixed value."]
+    return [Said(N_("Choose a source for this row: a booking question, a system item or a fixed value."))]
 
 
 def _question_messages(field: FieldInfo, row: MappingRow, question: QuestionSnapshot) -> list[str]:
     kind = QUESTION_KINDS.get(question.kind)
     if kind is None or field.type not in kind.fits:
-        kind_label = kind.label.lower() if kind else question.kind
-        return [
-            f"A {kind_label} question ({question.label}) cannot fill {field.display}, a {field.type} field; "
-            "choose a question or system item of a fitting type, or a fixed value."
-        ]
+        kind_label = Said(kind.label).lowered() if kind else question.kind
+        message = N_(
+            "A %(kind)s question (%(question)s) cannot fill %(field)s, a %(type)s field; choose a question or system "
+            "item of a fitting type, or a fixed value."
+        )
+        return [Said(message, kind=kind_label, question=question.label, field=field.display, type=field.type)]
     messages = []
     if not kind.typed_by_guest:  # a typed answer is limited to the field's length on the booking form instead
-        remedy = "shorten the options or choose a longer field"
-        messages += _length_messages(field, _longest_answer(question), f"The question {question.label!r}", remedy)
+        remedy = Said(N_("shorten the options or choose a longer field"))
+        source = Said(N_("The question %(question)s"), question=repr(question.label))
+        messages += _length_messages(field, _longest_answer(question), source, remedy)
     messages += _choice_messages(field, question, kind.typed_by_guest)
     can_be_blank = (
         not question.required and question.kind != QuestionKind.CHECKBOX
     )  # a checkbox is always ticked or not
     if field.required_on_create and can_be_blank and not row.fallback_value.strip():
-        messages.append(
-            f"{field.display} is required by Salesforce but the question {question.label!r} is optional; make the "
-            "question required or give this row a fallback value."
+        message = N_(
+            "%(field)s is required by Salesforce but the question %(question)s is optional; make the question "
+            "required or give this row a fallback value."
         )
+        messages.append(Said(message, field=field.display, question=repr(question.label)))
     return messages
 
 
@@ -148,12 +161,14 @@ def mapped_limits(
     return limits
 
 
-def _length_messages(field: FieldInfo, longest: int | None, source: str, remedy: str) -> list[str]:
+def _length_messages(field: FieldInfo, longest: int | None, source: Said, remedy: Said) -> list[str]:
     if field.type not in LENGTH_TYPES or not field.length or not longest or longest <= field.length:
         return []
+    message = N_(
+        "%(source)s allows %(longest)s characters but %(field)s holds %(length)s; %(remedy)s (values are never shortened)."
+    )
     return [
-        f"{source} allows {longest} characters but {field.display} holds {field.length}; {remedy} "
-        "(values are never shortened)."
+        Said(message, source=source, longest=str(longest), field=field.display, length=str(field.length), remedy=remedy)
     ]
 
 
@@ -161,60 +176,63 @@ def _choice_messages(field: FieldInfo, question: QuestionSnapshot, typed_by_gues
     if field.type not in PICKLIST_TYPES or not field.restricted_picklist:
         return []
     if typed_by_guest:
-        return [
-            f"Guests type {question.label!r} freely but {field.display} accepts only its picklist values; map a "
-            "choice question whose options are those values, or a fixed value."
-        ]
+        message = N_(
+            "Guests type %(question)s freely but %(field)s accepts only its picklist values; map a choice question "
+            "whose options are those values, or a fixed value."
+        )
+        return [Said(message, question=repr(question.label), field=field.display)]
     foreign = [option for option in question.options if option not in field.picklist_values]
     if not foreign:
         return []
-    return [
-        f"The options {', '.join(foreign)} of {question.label!r} are not values of {field.display}; use only "
-        f"{', '.join(field.picklist_values)}."
-    ]
+    message = N_("The options %(options)s of %(question)s are not values of %(field)s; use only %(values)s.")
+    options, values = ", ".join(foreign), ", ".join(field.picklist_values)
+    return [Said(message, options=options, question=repr(question.label), field=field.display, values=values)]
 
 
 def _item_messages(field: FieldInfo, row: MappingRow) -> list[str]:
     item = SYSTEM_ITEMS.get(row.source_key)
     if item is None:
-        return ["This system item no longer exists; choose another source or remove the row."]
+        return [Said(N_("This system item no longer exists; choose another source or remove the row."))]
     if field.type not in item.fits:
-        return [f"{item.label} cannot fill {field.display}, a {field.type} field; choose a fitting source."]
+        message = N_("%(item)s cannot fill %(field)s, a %(type)s field; choose a fitting source.")
+        return [Said(message, item=Said(item.label), field=field.display, type=field.type)]
     if row.source_key == HOST_ITEM and field.type == "reference" and "User" not in field.reference_to:
-        return [f"{item.label} is a Salesforce User, and {field.display} does not refer to Users."]
+        message = N_("%(item)s is a Salesforce User, and %(field)s does not refer to Users.")
+        return [Said(message, item=Said(item.label), field=field.display)]
     if field.type in PICKLIST_TYPES and field.restricted_picklist:
-        return [f"{field.display} accepts only its picklist values; map a fixed value instead of {item.label}."]
-    return _length_messages(field, item.max_length, item.label, "choose a longer field")
+        message = N_("%(field)s accepts only its picklist values; map a fixed value instead of %(item)s.")
+        return [Said(message, field=field.display, item=Said(item.label))]
+    return _length_messages(field, item.max_length, Said(item.label), Said(N_("choose a longer field")))
 
 
 def _fixed_messages(field: FieldInfo, value: str) -> list[str]:
     if not value.strip():
-        return ["Type the fixed value, or choose another source."]
-    return _value_messages(field, value, "The fixed value")
+        return [Said(N_("Type the fixed value, or choose another source."))]
+    return _value_messages(field, value, Said(N_("The fixed value")))
 
 
 def _fallback_messages(field: FieldInfo, row: MappingRow) -> list[str]:
     if row.source_kind == SourceKind.FIXED or not row.fallback_value.strip():
         return []
-    return _value_messages(field, row.fallback_value, "The fallback value")
+    return _value_messages(field, row.fallback_value, Said(N_("The fallback value")))
 
 
-def _value_messages(field: FieldInfo, value: str, what: str) -> list[str]:
+def _value_messages(field: FieldInfo, value: str, what: Said) -> list[str]:
     """A typed value must convert to the field's type; for picklists it must be an active value, restricted or not."""
     if len(value) > MAX_TYPED_VALUE:
-        return [f"{what} has {len(value)} characters; at most {MAX_TYPED_VALUE} are accepted."]
+        message = N_("%(what)s has %(count)s characters; at most %(most)s are accepted.")
+        return [Said(message, what=what, count=str(len(value)), most=str(MAX_TYPED_VALUE))]
     if field.type in PICKLIST_TYPES:
         choices = [part.strip() for part in value.split(";")] if field.type == "multipicklist" else [value.strip()]
         inactive = [choice for choice in choices if choice not in field.picklist_values]
         if inactive:
-            return [
-                f"{what} {', '.join(inactive)!r} is not an active value of {field.display}; choose one of "
-                f"{', '.join(field.picklist_values)}."
-            ]
+            message = N_("%(what)s %(value)s is not an active value of %(field)s; choose one of %(values)s.")
+            values = ", ".join(field.picklist_values)
+            return [Said(message, what=what, value=repr(", ".join(inactive)), field=field.display, values=values)]
     try:
         convert(field, value)
     except SyncRefused as refused:
-        return [f"{what} does not fit. {refused.error.message}"]
+        return [Said(N_("%(what)s does not fit. %(why)s"), what=what, why=refused.error.message)]
     return []
 
 
@@ -238,8 +256,13 @@ def check_host_owner(
                 MappingProblem(
                     index,
                     field.name,
-                    f"No participating member is a Salesforce user, so {field.display} cannot be set to the booking's "
-                    "host; keep a member who is a Salesforce user, or remove the row.",
+                    Said(
+                        N_(
+                            "No participating member is a Salesforce user, so %(field)s cannot be set to the "
+                            "booking's host; keep a member who is a Salesforce user, or remove the row."
+                        ),
+                        field=field.display,
+                    ),
                 )
             )
     return tuple(problems)
@@ -251,8 +274,13 @@ def _unmapped(fields: ObjectFields, rows: Sequence[MappingRow]) -> tuple[Mapping
         MappingProblem(
             None,
             f.name,
-            f"{f.display} is required by Salesforce: add a row for it from a required question, a system item, a "
-            "fixed value, or an optional question with a fallback.",
+            Said(
+                N_(
+                    "%(field)s is required by Salesforce: add a row for it from a required question, a system item, "
+                    "a fixed value, or an optional question with a fallback."
+                ),
+                field=f.display,
+            ),
         )
         for f in fields.required_on_create
         if f.name.lower() not in mapped
@@ -263,8 +291,13 @@ def _unmapped(fields: ObjectFields, rows: Sequence[MappingRow]) -> tuple[Mapping
             MappingProblem(
                 None,
                 email.name,
-                f"Map the guest's e-mail to {email.display}: the sync finds the guest's record by it, so without it "
-                "every booking would create a new record.",
+                Said(
+                    N_(
+                        "Map the guest's e-mail to %(field)s: the sync finds the guest's record by it, so without it "
+                        "every booking would create a new record."
+                    ),
+                    field=email.display,
+                ),
             )
         )
     return tuple(problems)

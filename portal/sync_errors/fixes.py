@@ -11,6 +11,7 @@ from flask_wtf import FlaskForm
 from wtforms import StringField, SubmitField
 from wtforms.validators import Length
 
+from ..i18n import translated
 from ..integrations.editor import preview_page, preview_request
 from ..links import booking_page_url
 from ..models import Booking, Calendar, FieldMapping, SalesforceConnection, SalesforceIntegration, SyncJob
@@ -134,7 +135,7 @@ def fallback_problems(
     )
     questions = tuple(snapshots.question_snapshot(q) for q in integration.calendar.questions)
     problems = check_mapping(fields, questions, rows, overwrite=integration.overwrite)
-    return [p.message for p in problems if p.row is not None and rows[p.row].sf_field == row.sf_field]
+    return [translated(p.message) for p in problems if p.row is not None and rows[p.row].sf_field == row.sf_field]
 
 
 def _fields(connection: SalesforceConnection, object_name: str) -> tuple[ObjectFields | None, str]:
