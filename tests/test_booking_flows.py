@@ -294,3 +294,18 @@ def test_a_booking_that_has_started_can_no_longer_be_changed(calendar):
 def test_an_unknown_manage_token_is_a_404(client, token):
     response = client.get(f"/manage/{token}")
     assert response.status_code == 404 and "not valid" in response.get_data(as_text=True)
+
+
+def test_the_booking_page_shows_the_week_as_the_guests_language_starts_it(client, calendar):
+    """Issue 15: a week starts where the viewer's language starts it (Sunday for Japanese, from Babel's locale
+    data); the page shows that week's days and steps a week at a time, in Babel's Japanese formats."""
+    later = utcnow().date() + timedelta(days=14)
+    wednesday = later + timedelta(days=(2 - later.weekday()) % 7)
+    sunday, saturday = wednesday - timedelta(days=3), wednesday + timedelta(days=3)
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "ja"
+
+    page = client.get(f"/book/{calendar.slug}?week={wednesday.isoformat()}").get_data(as_text=True)
+
+    assert f"{sunday.month}月{sunday.day}日 – {saturday.year}年{saturday.month}月{saturday.day}日(土)" in page
+    assert f"week={(sunday - timedelta(days=7)).isoformat()}" in page  # ← Earlier: the Sunday before
+    assert f"week={(sunday + timedelta(days=7)).isoformat()}" in page  # Later →: the next Sunday

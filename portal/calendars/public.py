@@ -14,7 +14,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from ..extensions import db
-from ..i18n import current_language, format_range
+from ..i18n import current_language, first_weekday, format_range
 from ..integrations.service import booking_form_limits
 from ..links import public_url
 from ..models import Booking, BookingStatus, Calendar, NameFormat, QuestionKind, utcnow
@@ -50,7 +50,7 @@ def calendar_page(slug: str):
     calendar = _calendar_by_slug(slug)
     zone_name = _guest_zone(calendar)
     first_day, days = _days_shown(zone_name)
-    slots = service.open_slots(calendar, utcnow(), between=_day_bounds(first_day, zone_name))
+    slots = service.open_slots(calendar, utcnow(), between=_day_bounds(first_day, zone_name, days))
     return render_template(
         "booking/calendar.html",
         calendar=calendar,
@@ -139,7 +139,7 @@ def reschedule_slots(token: str):
     zone_name = _guest_zone(calendar, default=booking.guest_time_zone)
     first_day, days = _days_shown(zone_name)
     slots = service.open_slots(
-        calendar, utcnow(), between=_day_bounds(first_day, zone_name), ignore_booking_id=booking.id
+        calendar, utcnow(), between=_day_bounds(first_day, zone_name, days), ignore_booking_id=booking.id
     )
     return render_template(
         "booking/reschedule.html",
@@ -262,14 +262,18 @@ def _guest_zone(calendar: Calendar, default: str | None = None) -> str:
 
 
 def _days_shown(zone_name: str) -> tuple[date, int]:
+    """The first day shown and how many: the week holding the asked-for day (today by default), starting on the day
+    the viewer's language starts a week (Sunday for Japanese and American English), without the days already past."""
     today = utcnow().astimezone(ZoneInfo(zone_name)).date()
     try:
-        first = date.fromisoformat(request.args.get("week", ""))
+        asked = date.fromisoformat(request.args.get("week", ""))
     except ValueError:
-        first = today
-    if not EARLIEST_DAY <= first <= LATEST_DAY:
+        asked = today
+    if not EARLIEST_DAY <= asked <= LATEST_DAY:
         abort(400, description=OUT_OF_RANGE)
-    return max(first, today), DAYS_SHOWN
+    week_start = asked - timedelta(days=(asked.weekday() - first_weekday()) % DAYS_SHOWN)
+    first = max(week_start, today)
+    return first, (week_start + timedelta(days=DAYS_SHOWN) - first).days
 
 
 def _slot_in_range(value: str | None) -> datetime | None:
@@ -297,7 +301,7 @@ def _week_listing(calendar, slots, zone_name, first_day, days, *, ignore_booking
         later = service.open_slots(
             calendar,
             utcnow(),
-            between=(_day_bounds(first_day, zone_name)[1], utcnow() + timedelta(days=800)),
+            between=(_day_bounds(first_day, zone_name, days)[1], utcnow() + timedelta(days=800)),
             ignore_booking_id=ignore_booking_id,
         )
         if later:
@@ -306,7 +310,7 @@ def _week_listing(calendar, slots, zone_name, first_day, days, *, ignore_booking
         "days": group_by_local_day(slots, zone_name),
         "first_day": first_day,
         "last_shown": next_first - timedelta(days=1),
-        "previous_week": max(first_day - timedelta(days=days), today) if first_day > today else None,
+        "previous_week": max(first_day - timedelta(days=DAYS_SHOWN), today) if first_day > today else None,
         "next_week": next_first if next_first <= last_day else None,
         "next_available": next_available,
     }
