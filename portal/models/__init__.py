@@ -23,7 +23,7 @@ from .salesforce import (
     SalesforceObject,
     SourceKind,
 )
-from .sync import OPEN_STATUSES, SalesforceLink, SyncAttempt, SyncEvent, SyncJob, SyncStatus
+from .sync import ERROR_CODE_SQL, LISTED_SQL, OPEN_STATUSES, SalesforceLink, SyncAttempt, SyncEvent, SyncJob, SyncStatus
 
 __all__ = [
     "MAX_DATABASE_ID",
@@ -42,6 +42,8 @@ __all__ = [
     "Membership",
     "NameFormat",
     "NotificationLog",
+    "ERROR_CODE_SQL",
+    "LISTED_SQL",
     "OPEN_STATUSES",
     "OnCancel",
     "Plan",
