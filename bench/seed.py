@@ -302,7 +302,7 @@ def _past_booking(calendar_id: int, host_id: int, start: datetime, n: int) -> di
         guest_name=f"Failed Guest {n}",
         guest_email=f"failed{n}@guests.example",
         guest_company="" if n % 5 == 0 else "Guestco",
-        manage_token_hash=hashlib.sha256(f"bench-failed-{n}".encode()).hexdigest(),
+        manage_token_hash=hashlib.sha256(f"bench-failed-{calendar_id}-{n}".encode()).hexdigest(),
         answers={},
     )
 
