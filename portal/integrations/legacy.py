@@ -18,9 +18,9 @@ from sqlalchemy import select
 
 from ..extensions import db
 from ..inputs import has_control_character
-from ..models import Calendar, OnCancel, SalesforceObject
+from ..models import Calendar, OnCancel, SalesforceObject, SourceKind
 from ..planner.fields import ObjectFields, fields_from_describe
-from ..planner.inputs import FIXED, ITEM, QUESTION, IntegrationSettings, MappingRow
+from ..planner.inputs import IntegrationSettings, MappingRow
 from ..planner.sources import SYSTEM_ITEMS
 from ..planner.validation import check_mapping
 from ..salesforce import describe
@@ -36,7 +36,12 @@ _BRACKET = re.compile(r"[\[\]{}]")
 
 
 class LegacyImportError(ValueError):
-    """The file cannot be imported; the message says where and why. Nothing was imported."""
+    """The file cannot be imported; the message says where and why (problems: one per faulty entry, when the file
+    itself could be read). Nothing was imported."""
+
+    def __init__(self, *problems: str) -> None:
+        super().__init__(" ".join(problems))
+        self.problems = problems
 
 
 @dataclass(frozen=True)
@@ -45,9 +50,9 @@ class LegacyEntry:
     settings: IntegrationSettings
 
 
-def import_legacy_settings(data: bytes) -> list[LegacyEntry]:
+def import_legacy_settings(data: bytes, team_id: int | None = None) -> list[LegacyEntry]:
     """Check every entry, then store them all and commit; raises LegacyImportError (nothing stored) otherwise."""
-    entries = read_legacy_settings(data)
+    entries = read_legacy_settings(data, team_id)
     try:
         for entry in entries:
             service.store_integration(entry.calendar, entry.settings, via="legacy import")
@@ -58,8 +63,9 @@ def import_legacy_settings(data: bytes) -> list[LegacyEntry]:
     return entries
 
 
-def read_legacy_settings(data: bytes) -> list[LegacyEntry]:
-    """Parse and check a legacy export: a JSON list of {"calendar", "object", "information_to_be_retrieved"}."""
+def read_legacy_settings(data: bytes, team_id: int | None = None) -> list[LegacyEntry]:
+    """Parse and check a legacy export: a JSON list of {"calendar", "object", "information_to_be_retrieved"}.
+    team_id: only that team's calendars may be named (a team's own page); None: any team's (operators, staff)."""
     document = _parse(data)
     if not isinstance(document, list) or not document:
         raise LegacyImportError("The file must hold a non-empty JSON list of calendar settings.")
@@ -70,10 +76,15 @@ def read_legacy_settings(data: bytes) -> list[LegacyEntry]:
             raise LegacyImportError(f"Calendar {slug} appears more than once in the file.")
         seen.add(slug)
     fields_of_team: dict[int, ObjectFields] = {}
-    return [
-        _entry(number, item, slug, fields_of_team)
-        for number, (item, slug) in enumerate(zip(document, slugs, strict=True), start=1)
-    ]
+    entries, problems = [], []
+    for number, (item, slug) in enumerate(zip(document, slugs, strict=True), start=1):
+        try:
+            entries.append(_entry(number, item, slug, fields_of_team, team_id))
+        except LegacyImportError as problem:  # go on: people fix the whole file at once
+            problems.append(str(problem))
+    if problems:
+        raise LegacyImportError(*problems)
+    return entries
 
 
 def _parse(data: bytes) -> Any:
@@ -137,13 +148,18 @@ def _slug(number: int, item: Any) -> str:
     return slug.strip()
 
 
-def _entry(number: int, item: dict, slug: str, fields_of_team: dict[int, ObjectFields]) -> LegacyEntry:
+def _entry(
+    number: int, item: dict, slug: str, fields_of_team: dict[int, ObjectFields], team_id: int | None
+) -> LegacyEntry:
     where = f"Entry {number} (calendar {slug!r})"
     if item.get("object") != SalesforceObject.LEAD.value:
         raise LegacyImportError(f'{where}: the object must be "Lead" (legacy settings only created Leads).')
-    calendar = db.session.scalar(select(Calendar).where(Calendar.slug == slug))
+    statement = select(Calendar).where(Calendar.slug == slug)
+    if team_id is not None:  # before any other check, so nothing is said about another team's calendar
+        statement = statement.where(Calendar.team_id == team_id)
+    calendar = db.session.scalar(statement)
     if calendar is None:
-        raise LegacyImportError(f"{where}: no calendar has this slug.")
+        raise LegacyImportError(f"{where}: no calendar {'of this team ' if team_id is not None else ''}has this slug.")
     if service.integration_of(calendar) is not None:
         raise LegacyImportError(f"{where}: the calendar already has a Salesforce integration; remove it first.")
     rows = item.get("information_to_be_retrieved")
@@ -198,14 +214,16 @@ def _row(where: str, calendar: Calendar, index: int, row: Any) -> MappingRow:
     if not isinstance(source, str):
         raise LegacyImportError(f'{where}: "source" must be text such as "question:E-mail".')
     kind, separator, value = source.partition(":")
-    if not separator or kind not in (QUESTION, ITEM, FIXED):
+    if not separator or kind not in set(SourceKind):
         raise LegacyImportError(f"{where}: the source {source!r} must start with question:, item: or fixed:.")
     field = field.strip()
-    if kind == FIXED:
-        return MappingRow(sf_field=field, source_kind=FIXED, fixed_value=value)
-    if kind == ITEM:
-        return MappingRow(sf_field=field, source_kind=ITEM, source_key=_item_key(where, value))
-    return MappingRow(sf_field=field, source_kind=QUESTION, source_key=str(_question_id(where, calendar, value)))
+    if kind == SourceKind.FIXED:
+        return MappingRow(sf_field=field, source_kind=SourceKind.FIXED, fixed_value=value)
+    if kind == SourceKind.ITEM:
+        return MappingRow(sf_field=field, source_kind=SourceKind.ITEM, source_key=_item_key(where, value))
+    return MappingRow(
+        sf_field=field, source_kind=SourceKind.QUESTION, source_key=str(_question_id(where, calendar, value))
+    )
 
 
 def _item_key(where: str, name: str) -> str:

@@ -1,5 +1,6 @@
 """Domain models, one module per domain; import them from here."""
 
+from ..enums import SyncReason
 from .accounts import Identity, Invitation, Membership, Plan, Role, Team, User
 from .audit import AuditEvent, NotificationLog
 from .base import MAX_DATABASE_ID, Base, utcnow
@@ -58,6 +59,7 @@ __all__ = [
     "SyncAttempt",
     "SyncEvent",
     "SyncJob",
+    "SyncReason",
     "SyncStatus",
     "Team",
     "User",

@@ -28,6 +28,7 @@ from ..models import (
     SyncAttempt,
     SyncEvent,
     SyncJob,
+    SyncReason,
     SyncStatus,
     utcnow,
 )
@@ -87,7 +88,7 @@ def _attempt(session: Session, job: SyncJob, attempt: SyncAttempt, trail: list[d
         with client_for_connection(connection.id, on_exchange=trail.append) as client:
             outcome = _apply(session, job, integration, connection, client)
     except SalesforceAuthError as error:
-        _close_attempt(attempt, trail, "waiting", error.code)
+        _close_attempt(attempt, trail, SyncStatus.WAITING.value, error.code)
         return _blocked(session, job, attempt, Blocker(SyncStatus.WAITING, _waiting_reason(error)))
     except SalesforceUnavailable as error:
         code = _unavailable_code(error)
@@ -96,7 +97,12 @@ def _attempt(session: Session, job: SyncJob, attempt: SyncAttempt, trail: list[d
     except SalesforceRequestError as error:
         _close_attempt(attempt, trail, "refused", error.code)
         return _failed(session, job, attempt, sync_error(error.code, error.message, tuple(error.fields), error.status))
-    _close_attempt(attempt, trail, "synced" if outcome.ok else "failed", outcome.error.code if outcome.error else "")
+    _close_attempt(
+        attempt,
+        trail,
+        SyncStatus.SYNCED.value if outcome.ok else SyncStatus.FAILED.value,
+        outcome.error.code if outcome.error else "",
+    )
     if not outcome.ok:
         return _failed(session, job, attempt, outcome.error)
     return _synced(session, job, outcome, connection.instance_url)
@@ -134,15 +140,15 @@ def blocker_for(
 ) -> Blocker | None:
     """What stops this job from reaching Salesforce now (design §5): skipped for good, or waiting for a person."""
     if integration is None:
-        return Blocker(SyncStatus.SKIPPED, "no_integration")
+        return Blocker(SyncStatus.SKIPPED, SyncReason.NO_INTEGRATION)
     if not integration.enabled:
-        return Blocker(SyncStatus.SKIPPED, "paused")
+        return Blocker(SyncStatus.SKIPPED, SyncReason.PAUSED)
     if not integration.calendar.team.is_premium:
-        return Blocker(SyncStatus.WAITING, "plan")
+        return Blocker(SyncStatus.WAITING, SyncReason.PLAN)
     if connection is None:
-        return Blocker(SyncStatus.WAITING, "not_connected")
+        return Blocker(SyncStatus.WAITING, SyncReason.NOT_CONNECTED)
     if connection.status == ConnectionStatus.NEEDS_RECONNECT:
-        return Blocker(SyncStatus.WAITING, "needs_reconnect")
+        return Blocker(SyncStatus.WAITING, SyncReason.NEEDS_RECONNECT)
     return None
 
 
@@ -156,7 +162,7 @@ def _deferred_near_limit(session: Session, job: SyncJob) -> bool:
         return False  # what blocks the job is recorded by its attempt
     if not near_daily_limit(connection, utcnow(), config["SYNC_API_USAGE_CEILING"], trusted_for=delay):
         return False
-    schedule.defer(session, job, utcnow() + delay, reason="near_api_limit")
+    schedule.defer(session, job, utcnow() + delay, reason=SyncReason.NEAR_API_LIMIT)
     log.info("deferred: near the daily API limit", extra={"sync_job_id": job.id, "team_id": job.team_id})
     return True
 
@@ -184,7 +190,7 @@ def _unavailable_code(error: SalesforceUnavailable) -> str:
 
 
 def _waiting_reason(error: SalesforceAuthError) -> str:
-    return "not_connected" if error.code == "not_connected" else "needs_reconnect"
+    return SyncReason.NOT_CONNECTED if error.code == SyncReason.NOT_CONNECTED else SyncReason.NEEDS_RECONNECT
 
 
 # --- recording outcomes ---------------------------------------------------------------------------------------
@@ -215,7 +221,7 @@ def _synced(session: Session, job: SyncJob, outcome: Outcome, instance_url: str)
     schedule.finish(session, job, SyncStatus.SYNCED)
     _reapply_finished_cancel(session, job)
     log.info("synced: %s", outcome.action_taken, extra={"sync_job_id": job.id, "booking_id": job.booking_id})
-    return "synced"
+    return SyncStatus.SYNCED.value
 
 
 def _reapply_finished_cancel(session: Session, job: SyncJob) -> None:
@@ -246,7 +252,7 @@ def _failed(session: Session, job: SyncJob, attempt: SyncAttempt, error: SyncErr
     job.error_code, job.error_message, job.error_fields = error.code, error.message, list(error.fields)
     job.retryable = error.retryable
     if attempt.finished_at is None:
-        attempt.outcome, attempt.error_code, attempt.finished_at = "failed", error.code, utcnow()
+        attempt.outcome, attempt.error_code, attempt.finished_at = SyncStatus.FAILED.value, error.code, utcnow()
     if error.retryable and schedule.retry_later(session, job):
         log.info("retrying later: %s", error.code, extra={"sync_job_id": job.id})
         return f"retry: {error.code}"
