@@ -75,7 +75,7 @@ def test_latency_prints_p50_and_p95_from_commit_to_the_salesforce_write(service_
     assert len(lines) == 1 and re.fullmatch(pattern, lines[0]), lines
 
 
-def test_pages_prints_rate_percentiles_and_queries_for_the_three_pages(service_urls):
+def test_pages_prints_rate_percentiles_and_queries_for_the_three_pages_then_the_scale_lines(service_urls):
     lines = run_bench("pages", service_urls)
 
     patterns = [
@@ -83,7 +83,13 @@ def test_pages_prints_rate_percentiles_and_queries_for_the_three_pages(service_u
         rf"sql_queries_per_request={NUMBER} in_process_ms={NUMBER} errors=\d+"
         for page in ("booking", "calendar_editor", "errors")
     ]
-    assert len(lines) == 3, lines
+    for page in ("errors", "booking"):
+        patterns += [
+            rf"pages_scale page={page} failures={count} sql_queries_per_request={NUMBER} in_process_ms={NUMBER}"
+            for count in (200, 2000)
+        ]
+        patterns.append(rf"pages_scale page={page} failures=2000/200 in_process_ratio={NUMBER}")
+    assert len(lines) == len(patterns), lines
     for pattern, line in zip(patterns, lines, strict=True):
         assert re.fullmatch(pattern, line), line
 
