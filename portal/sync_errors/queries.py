@@ -119,11 +119,16 @@ class Cursor:
     def parse(cls, token: str, *, newer: bool = False) -> Cursor | None:
         """The cursor a pagination link carries, or None for anything else (the first page is shown)."""
         micros, _, row_id = token.partition(".")
-        if not (micros.isdigit() and row_id.isdigit() and len(micros) <= 16 and len(row_id) <= 10):
+        if not (_digits(micros, 16) and _digits(row_id, 10)):
             return None
         if not 0 < int(row_id) <= MAX_DATABASE_ID:
             return None
         return cls(EPOCH + timedelta(microseconds=int(micros)), int(row_id), newer)
+
+
+def _digits(text: str, most: int) -> bool:
+    """ASCII digits only (str.isdigit also accepts '²', which int() refuses), at most `most` of them."""
+    return text.isascii() and text.isdigit() and len(text) <= most
 
 
 @dataclass(frozen=True)
