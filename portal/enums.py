@@ -70,6 +70,14 @@ class SourceKind(enum.StrEnum):
     FIXED = "fixed"  # fixed_value
 
 
+class WriteRule(enum.StrEnum):
+    """When a mapping row is written (design §5 "Write rules")."""
+
+    ALWAYS = "always"  # on create, and on update when the integration updates existing records
+    ON_CREATE = "on_create"  # only when the record is created
+    IF_EMPTY = "if_empty"  # on create, and on update only while the field is empty in Salesforce
+
+
 class SyncEvent(enum.StrEnum):
     CREATED = "created"
     RESCHEDULED = "rescheduled"
@@ -96,3 +104,13 @@ class SyncReason(enum.StrEnum):
     NOT_CONNECTED = "not_connected"  # waiting
     NEEDS_RECONNECT = "needs_reconnect"  # waiting
     NEAR_API_LIMIT = "near_api_limit"  # pending, deferred
+
+
+class ConnectionHistory(enum.StrEnum):
+    """Where a team stands with Salesforce as its pages word it: a missing connection was either never made or
+    disconnected (portal.sync.states.connection_history)."""
+
+    NEVER = "never"
+    DISCONNECTED = "disconnected"
+    NEEDS_RECONNECT = "needs_reconnect"
+    CONNECTED = "connected"

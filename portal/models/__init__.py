@@ -23,6 +23,7 @@ from .salesforce import (
     SalesforceIntegration,
     SalesforceObject,
     SourceKind,
+    WriteRule,
 )
 from .sync import ERROR_CODE_SQL, LISTED_SQL, OPEN_STATUSES, SalesforceLink, SyncAttempt, SyncEvent, SyncJob, SyncStatus
 
@@ -56,6 +57,7 @@ __all__ = [
     "SalesforceLink",
     "SalesforceObject",
     "SourceKind",
+    "WriteRule",
     "SyncAttempt",
     "SyncEvent",
     "SyncJob",
