@@ -5,15 +5,15 @@ order; and over their error codes, so the code filter's choices come from a skip
 `id`, the tie-breaker of its order.
 
 Revision ID: b7c3e1d2f4a5
-Revises: c0aec7ed0001
-Create Date: 2026-12-11 09:00:00
+Revises: b13b1c4e11a2
+Create Date: 2026-12-12 09:00:00
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "b7c3e1d2f4a5"
-down_revision = "c0aec7ed0001"
+down_revision = "b13b1c4e11a2"
 branch_labels = None
 depends_on = None
 
