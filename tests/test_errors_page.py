@@ -294,6 +294,7 @@ def test_a_filter_value_not_understood_is_reported_next_to_its_field(
         {"newer": "1.0"},
         {"newer": "-5.-5"},
         {"older": "².²"},
+        {"calendar": "²"},
         {"per_page": "100000"},
         {"q": "x" * 2000},
         {"older": "9" * 16 + ".2147483647"},

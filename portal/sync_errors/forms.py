@@ -81,7 +81,7 @@ def optional_id(args: Mapping[str, str], name: str, problems: dict[str, str], me
     value = args.get(name, "").strip()
     if not value:
         return None
-    if value.isdigit() and len(value) < 10:
+    if value.isascii() and value.isdigit() and len(value) < 10:  # isdigit alone accepts "²", which int() refuses
         return int(value)
     problems[name] = message
     return None
