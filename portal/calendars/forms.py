@@ -37,6 +37,7 @@ from wtforms.validators import (
     ValidationError,
 )
 
+from ..inputs import whole_number
 from ..models import Calendar, NameFormat, Question, QuestionKind
 from ..validators import no_control_characters, salesforce_email
 from .slots import WeeklyRange, is_time_zone, time_zone_names
@@ -295,7 +296,7 @@ class CalendarForm(FlaskForm):
         """Selected team members in host order (by the order number, then as listed)."""
         chosen = []
         for index, row in enumerate(self.hosts):
-            if row.form.selected.data and str(row.form.user_id.data).isdigit():
+            if row.form.selected.data and whole_number(row.form.user_id.data, 10) is not None:
                 user_id = int(row.form.user_id.data)
                 if user_id in self.member_names:
                     chosen.append((row.form.order.data or 1000 + index, index, user_id))

@@ -1,6 +1,6 @@
 """Domain models, one module per domain; import them from here."""
 
-from ..enums import SyncReason
+from ..enums import ConnectionHistory, SyncReason
 from .accounts import Identity, Invitation, Membership, Plan, Role, Team, User
 from .audit import AuditEvent, NotificationLog
 from .base import MAX_DATABASE_ID, Base, utcnow
@@ -28,6 +28,7 @@ from .salesforce import (
 from .sync import ERROR_CODE_SQL, LISTED_SQL, OPEN_STATUSES, SalesforceLink, SyncAttempt, SyncEvent, SyncJob, SyncStatus
 
 __all__ = [
+    "ConnectionHistory",
     "MAX_DATABASE_ID",
     "AuditEvent",
     "AvailabilityRange",

@@ -10,6 +10,7 @@ from flask_wtf import FlaskForm
 from wtforms import HiddenField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
+from ..inputs import whole_number
 from .queries import STATES, Cursor, ErrorFilters
 
 PER_PAGE_CHOICES = (25, 50, 100, 200)
@@ -110,4 +111,5 @@ def page_cursor(args: Mapping[str, str]) -> Cursor | None:
 
 def rows_per_page(args: Mapping[str, str]) -> int:
     value = args.get("per_page", "")
-    return int(value) if value.isdigit() and len(value) < 4 and int(value) in PER_PAGE_CHOICES else 50
+    chosen = whole_number(value, 3)
+    return chosen if chosen in PER_PAGE_CHOICES else 50

@@ -243,7 +243,7 @@ def _search_clause(text: str) -> ColumnElement[bool]:
     by_email = exists().where(
         Booking.id == SyncJob.booking_id, Booking.guest_email.ilike(like_contains(text), escape="\\")
     )
-    if text.isdigit() and len(text) < 10:
+    if _digits(text, 9):
         return or_(by_email, SyncJob.booking_id == int(text))
     return by_email
 
