@@ -2,6 +2,7 @@
 
 from .accounts import Identity, Invitation, Membership, Plan, Role, Team, User
 from .audit import AuditEvent, NotificationLog
+from .backfill import ACTIVE_BACKFILL_STATES, Backfill, BackfillState
 from .base import MAX_DATABASE_ID, Base, utcnow
 from .calendars import (
     AvailabilityRange,
@@ -26,9 +27,12 @@ from .salesforce import (
 from .sync import OPEN_STATUSES, SalesforceLink, SyncAttempt, SyncEvent, SyncJob, SyncStatus
 
 __all__ = [
+    "ACTIVE_BACKFILL_STATES",
     "MAX_DATABASE_ID",
     "AuditEvent",
     "AvailabilityRange",
+    "Backfill",
+    "BackfillState",
     "Base",
     "Booking",
     "BookingStatus",

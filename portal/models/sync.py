@@ -59,6 +59,8 @@ class SyncJob(Timestamped, Base):
     dismissed_note: Mapped[str] = mapped_column(Text, default="")
     dismissed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Set when a backfill sent this booking (portal.sync.backfill); otherwise an ordinary sync.
+    backfill_id: Mapped[int | None] = mapped_column(ForeignKey("backfills.id", ondelete="SET NULL"))
     updated_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now(), onupdate=func.now()
     )
@@ -73,6 +75,7 @@ class SyncJob(Timestamped, Base):
         Index("ix_sync_jobs_due", "next_attempt_at", postgresql_where=text("status = 'pending'")),
         Index("ix_sync_jobs_team_status_created", "team_id", "status", "created_at"),
         Index("ix_sync_jobs_booking", "booking_id", "id"),
+        Index("ix_sync_jobs_backfill", "backfill_id", postgresql_where=text("backfill_id IS NOT NULL")),
     )
 
 
