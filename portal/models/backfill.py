@@ -1,6 +1,6 @@
 """Backfills: sending a calendar's earlier bookings to Salesforce in batches, with a life people can watch.
 
-The row is the backfill's whole state (design §5a): where it stands, which bookings it has taken (every booking id
+The row is the backfill's whole state (design §5, "Sending earlier bookings"): where it stands, which bookings it has taken (every booking id
 up to `cursor_booking_id`), and its lease. Each booking it sends is a SyncJob marked with `backfill_id`, so its
 outcome, the errors page and a retry are those of any sync, and the counts are read from those jobs.
 """

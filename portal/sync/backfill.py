@@ -392,7 +392,11 @@ def _in_flight(session: Session, backfill: Backfill) -> list[SyncJob]:
         .returning(SyncJob.id)
     ).all()
     session.commit()
-    return _with_attempts(session, list(ids))
+    jobs = _with_attempts(session, list(ids))
+    # A batch that keeps breaking its run (a bug, not Salesforce) goes to the live path, whose retries are counted.
+    worn = [job for job in jobs if job.attempts > len(current_app.config["SYNC_RETRY_BACKOFF_SECONDS"])]
+    _hand_over(session, worn)
+    return [job for job in jobs if job not in worn]
 
 
 def _take_batch(session: Session, backfill: Backfill) -> list[SyncJob] | None:
