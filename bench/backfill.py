@@ -114,25 +114,38 @@ def earlier_bookings(app, calendar_id: int, emails: list[str]) -> None:
 
 def run_backfill(app, calendar_id: int, timeout: float) -> float:
     """Start a backfill of the calendar's bookings as its owner would, and wait until it is done; seconds taken."""
-    from portal.sync import backfill
-
-    with app.test_request_context():
-        calendar = db.session.get(Calendar, calendar_id)
-        owner = db.session.scalar(select(User).where(User.id == calendar.created_by_id))
-        began = time.monotonic()
-        backfill_id = backfill.start(calendar, owner, utcnow() - timedelta(days=2), utcnow()).id
-        db.session.remove()
+    began = time.monotonic()
+    backfill_id = start_backfill(app, calendar_id)
     deadline = began + timeout
     while True:
-        with app.app_context():
-            row = db.session.get(Backfill, backfill_id)
-            state, progress = row.state, backfill.progress(db.session, row)
-            db.session.remove()
+        state, progress = backfill_progress(app, backfill_id)
         if state == BackfillState.DONE and progress.done == progress.total:
             return time.monotonic() - began
         if state not in (BackfillState.QUEUED, BackfillState.RUNNING) or time.monotonic() > deadline:
             raise SystemExit(f"backfill did not finish: {state} {progress}")
         time.sleep(0.2)
+
+
+def start_backfill(app, calendar_id: int) -> int:
+    """Start sending the calendar's bookings of the last two days, as its owner does on the page."""
+    from portal.sync import backfill
+
+    with app.test_request_context():
+        calendar = db.session.get(Calendar, calendar_id)
+        owner = db.session.scalar(select(User).where(User.id == calendar.created_by_id))
+        backfill_id = backfill.start(calendar, owner, utcnow() - timedelta(days=2), utcnow()).id
+        db.session.remove()
+    return backfill_id
+
+
+def backfill_progress(app, backfill_id: int):
+    from portal.sync import backfill
+
+    with app.app_context():
+        row = db.session.get(Backfill, backfill_id)
+        state, progress = row.state, backfill.progress(db.session, row)
+        db.session.remove()
+    return state, progress
 
 
 def live_calls(world, bookings: int) -> int:
