@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from enum import StrEnum
 from typing import Any
 
 from flask import Flask
@@ -30,7 +31,7 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     oauth.init_app(app)
     login_manager.init_app(app)
 
-    from . import access, errors, inputs, security
+    from . import access, errors, inputs, ratelimit, security
 
     access.init_app(app)
     inputs.init_app(app)
@@ -38,6 +39,7 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     errors.init_app(app)
 
     _register_blueprints(app)
+    ratelimit.init_app(app)  # after the blueprints: one Flask-Limiter for every view marked @rate_limited
     _register_template_helpers(app)
     _connect_listeners(app)
     _register_commands(app)
@@ -69,8 +71,13 @@ def _configure_sessions(app: Flask) -> None:
 
 
 def _register_template_helpers(app: Flask) -> None:
+    from . import enums
     from .sync_errors import presenters
 
+    # Templates compare with the shared enums (`booking.status == BookingStatus.CANCELLED`), never with their strings.
+    app.jinja_env.globals.update(
+        {name: value for name, value in vars(enums).items() if isinstance(value, type) and issubclass(value, StrEnum)}
+    )
     presenters.init_app(app)  # sync states, retries and trails on the errors page and the support console
 
 

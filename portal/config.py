@@ -29,6 +29,20 @@ def _int_list(value: str) -> list[int]:
     return [int(item) for item in _list(value)]
 
 
+def rate_limit_parts(value: str) -> tuple[int, int]:
+    """ "10/600" -> (10, 600): a count of requests per that many seconds, both above zero (ValueError otherwise)."""
+    count, _, seconds = value.partition("/")
+    parts = int(count), int(seconds)
+    if min(parts) < 1:
+        raise ValueError(f"{value!r} is not <count>/<seconds> with both above zero")
+    return parts
+
+
+def _rate_limit(value: str) -> str:
+    rate_limit_parts(value)
+    return value.strip()
+
+
 # name -> (default, parser). Every setting can be overridden by an environment variable of the same name.
 SETTINGS: dict[str, tuple[Any, Any]] = {
     "PORTAL_ENV": ("production", str),  # production | demo | test
@@ -61,10 +75,10 @@ SETTINGS: dict[str, tuple[Any, Any]] = {
     "SMTP_HOST": ("localhost", str),
     "SMTP_PORT": (25, int),
     "MAIL_FROM": ("Scheduling Portal <no-reply@localhost>", str),
-    # Guest abuse limits: "<count>/<seconds>"
-    "RATE_LIMIT_BOOKING": ("10/600", str),
-    "RATE_LIMIT_MANAGE": ("20/600", str),
-    "RATE_LIMIT_LOGIN": ("30/600", str),
+    # Guest abuse limits per client address: "<count>/<seconds>", a moving window (portal.ratelimit)
+    "RATE_LIMIT_BOOKING": ("10/600", _rate_limit),
+    "RATE_LIMIT_MANAGE": ("20/600", _rate_limit),
+    "RATE_LIMIT_LOGIN": ("30/600", _rate_limit),
     # Sync engine
     "SYNC_RETRY_BACKOFF_SECONDS": ([60, 300, 1800, 7200, 21600], _int_list),
     "SYNC_LEASE_SECONDS": (120, int),
@@ -73,6 +87,8 @@ SETTINGS: dict[str, tuple[Any, Any]] = {
     # Near the org's daily API limit (last Sforce-Limit-Info seen), a team's syncs wait instead of burning the rest.
     "SYNC_API_USAGE_CEILING": (0.9, float),
     "SYNC_NEAR_LIMIT_DELAY_SECONDS": (900, int),
+    # `flask import-legacy-settings FILE`: a larger file is refused before it is read as JSON.
+    "LEGACY_IMPORT_MAX_BYTES": (1_048_576, int),
     # Browser tests
     "CHROMIUM_PATH": ("/usr/bin/chromium", str),
 }

@@ -1,22 +1,30 @@
-"""Absolute URLs of a calendar's public pages, as guests and Salesforce records see them."""
+"""Absolute URLs of our own pages, as e-mails, OAuth providers, guests and Salesforce records see them."""
 
 from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import current_app, url_for
+from flask import current_app, has_request_context, url_for
 
 from .models import Calendar
 
 
-def booking_page_url(calendar: Calendar) -> str:
+def public_url(endpoint: str, **values) -> str:
     """PUBLIC_BASE_URL when configured (always, in production), else the current request's host.
 
-    Works outside a request (RQ workers), so a sync and the editor's preview write the same URL.
+    Works outside a request (RQ workers, the sweep's digests); there, without PUBLIC_BASE_URL, the path alone.
+    Endpoints are full names ("sync_errors.errors"): there may be no current blueprint to resolve ".errors".
     """
     base = current_app.config["PUBLIC_BASE_URL"].rstrip("/")
-    if not base:
-        return url_for("booking.calendar_page", slug=calendar.slug, _external=True)
+    if not base and has_request_context():
+        return url_for(endpoint, _external=True, **values)
     parts = urlsplit(base)
-    adapter = current_app.url_map.bind(parts.netloc, script_name=parts.path or "/", url_scheme=parts.scheme)
-    return adapter.build("booking.calendar_page", {"slug": calendar.slug}, force_external=True)
+    adapter = current_app.url_map.bind(
+        parts.netloc or "localhost", script_name=parts.path or "/", url_scheme=parts.scheme or "http"
+    )
+    return adapter.build(endpoint, values, force_external=bool(base))
+
+
+def booking_page_url(calendar: Calendar) -> str:
+    """A calendar's public booking page; a sync and the editor's preview write the same URL."""
+    return public_url("booking.calendar_page", slug=calendar.slug)

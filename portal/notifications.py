@@ -13,16 +13,16 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.message import EmailMessage
-from urllib.parse import quote
 
 import click
-from flask import Flask, current_app
+from flask import Flask
 from sqlalchemy import delete, func, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
 from . import mail
 from .extensions import db
+from .links import public_url
 from .models import Membership, NotificationLog, Role, SyncJob, SyncStatus, Team, User, utcnow
 from .planner.catalogue import explain
 
@@ -69,10 +69,10 @@ def _connection_broken_text(team: Team, reason: str) -> tuple[str, str]:
             f"Cause: {info.cause}",
             f"What to do: {info.remedy}",
             "",
-            f"Reconnect here: {_link(f'/teams/{team.id}/settings/integrations/salesforce')}",
+            f"Reconnect here: {public_url('salesforce.page', team_id=team.id)}",
             "",
             "Bookings made meanwhile wait and are sent to Salesforce once the connection works again.",
-            f"Waiting syncs: {_link(f'/teams/{team.id}/salesforce/errors?state=waiting')}",
+            f"Waiting syncs: {public_url('sync_errors.errors', team_id=team.id, state=SyncStatus.WAITING.value)}",
             "",
             _footer(team),
         ]
@@ -146,7 +146,6 @@ def _digest_text(team: Team, counts: list[CodeCount]) -> tuple[str, str]:
     total = sum(c.count for c in counts)
     plural = "s" if total != 1 else ""
     subject = f"{total} booking{plural} of {team.name} could not be sent to Salesforce"
-    errors = f"/teams/{team.id}/salesforce/errors"
     lines = [
         "Hello,",
         "",
@@ -159,9 +158,15 @@ def _digest_text(team: Team, counts: list[CodeCount]) -> tuple[str, str]:
             f"{item.code or 'Unknown error'}: {item.count}",
             f"  Cause: {info.cause}",
             f"  What to do: {info.remedy}",
-            f"  See them: {_link(f'{errors}?code={quote(item.code)}&state=failed')}",
+            f"  See them: {public_url('sync_errors.errors', team_id=team.id, code=item.code, state=SyncStatus.FAILED.value)}",
         ]
-    lines += ["", f"All failed syncs: {_link(errors)}", "", "At most one such summary is sent a day.", _footer(team)]
+    lines += [
+        "",
+        f"All failed syncs: {public_url('sync_errors.errors', team_id=team.id)}",
+        "",
+        "At most one such summary is sent a day.",
+        _footer(team),
+    ]
     return subject, "\n".join(lines)
 
 
@@ -225,10 +230,6 @@ def _message(recipient: str, subject: str, body: str) -> EmailMessage:
     message = mail.new_message(subject, recipient)
     message.set_content(body)
     return message
-
-
-def _link(path: str) -> str:
-    return current_app.config["PUBLIC_BASE_URL"].rstrip("/") + path
 
 
 def _footer(team: Team) -> str:

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import unicodedata
 
-from wtforms.validators import ValidationError
+from wtforms.validators import StopValidation, ValidationError
+
+from .planner.values import email_problem
 
 
 def no_control_characters(*, multiline: bool = False):
@@ -17,3 +19,10 @@ def no_control_characters(*, multiline: bool = False):
             raise ValidationError("Remove the control characters (such as NUL) from this field.")
 
     return check
+
+
+def salesforce_email(form, field) -> None:
+    """An e-mail address Salesforce accepts (the sync's own rule), or the reason it would not, shown alone."""
+    problem = email_problem(field.data) if isinstance(field.data, str) and field.data else None
+    if problem is not None:
+        raise StopValidation(problem)

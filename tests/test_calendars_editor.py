@@ -296,3 +296,22 @@ def test_a_slug_taken_between_the_check_and_the_save_is_reported_on_the_field(cl
     login(client, users[Role.MEMBER])
     response = create(client, team, [(users[Role.MEMBER], 1)])
     assert response.status_code == 422 and "already uses this URL slug" in response.get_data(as_text=True)
+
+
+def test_built_in_questions_limits_are_set_like_custom_ones_and_refused_beyond_their_cap(client, roles):
+    team, users = roles
+    owner = users[Role.OWNER]
+    login(client, owner)
+    create(client, team, [(owner, 1)], **{"built_in_limits-full_name": "80", "built_in_limits-company": "60"})
+    calendar = db.session.scalar(select(Calendar).where(Calendar.slug == "discovery-call"))
+    page = client.get(f"/calendars/{calendar.id}/edit").get_data(as_text=True)
+
+    too_long = client.post(
+        f"/calendars/{calendar.id}/edit", data=form_data(page, [(owner, 1)], **{"built_in_limits-email": "321"})
+    )
+
+    limits = {q.kind: q.max_length for q in calendar.questions}
+    assert limits[QuestionKind.FULL_NAME] == 80 and limits[QuestionKind.COMPANY] == 60
+    assert limits[QuestionKind.EMAIL] is None and limits[QuestionKind.PHONE] is None
+    assert 'id="built_in_limits-full_name"' in page and 'value="80"' in page
+    assert too_long.status_code == 422 and "Use a number from 1 to 320." in too_long.get_data(as_text=True)

@@ -113,6 +113,14 @@ def test_a_value_that_does_not_parse_fails_through_flask_without_a_traceback(pro
     assert "Traceback" not in result.stdout + result.stderr
 
 
+@pytest.mark.parametrize("value", ["ten", "10", "10/0", "0/600", "10/ten minutes"])
+def test_a_rate_limit_that_is_not_count_per_seconds_is_named(production, value):
+    result = run(MODULE, {**production, "RATE_LIMIT_BOOKING": value})
+
+    assert result.returncode == 1
+    assert [line.split(":", 1)[0] for line in finding_lines(result)] == ["RATE_LIMIT_BOOKING"]
+
+
 def test_servers_still_refuse_a_configuration_the_portal_refuses(production):
     # Only the flask command gets the check-config stand-in app; gunicorn importing wsgi:app must fail.
     environ = {**production, "SALESFORCE_PRODUCTION_URL": "http://insecure.example.com"}

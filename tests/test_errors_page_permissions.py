@@ -11,18 +11,22 @@ from portal.models import Role
 from tests.factories import login
 from tests.sync_factories import csrf_token, make_booking, make_sync
 
-# How each route is guarded: team-wide pages, pages about one sync (its calendar decides), the support console.
+# How each route is guarded: team-wide pages, pages about one sync (its calendar decides), actions on one sync that
+# change what its calendar sends (who may change the calendar's integration decides), the support console.
 ROUTE_KINDS = {
     "sync_errors.errors": "team",
     "sync_errors.retry_all": "team",
     "sync_errors.detail": "sync",
     "sync_errors.retry": "sync",
     "sync_errors.dismiss": "sync",
+    "sync_errors.fix": "manage",
+    "sync_errors.fallback": "manage",
     "support.index": "support",
     "support.failures": "support",
     "support.detail": "support",
     "support.retry": "support",
     "support.audit": "support",
+    "support.legacy_import": "support",
 }
 VIEWERS = ("anonymous", "outsider", "staff", "owner", "admin", "admin_assistant", "creator", "host", "other_member")
 TEAM_ROLES = {"owner": Role.OWNER, "admin": Role.ADMIN, "admin_assistant": Role.ADMIN_ASSISTANT}
@@ -35,9 +39,13 @@ def expected_status(kind: str, endpoint: str, viewer: str, method: str) -> int:
     if kind == "support":
         if viewer != "staff":
             return 403
+        if endpoint == "support.legacy_import" and method == "POST":
+            return 422  # allowed, and the form posted without a file says so
         return 302 if endpoint == "support.index" else done
     if viewer in ("outsider", "staff"):
         return 404  # staff look at teams through the support console only
+    if kind == "manage" and viewer in ("host", "other_member"):
+        return 403  # fixing a booking's values for Salesforce: those who may change the calendar's integration
     if kind == "sync" and viewer == "other_member":
         return 403  # members only see the syncs of calendars they created or host
     return done

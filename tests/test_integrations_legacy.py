@@ -1,5 +1,7 @@
 """The `import-legacy-settings FILE` command: legacy Lead-only settings carried over as Lead / Not register / Not
-update with their rows unchanged; malformed files, unknown calendars or questions refused with nothing imported."""
+update with their rows unchanged; malformed files, unknown calendars or questions refused with nothing imported;
+the mapping editor's own checks against the org's fields, a Premium and connected team, and a bounded file
+(size, nesting, no control characters) before anything is stored."""
 
 from __future__ import annotations
 
@@ -9,21 +11,32 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from portal.models import AuditEvent, Calendar, FieldMapping, Role, SalesforceIntegration, SourceKind
+from portal.crypto import token_cipher
+from portal.models import AuditEvent, Calendar, FieldMapping, Plan, SalesforceIntegration, SourceKind, Team
 from scripts.dev.demo_data import seed
-from tests.integration_support import add_integration, question_id
+from tests.integration_support import add_integration, connected_world, question_id
+from tests.salesforce_flow import store_connection
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "docs" / "legacy-settings-example.json"
 
 
 @pytest.fixture
-def calendars(factory, db_session):
-    team = factory.team()
-    owner = factory.member(team, Role.OWNER)
-    first = factory.calendar(team, created_by=owner, slug="legacy-first")
-    second = factory.calendar(team, created_by=owner, slug="legacy-second")
+def world(factory, db_session, salesforce_emulator, salesforce_control):
+    """A Premium team connected to the emulator's org, with the calendar legacy-first."""
+    made = connected_world(factory, db_session, salesforce_emulator, salesforce_control, slug="legacy-first")
+    db_session.commit()
+    return made
+
+
+@pytest.fixture
+def calendars(factory, db_session, world):
+    second = factory.calendar(world.team, created_by=world.owner, slug="legacy-second")
     db_session.commit()  # the command rolls back its own work on refusal, never the test's
-    return first, second
+    return world.calendar, second
+
+
+# A valid legacy mapping of the factory calendar's questions: the Lead's required fields and the guest's e-mail.
+VALID = (("LastName", "question:Name"), ("Email", "question:E-mail"), ("Company", "fixed:Unknown company"))
 
 
 def run_import(app, tmp_path, content):
@@ -51,11 +64,12 @@ def test_legacy_settings_become_lead_not_register_not_update_with_rows_unchanged
             "legacy-first",
             ("LastName", "question:Name"),
             ("Email", "question:e-mail "),
-            ("LeadSource", "fixed:Web: the site"),
+            ("Company", "fixed:Unknown company"),
+            ("LeadSource", "fixed:Web"),
             ("OwnerId", "item:participating_member"),
             ("Description", "item:Booking date and time (text)"),
         ),
-        entry("legacy-second", ("LastName", "question:Name"), ("Company", "fixed:")),
+        entry("legacy-second", *VALID),
     ]
 
     result = run_import(app, tmp_path, document)
@@ -67,7 +81,8 @@ def test_legacy_settings_become_lead_not_register_not_update_with_rows_unchanged
     assert [(m.sf_field, m.source_kind, m.source_key, m.fixed_value) for m in imported.mappings] == [
         ("LastName", SourceKind.QUESTION, str(question_id(first, "Name")), ""),
         ("Email", SourceKind.QUESTION, str(question_id(first, "E-mail")), ""),
-        ("LeadSource", SourceKind.FIXED, "", "Web: the site"),
+        ("Company", SourceKind.FIXED, "", "Unknown company"),
+        ("LeadSource", SourceKind.FIXED, "", "Web"),
         ("OwnerId", SourceKind.ITEM, "participating_member", ""),
         ("Description", SourceKind.ITEM, "booking_datetime_text", ""),
     ]
@@ -76,8 +91,14 @@ def test_legacy_settings_become_lead_not_register_not_update_with_rows_unchanged
     assert all(event.details["via"] == "legacy import" and event.actor_id is None for event in audit)
 
 
-def test_the_example_file_in_docs_imports_into_the_demo_calendar(app, db_session, tmp_path):
+def test_the_example_file_in_docs_imports_into_the_demo_calendar(
+    app, db_session, tmp_path, salesforce_emulator, salesforce_control
+):
     seed()
+    team = db_session.scalar(select(Team).join(Calendar).where(Calendar.slug == "acme-intro"))
+    tokens = salesforce_control.issue_tokens()
+    store_connection(db_session, team.id, tokens, salesforce_emulator.production_url, token_cipher())
+    db_session.commit()
 
     result = run_import(app, tmp_path, EXAMPLE.read_bytes())
 
@@ -108,8 +129,8 @@ def test_the_example_file_in_docs_imports_into_the_demo_calendar(app, db_session
         ([entry("legacy-first", ("LastName", "item:weather"))], "unknown system item 'weather'"),
         ([entry("legacy-first", *[(f"F{n}__c", "fixed:x") for n in range(101)])], "more than 100 rows"),
         (
-            [entry("legacy-first", ("LastName", "question:Name"), ("lastname", "fixed:x"))],
-            "LastName is mapped more than once",
+            [entry("legacy-first", *VALID, ("lastname", "fixed:x"))],
+            "row 4: lastname is already mapped in row 1",
         ),
         (
             [entry("legacy-first", ("LastName", "question:Name")), entry("legacy-first", ("Email", "question:E-mail"))],
@@ -127,7 +148,7 @@ def test_a_malformed_file_is_refused_clearly(app, db_session, tmp_path, calendar
 
 
 def test_an_unknown_calendar_is_refused_and_nothing_is_imported(app, db_session, tmp_path, calendars):
-    document = [entry("legacy-first", ("LastName", "question:Name")), entry("nowhere", ("LastName", "question:Name"))]
+    document = [entry("legacy-first", *VALID), entry("nowhere", *VALID)]
 
     result = run_import(app, tmp_path, document)
 
@@ -138,14 +159,14 @@ def test_an_unknown_calendar_is_refused_and_nothing_is_imported(app, db_session,
 
 def test_an_unknown_question_is_refused_and_nothing_is_imported(app, db_session, tmp_path, calendars):
     document = [
-        entry("legacy-first", ("LastName", "question:Name")),
-        entry("legacy-second", ("LastName", "question:Name"), ("Title", "question:Job title")),
+        entry("legacy-first", *VALID),
+        entry("legacy-second", *VALID, ("Title", "question:Job title")),
     ]
 
     result = run_import(app, tmp_path, document)
 
     assert result.exit_code != 0
-    assert "Entry 2 (calendar 'legacy-second'), row 2: the calendar has no question labelled 'Job title'." in (
+    assert "Entry 2 (calendar 'legacy-second'), row 4: the calendar has no question labelled 'Job title'." in (
         result.output
     )
     assert integration_count(db_session) == 0
@@ -168,3 +189,116 @@ def test_a_missing_file_is_refused_by_the_command(app, tmp_path):
     result = app.test_cli_runner().invoke(args=["import-legacy-settings", str(tmp_path / "missing.json")])
 
     assert result.exit_code != 0 and "No such file or directory" in result.output
+
+
+# -- issue 17: the file is untrusted, and its mapping is checked as the editor checks it -----------------------------
+
+
+def refused(app, tmp_path, db_session, content) -> str:
+    result = run_import(app, tmp_path, content)
+    assert result.exit_code != 0
+    assert "Nothing was imported." in result.output and "Traceback" not in result.output
+    assert integration_count(db_session) == 0
+    return result.output
+
+
+@pytest.mark.parametrize(
+    ("row", "message"),
+    [
+        (
+            ("Budget__c", "fixed:Large"),
+            "row 4: Budget__c no longer exists in Salesforce or the connected user cannot see it",
+        ),
+        (("NumberOfEmployees", "fixed:many"), "row 4: The fixed value does not fit. Employees (NumberOfEmployees)"),
+        (("LeadSource", "fixed:Carrier pigeon"), "row 4: The fixed value 'Carrier pigeon' is not an active value"),
+        (("Title", "fixed:" + "x" * 1001), "row 4: The fixed value has 1001 characters; at most 1000 are accepted."),
+        (
+            ("NumberOfEmployees", "question:Company"),
+            "row 4: A company question (Company) cannot fill Employees (NumberOfEmployees)",
+        ),
+    ],
+)
+def test_rows_that_would_fail_every_sync_are_refused_as_the_editor_refuses_them(
+    app, db_session, tmp_path, calendars, row, message
+):
+    output = refused(app, tmp_path, db_session, [entry("legacy-first", *VALID, row)])
+
+    assert "Entry 1 (calendar 'legacy-first'): " + message in output
+
+
+def test_a_mapping_without_the_leads_required_fields_is_refused(app, db_session, tmp_path, calendars):
+    output = refused(app, tmp_path, db_session, [entry("legacy-first", ("LastName", "question:Name"))])
+
+    assert "Company (Company) is required by Salesforce" in output
+    assert "Map the guest's e-mail to Email (Email)" in output
+
+
+def test_a_calendar_of_a_team_without_premium_is_refused(app, db_session, tmp_path, world):
+    world.team.plan = Plan.FREE
+    db_session.commit()
+
+    output = refused(app, tmp_path, db_session, [entry("legacy-first", *VALID)])
+
+    assert "Salesforce integrations are part of the Premium plan; this team is not on it." in output
+
+
+def test_a_calendar_of_a_team_without_a_salesforce_connection_is_refused(app, db_session, tmp_path, factory):
+    team = factory.team()
+    factory.calendar(team, slug="legacy-unconnected")
+    db_session.commit()
+
+    output = refused(app, tmp_path, db_session, [entry("legacy-unconnected", *VALID)])
+
+    assert "This team has not connected a Salesforce org yet" in output
+
+
+def test_a_file_over_the_size_limit_is_refused_before_it_is_read(app, db_session, tmp_path, calendars):
+    one_slug = json.dumps([entry("legacy-first", *VALID)] * 20_000).encode()  # 1.3 MB, every entry the same
+    assert len(one_slug) > app.config["LEGACY_IMPORT_MAX_BYTES"]
+
+    output = refused(app, tmp_path, db_session, one_slug)
+
+    assert "The file is larger than 1,048,576 bytes, the most accepted (setting LEGACY_IMPORT_MAX_BYTES)" in output
+
+
+def test_a_million_character_value_is_refused(app, db_session, tmp_path, calendars):
+    output = refused(
+        app, tmp_path, db_session, [entry("legacy-first", *VALID, ("Description", "fixed:" + "x" * 10**6))]
+    )
+
+    assert "row 4: The fixed value has 1000000 characters; at most 1000 are accepted." in output
+
+
+def test_the_same_calendar_repeated_is_refused_at_its_second_entry(app, db_session, tmp_path, calendars):
+    output = refused(app, tmp_path, db_session, [entry("legacy-first", *VALID)] * 1_000)
+
+    assert "Calendar legacy-first appears more than once in the file." in output
+
+
+@pytest.mark.parametrize("depth", [9, 100_000])
+def test_deeply_nested_json_is_refused_with_a_message(app, db_session, tmp_path, calendars, depth):
+    output = refused(app, tmp_path, db_session, b"[" * depth + b"]" * depth)
+
+    assert "The file nests lists or objects more than 8 deep" in output
+
+
+@pytest.mark.parametrize(
+    "document",
+    [
+        [entry("legacy-first\u0000", *VALID)],
+        [entry("legacy-first", *VALID, ("Title", "fixed:Buyer\u0000"))],
+        [entry("legacy-first", *VALID, ("Title\u001b", "fixed:Buyer"))],
+    ],
+)
+def test_control_characters_anywhere_are_refused_before_the_database(app, db_session, tmp_path, calendars, document):
+    output = refused(app, tmp_path, db_session, document)
+
+    assert "The file contains invisible control characters (such as NUL)" in output
+
+
+def test_a_bad_second_entry_leaves_the_first_unimported(app, db_session, tmp_path, calendars):
+    document = [entry("legacy-first", *VALID), entry("legacy-second", *VALID, ("LeadSource", "fixed:Nope"))]
+
+    output = refused(app, tmp_path, db_session, document)
+
+    assert "Entry 2 (calendar 'legacy-second'): row 4:" in output

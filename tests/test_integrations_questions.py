@@ -1,12 +1,11 @@
-"""Deleting a booking question that the Salesforce mapping uses: the calendar editor asks first, then deletes it and
-leaves the integration flagged until the mapping row is fixed."""
+"""Deleting a booking question that the Salesforce mapping uses: the calendar editor warns first (integrations.guard),
+then, confirmed, deletes it and leaves the integration flagged until the mapping row is fixed."""
 
 from __future__ import annotations
 
 import pytest
 from sqlalchemy import select
 
-from portal.integrations.service import flag_for_deleted_question, questions_in_use
 from portal.models import AuditEvent, Question, QuestionKind, Role, SalesforceIntegration
 from tests.auth_flow import csrf_token
 from tests.factories import login
@@ -58,12 +57,7 @@ def integration(db_session) -> SalesforceIntegration:
     return db_session.scalar(select(SalesforceIntegration))
 
 
-def test_questions_in_use_lists_the_fields_each_question_fills(world):
-    assert questions_in_use(world.calendar) == {
-        question_id(world.calendar, "Name"): ["LastName"],
-        question_id(world.calendar, "E-mail"): ["Email"],
-        question_id(world.calendar, "Job title"): ["Title"],
-    }
+GONE = "Row 4 (Title): The booking question this row used no longer exists; choose another source or remove the row."
 
 
 def test_removing_a_mapped_question_asks_first_and_deletes_nothing(client, db_session, world):
@@ -75,15 +69,16 @@ def test_removing_a_mapped_question_asks_first_and_deletes_nothing(client, db_se
 
     page = response.get_data(as_text=True)
     assert response.status_code == 422
-    assert "Saving deletes booking questions the Salesforce integration maps (“Job title” → Title)" in page
-    assert 'name="remove_mapped_questions"' in page
+    assert "The booking question this row used no longer exists" in page
+    assert f'href="{world.editor_url}#row-4">Fix this row</a>' in page
+    assert 'name="confirm_mapping_changes"' in page
     assert "Job title" in question_labels(db_session, world)
     assert integration(db_session).attention == ""
 
 
 def test_confirming_deletes_the_question_and_flags_the_integration_until_fixed(client, db_session, world):
     login(client, world.owner)
-    data = calendar_form(client, world, remove_mapped_questions="y")
+    data = calendar_form(client, world, confirm_mapping_changes="y")
     data[f"{job_title_row(data)}-remove"] = "y"
 
     response = client.post(f"/calendars/{world.calendar.id}/edit", data=data)
@@ -91,19 +86,20 @@ def test_confirming_deletes_the_question_and_flags_the_integration_until_fixed(c
     assert response.status_code == 302
     assert "Job title" not in question_labels(db_session, world)
     flagged = integration(db_session)
-    assert flagged.attention == "The question “Job title” was deleted but is mapped to Title."
+    assert flagged.attention == GONE
     assert [m.sf_field for m in flagged.mappings] == ["LastName", "Email", "Company", "Title"]
     assert db_session.scalar(
         select(AuditEvent.details).where(AuditEvent.action == "salesforce_integration.flagged")
-    ) == {"calendar_id": world.calendar.id, "reason": flagged.attention}
+    ) == {"calendar_id": world.calendar.id, "reason": flagged.attention, "confirmed": True}
     section = client.get(f"/calendars/{world.calendar.id}/edit").get_data(as_text=True)
     editor_page = client.get(world.editor_url).get_data(as_text=True)
-    assert "This mapping needs fixing: The question “Job title” was deleted" in section
-    assert "This mapping needs fixing" in editor_page
+    dashboard = client.get("/dashboard").get_data(as_text=True)
+    assert f"This mapping needs fixing: {GONE}" in section
+    assert "Needs attention" in section and "Needs attention" in editor_page and "Needs attention" in dashboard
 
 
 def test_the_flag_stays_until_the_row_is_fixed(client, db_session, world):
-    flag_for_deleted_question(world.calendar, [(question_id(world.calendar, "Job title"), "Job title")])
+    integration(db_session).attention = GONE
     world.calendar.questions.remove(next(q for q in world.calendar.questions if q.label == "Job title"))
     db_session.commit()
     login(client, world.owner)
@@ -134,7 +130,7 @@ def test_switching_off_a_mapped_built_in_question_asks_too(client, db_session, w
     response = client.post(f"/calendars/{world.calendar.id}/edit", data=calendar_form(client, world, company="off"))
 
     assert response.status_code == 422
-    assert "(“Company” → Company)" in response.get_data(as_text=True)
+    assert "Row 3 (Company): The booking question this row used no longer exists" in response.get_data(as_text=True)
     assert "Company" in question_labels(db_session, world)
 
 

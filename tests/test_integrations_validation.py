@@ -17,6 +17,7 @@ from portal.models import (
     SourceKind,
 )
 from tests.auth_flow import csrf_token
+from tests.booking_support import field_name, free_slot, post_booking
 from tests.factories import login
 from tests.integration_support import (
     add_integration,
@@ -233,16 +234,50 @@ def test_a_checkbox_into_a_number_field_is_refused(client, db_session, world):
     )
 
 
-def test_a_long_text_question_into_a_40_character_field_is_refused(client, db_session, world):
+def test_a_long_text_question_into_a_40_character_field_is_saved_and_limits_the_booking_form(client, db_session, world):
     notes = add_question(db_session, world.calendar, QuestionKind.LONG_TEXT, "Notes", max_length=2000)
     login(client, world.owner)
 
-    page = refused(save(client, world, [*base_rows(world.calendar), ("FirstName", f"question:{notes}")]), db_session)
+    response = save(client, world, [*base_rows(world.calendar), ("FirstName", f"question:{notes}")])
+    form = client.get(f"/book/{world.calendar.slug}/confirm").get_data(as_text=True)
 
-    assert row_errors(page)[3] == [
-        "The question 'Notes' allows 2000 characters but First Name (FirstName) holds 40; limit the question to 40 "
-        "characters or choose a longer field (values are never shortened)."
-    ]
+    assert response.status_code == 302 and saved(db_session) is not None
+    assert re.search(rf'<textarea[^>]*id="q{notes}"[^>]*maxlength="40"', form)
+    assert "At most 40 characters." in form
+
+
+def test_a_new_calendars_default_mapping_saves_unchanged_with_built_in_limits_from_salesforce(
+    client, db_session, world
+):
+    for question in world.calendar.questions:
+        question.max_length = None  # as the calendar editor creates them: the kind's own cap (Name 200)
+    db_session.flush()
+    login(client, world.owner)
+    data = editor_form(client.get(f"{world.editor_url}/new").get_data(as_text=True))
+    data["rows-2-fallback_value"] = "Private person"  # Company is optional in the factory calendar
+    data["save"] = "y"
+
+    response = client.post(f"{world.editor_url}/new", data=data)
+    form = client.get(f"/book/{world.calendar.slug}/confirm").get_data(as_text=True)
+
+    assert response.status_code == 302
+    assert [m.sf_field for m in saved(db_session).mappings] == ["LastName", "Email", "Company", "Phone"]
+    name = question_id(world.calendar, "Name")
+    assert re.search(rf'<input[^>]*id="q{name}"[^>]*maxlength="80"', form)
+
+
+def test_a_booking_answer_longer_than_its_mapped_field_is_refused_on_the_form(client, db_session, world):
+    for question in world.calendar.questions:
+        question.max_length = None
+    add_integration(db_session, world.calendar, [("LastName", "question", str(question_id(world.calendar, "Name")))])
+    name = next(q for q in world.calendar.questions if q.kind == QuestionKind.FULL_NAME)
+    login(client, world.owner)
+    assert client.get(world.editor_url).status_code == 200  # the editor caches Lead's describe, as it does for real
+
+    page = post_booking(client, world.calendar, free_slot(world.calendar), **{field_name(name): "x" * 81})
+
+    assert page.status_code == 422
+    assert "Use at most 80 characters." in page.get_data(as_text=True)
 
 
 def test_a_fixed_value_that_is_not_an_active_picklist_value_is_refused(client, db_session, world):
@@ -312,6 +347,19 @@ def test_a_row_without_field_or_source_is_refused_at_its_row(client, db_session,
     page = refused(save(client, world, [*base_rows(world.calendar), ("", "fixed", "Orphan value")]), db_session)
 
     assert row_errors(page)[3] == ["Choose a Salesforce field for this row."]
+
+
+def test_a_field_name_with_spaces_around_it_is_refused_at_its_row(client, db_session, world):
+    # Salesforce answers INVALID_FIELD for " LastName ", so a forged or hand-made name must not be stored as is.
+    login(client, world.owner)
+    rows = [(" LastName ", *base_rows(world.calendar)[0][1:]), *base_rows(world.calendar)[1:]]
+
+    page = refused(save(client, world, rows), db_session)
+
+    assert row_errors(page)[0] == [
+        "' LastName ' is not a Salesforce field name: field names have no spaces around them. Choose the field "
+        "from the list."
+    ]
 
 
 def test_forged_values_are_refused_without_a_server_error(client, db_session, world):

@@ -123,7 +123,7 @@ def test_an_expired_access_token_is_refreshed_once_and_the_call_retried(connecti
         calls, refreshes = sf.api_calls, sf.refreshes
 
     assert result["totalSize"] == 0
-    assert (calls, refreshes) == (2, 1)
+    assert (calls, refreshes) == (1, 1)  # the request answered 401 is not an API call: Salesforce counts one
     assert len(token_requests(salesforce_control, "refresh_token")) == 1
     stored = reloaded(connection.id)
     assert stored.token_generation == connection.token_generation + 1
@@ -173,7 +173,7 @@ def test_a_session_refused_again_after_the_refresh_is_not_retried_a_second_time(
         sf.query("SELECT Id FROM Lead")
 
     assert (refused.value.status, refused.value.code) == (401, "INVALID_SESSION_ID")
-    assert sf.api_calls == 2
+    assert sf.api_calls == 0  # both requests were answered 401: neither counts against the org
     assert len(token_requests(salesforce_control, "refresh_token")) == 1
 
 
@@ -266,6 +266,38 @@ def test_a_read_that_times_out_is_unavailable_without_a_possible_commit(connecti
 
     assert "timed out" in failed.value.message
     assert failed.value.may_have_committed is False
+
+
+def test_a_post_that_only_reads_and_loses_its_answer_is_a_failed_read_not_an_unknown_outcome(
+    connection, salesforce_control
+):
+    salesforce_control.add_fault("drop_connection", path="/composite$", count=2)
+    reads = {
+        "allOrNone": False,
+        "compositeRequest": [{"method": "GET", "url": "/services/data/v59.0/limits", "referenceId": "l"}],
+    }
+    trail: list[dict] = []
+
+    with client_for_connection(connection.id, on_exchange=trail.append) as sf:
+        with pytest.raises(SalesforceUnavailable) as as_read:
+            sf.request("POST", "composite", json=reads, writes=False)
+        with pytest.raises(SalesforceUnavailable) as by_method:
+            sf.request("POST", "composite", json=reads)
+        calls = sf.api_calls
+
+    assert (as_read.value.read_failed, as_read.value.may_have_committed) == (True, False)
+    assert (by_method.value.read_failed, by_method.value.may_have_committed) == (False, True)
+    assert calls == 2 and [entry["api_call"] for entry in trail] == [True, True]  # sent: Salesforce may count them
+
+
+def test_a_token_refresh_that_loses_its_answer_is_not_a_failed_read(connection, salesforce_control):
+    salesforce_control.expire_access_tokens()
+    salesforce_control.add_fault("drop_connection", path="/services/oauth2/token", count=1)
+
+    with client_for_connection(connection.id) as sf, pytest.raises(SalesforceUnavailable) as failed:
+        sf.query("SELECT Id FROM Lead")
+
+    assert (failed.value.read_failed, failed.value.may_have_committed, sf.api_calls) == (False, False, 0)
 
 
 def test_a_write_to_an_unreachable_instance_is_known_not_to_have_committed(connection):

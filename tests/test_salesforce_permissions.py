@@ -30,6 +30,9 @@ EXPECTED = {
     ("salesforce.callback", "GET"): {"owner": "page", "admin": "page", **MANAGERS_ONLY},
     ("salesforce.confirm_disconnect", "GET"): {"owner": 200, "admin": 200, **MANAGERS_ONLY},
     ("salesforce.disconnect", "POST"): {"owner": "page", "admin": "page", **MANAGERS_ONLY},
+    ("salesforce.legacy_import", "GET"): {"owner": 200, "admin": 200, **MANAGERS_ONLY},
+    # allowed; the form posted without a file is refused on the page (422)
+    ("salesforce.legacy_import", "POST"): {"owner": 422, "admin": 422, **MANAGERS_ONLY},
 }
 # Connecting needs Premium; a team that left Premium may still view the page and disconnect.
 NOT_PREMIUM = {

@@ -110,3 +110,11 @@ def test_event_lookup_matches_start_and_subject_with_quotes_in_the_subject():
     assert parsed.sobject == "Event"
     assert _where_values(parsed.where) == ["2025-03-04T09:00:00.000+0000", "Intro: Mary O'Brien"]
     assert {"Id", "WhoId", "Subject", "StartDateTime"} <= set(parsed.fields)
+
+
+def test_users_by_emails_lists_each_address_as_an_escaped_literal():
+    query = soql.users_by_emails(["a@example.com", "o'neil@example.com"])
+
+    assert query == (
+        "SELECT Id, Email FROM User WHERE Email IN ('a@example.com', 'o\\'neil@example.com') AND IsActive = true"
+    )

@@ -33,15 +33,6 @@ from portal.models import (
 )
 from portal.planner.fields import fields_from_describe
 from portal.planner.inputs import (
-    CANCELLED,
-    CONTACT,
-    CREATED,
-    FIXED,
-    ITEM,
-    LEAD,
-    MARK_CANCELLED,
-    QUESTION,
-    RESCHEDULED,
     BookingSnapshot,
     IntegrationSettings,
     LinkSnapshot,
@@ -81,7 +72,7 @@ GUEST_EMAIL = "mary@example.com"
 
 
 def q(field_name: str, question_id: int, fallback: str = "") -> MappingRow:
-    return MappingRow(field_name, QUESTION, str(question_id), fallback_value=fallback)
+    return MappingRow(field_name, SourceKind.QUESTION, str(question_id), fallback_value=fallback)
 
 
 LEAD_MAPPING = (q("LastName", NAME), q("Email", EMAIL), q("Company", COMPANY, "Private person"), q("Phone", PHONE))
@@ -113,10 +104,21 @@ def booking(**changes) -> BookingSnapshot:
     return BookingSnapshot(**{**base, **changes})
 
 
-def sync(event: str = CREATED, link: LinkSnapshot | None = None, snapshot: BookingSnapshot | None = None, **settings):
-    chosen = dict(object_name=LEAD, register_event=True, overwrite=False, contact_first=False, mappings=LEAD_MAPPING)
+def sync(
+    event: str = SyncEvent.CREATED,
+    link: LinkSnapshot | None = None,
+    snapshot: BookingSnapshot | None = None,
+    **settings,
+):
+    chosen = dict(
+        object_name=SalesforceObject.LEAD,
+        register_event=True,
+        overwrite=False,
+        contact_first=False,
+        mappings=LEAD_MAPPING,
+    )
     chosen.update(settings)
-    fields = CONTACT_FIELDS if chosen["object_name"] == CONTACT else LEAD_FIELDS
+    fields = CONTACT_FIELDS if chosen["object_name"] == SalesforceObject.CONTACT else LEAD_FIELDS
     return SyncRequest(event, snapshot or booking(), IntegrationSettings(**chosen), fields, VERSION, link)
 
 
@@ -316,7 +318,7 @@ SCENARIOS = [
         Expect(
             2,
             ("created Lead", "created Event"),
-            LEAD,
+            SalesforceObject.LEAD,
             NEW_LEAD_ID,
             NEW_EVENT_ID,
             last_writes=(("POST", "/sobjects/Lead", NEW_LEAD_BODY), event_create("@{record.id}")),
@@ -330,7 +332,7 @@ SCENARIOS = [
         Expect(
             2,
             ("updated Lead", "created Event"),
-            LEAD,
+            SalesforceObject.LEAD,
             LEAD_ID,
             NEW_EVENT_ID,
             last_writes=(("PATCH", f"/sobjects/Lead/{LEAD_ID}", UPDATE_BODY), event_create(LEAD_ID)),
@@ -343,7 +345,7 @@ SCENARIOS = [
         Expect(
             2,
             ("linked existing Lead (not updated)", "created Event"),
-            LEAD,
+            SalesforceObject.LEAD,
             LEAD_ID,
             NEW_EVENT_ID,
             last_writes=(event_create(LEAD_ID),),
@@ -353,7 +355,7 @@ SCENARIOS = [
         "existing Lead, Update off, Register off: one read, nothing written",
         sync(register_event=False),
         [reads(leads=[lead()])],
-        Expect(1, ("linked existing Lead (not updated)",), LEAD, LEAD_ID, read_refs=("leads",)),
+        Expect(1, ("linked existing Lead (not updated)",), SalesforceObject.LEAD, LEAD_ID, read_refs=("leads",)),
     ),
     Scenario(
         "the most recently modified open Lead wins",
@@ -362,16 +364,22 @@ SCENARIOS = [
             reads(leads=[lead(OTHER_LEAD_ID, modified="2024-01-01T00:00:00.000+0000"), lead()]),
             writes_ok(),
         ],
-        Expect(2, ("updated Lead",), LEAD, LEAD_ID, last_writes=(("PATCH", f"/sobjects/Lead/{LEAD_ID}", UPDATE_BODY),)),
+        Expect(
+            2,
+            ("updated Lead",),
+            SalesforceObject.LEAD,
+            LEAD_ID,
+            last_writes=(("PATCH", f"/sobjects/Lead/{LEAD_ID}", UPDATE_BODY),),
+        ),
     ),
     Scenario(
         "Contact integration, new guest",
-        sync(object_name=CONTACT, mappings=CONTACT_MAPPING),
+        sync(object_name=SalesforceObject.CONTACT, mappings=CONTACT_MAPPING),
         [reads(), writes_ok(record_id=NEW_CONTACT_ID)],
         Expect(
             2,
             ("created Contact", "created Event"),
-            CONTACT,
+            SalesforceObject.CONTACT,
             NEW_CONTACT_ID,
             NEW_EVENT_ID,
             last_writes=(
@@ -383,12 +391,12 @@ SCENARIOS = [
     ),
     Scenario(
         "Contact integration, existing Contact with Update on",
-        sync(object_name=CONTACT, mappings=CONTACT_MAPPING, overwrite=True),
+        sync(object_name=SalesforceObject.CONTACT, mappings=CONTACT_MAPPING, overwrite=True),
         [reads(contacts=[contact()]), writes_ok()],
         Expect(
             2,
             ("updated Contact", "created Event"),
-            CONTACT,
+            SalesforceObject.CONTACT,
             CONTACT_ID,
             NEW_EVENT_ID,
             last_writes=(
@@ -404,7 +412,7 @@ SCENARIOS = [
         Expect(
             2,
             ("linked existing Contact (contact-first)", "created Event"),
-            CONTACT,
+            SalesforceObject.CONTACT,
             CONTACT_ID,
             NEW_EVENT_ID,
             last_writes=(event_create(CONTACT_ID),),
@@ -415,7 +423,7 @@ SCENARIOS = [
         "contact-first finds no Contact: a Lead is created",
         sync(contact_first=True),
         [reads(), writes_ok()],
-        Expect(2, ("created Lead", "created Event"), LEAD, NEW_LEAD_ID, NEW_EVENT_ID),
+        Expect(2, ("created Lead", "created Event"), SalesforceObject.LEAD, NEW_LEAD_ID, NEW_EVENT_ID),
     ),
     Scenario(
         "converted Lead: linked through ConvertedContactId, Lead mapping not applied even with Update on",
@@ -424,7 +432,7 @@ SCENARIOS = [
         Expect(
             2,
             ("linked existing Contact (converted Lead)", "created Event"),
-            CONTACT,
+            SalesforceObject.CONTACT,
             CONTACT_ID,
             NEW_EVENT_ID,
             last_writes=(event_create(CONTACT_ID),),
@@ -439,7 +447,7 @@ SCENARIOS = [
             ),
             writes_ok(),
         ],
-        Expect(2, ("updated Lead",), LEAD, LEAD_ID),
+        Expect(2, ("updated Lead",), SalesforceObject.LEAD, LEAD_ID),
     ),
     Scenario(
         "blocking duplicate rule on create: the matched Lead is updated (Update on) and the Event created, 3 calls",
@@ -448,7 +456,7 @@ SCENARIOS = [
         Expect(
             3,
             ("updated Lead (duplicate rule)", "created Event"),
-            LEAD,
+            SalesforceObject.LEAD,
             LEAD_ID,
             NEW_EVENT_ID,
             last_writes=(("PATCH", f"/sobjects/Lead/{LEAD_ID}", UPDATE_BODY), event_create(LEAD_ID)),
@@ -461,7 +469,7 @@ SCENARIOS = [
         Expect(
             3,
             ("linked existing Lead (duplicate rule, not updated)", "created Event"),
-            LEAD,
+            SalesforceObject.LEAD,
             LEAD_ID,
             NEW_EVENT_ID,
             last_writes=(event_create(LEAD_ID),),
@@ -474,7 +482,7 @@ SCENARIOS = [
         Expect(
             3,
             ("linked existing Contact (duplicate rule)", "created Event"),
-            CONTACT,
+            SalesforceObject.CONTACT,
             CONTACT_ID,
             NEW_EVENT_ID,
             last_writes=(event_create(CONTACT_ID),),
@@ -487,7 +495,7 @@ SCENARIOS = [
         Expect(
             3,
             ("linked existing Lead (update blocked by a duplicate rule)", "created Event"),
-            LEAD,
+            SalesforceObject.LEAD,
             LEAD_ID,
             NEW_EVENT_ID,
             last_writes=(event_create(LEAD_ID),),
@@ -503,22 +511,30 @@ SCENARIOS = [
         "exactly once: the Event an earlier attempt created is found, not doubled",
         sync(),
         [reads(leads=[lead()], events=[event(LEAD_ID)])],
-        Expect(1, ("linked existing Lead (not updated)", "found Event already created"), LEAD, LEAD_ID, EVENT_ID),
+        Expect(
+            1,
+            ("linked existing Lead (not updated)", "found Event already created"),
+            SalesforceObject.LEAD,
+            LEAD_ID,
+            EVENT_ID,
+        ),
     ),
     Scenario(
         "exactly once: an Event at the same time for someone else does not count",
         sync(),
         [reads(leads=[lead()], events=[event(OTHER_LEAD_ID)]), writes_ok()],
-        Expect(2, ("linked existing Lead (not updated)", "created Event"), LEAD, LEAD_ID, NEW_EVENT_ID),
+        Expect(
+            2, ("linked existing Lead (not updated)", "created Event"), SalesforceObject.LEAD, LEAD_ID, NEW_EVENT_ID
+        ),
     ),
     Scenario(
         "reschedule with known ids: no reads, the Event's start and end move and nothing else",
-        sync(RESCHEDULED, LinkSnapshot(LEAD, LEAD_ID, EVENT_ID), overwrite=True),
+        sync(SyncEvent.RESCHEDULED, LinkSnapshot(SalesforceObject.LEAD, LEAD_ID, EVENT_ID), overwrite=True),
         [writes_ok()],
         Expect(
             1,
             ("moved Event",),
-            LEAD,
+            SalesforceObject.LEAD,
             LEAD_ID,
             EVENT_ID,
             last_writes=(
@@ -532,26 +548,35 @@ SCENARIOS = [
     ),
     Scenario(
         "reschedule of a booking never synced: synced now at its new time",
-        sync(RESCHEDULED),
+        sync(SyncEvent.RESCHEDULED),
         [reads(), writes_ok()],
-        Expect(2, ("created Lead", "created Event"), LEAD, NEW_LEAD_ID, NEW_EVENT_ID),
+        Expect(2, ("created Lead", "created Event"), SalesforceObject.LEAD, NEW_LEAD_ID, NEW_EVENT_ID),
     ),
     Scenario(
         "cancel, on_cancel delete: the Event is deleted, the Lead never",
-        sync(CANCELLED, LinkSnapshot(LEAD, LEAD_ID, EVENT_ID)),
+        sync(SyncEvent.CANCELLED, LinkSnapshot(SalesforceObject.LEAD, LEAD_ID, EVENT_ID)),
         [writes_ok()],
         Expect(
-            1, ("deleted Event",), LEAD, LEAD_ID, "", last_writes=(("DELETE", f"/sobjects/Event/{EVENT_ID}", None),)
+            1,
+            ("deleted Event",),
+            SalesforceObject.LEAD,
+            LEAD_ID,
+            "",
+            last_writes=(("DELETE", f"/sobjects/Event/{EVENT_ID}", None),),
         ),
     ),
     Scenario(
         "cancel, on_cancel mark: the Event's Subject is prefixed",
-        sync(CANCELLED, LinkSnapshot(LEAD, LEAD_ID, EVENT_ID), on_cancel=MARK_CANCELLED),
+        sync(
+            SyncEvent.CANCELLED,
+            LinkSnapshot(SalesforceObject.LEAD, LEAD_ID, EVENT_ID),
+            on_cancel=OnCancel.MARK_CANCELLED,
+        ),
         [writes_ok()],
         Expect(
             1,
             ("marked Event cancelled",),
-            LEAD,
+            SalesforceObject.LEAD,
             LEAD_ID,
             EVENT_ID,
             last_writes=(
@@ -561,18 +586,18 @@ SCENARIOS = [
     ),
     Scenario(
         "cancel of an Event someone already deleted in Salesforce is done",
-        sync(CANCELLED, LinkSnapshot(LEAD, LEAD_ID, EVENT_ID)),
+        sync(SyncEvent.CANCELLED, LinkSnapshot(SalesforceObject.LEAD, LEAD_ID, EVENT_ID)),
         [write_fails("event", 404, "ENTITY_IS_DELETED", "entity is deleted", [])],
-        Expect(1, ("Event already deleted in Salesforce",), LEAD, LEAD_ID, ""),
+        Expect(1, ("Event already deleted in Salesforce",), SalesforceObject.LEAD, LEAD_ID, ""),
     ),
     Scenario(
         "cancel without known ids looks for the Event first",
-        sync(CANCELLED),
+        sync(SyncEvent.CANCELLED),
         [reads(leads=[lead()], events=[event(LEAD_ID)]), writes_ok()],
         Expect(
             2,
             ("deleted Event",),
-            LEAD,
+            SalesforceObject.LEAD,
             LEAD_ID,
             "",
             last_writes=(("DELETE", f"/sobjects/Event/{EVENT_ID}", None),),
@@ -581,9 +606,9 @@ SCENARIOS = [
     ),
     Scenario(
         "cancel with nothing in Salesforce writes nothing",
-        sync(CANCELLED, LinkSnapshot(LEAD, LEAD_ID, "")),
+        sync(SyncEvent.CANCELLED, LinkSnapshot(SalesforceObject.LEAD, LEAD_ID, "")),
         [],
-        Expect(0, ("no Event to cancel",), LEAD, LEAD_ID),
+        Expect(0, ("no Event to cancel",), SalesforceObject.LEAD, LEAD_ID),
     ),
     Scenario(
         "blank required field: fails before any API call, naming the field",
@@ -602,7 +627,7 @@ SCENARIOS = [
     ),
     Scenario(
         "a fixed value outside a restricted picklist: fails before any API call",
-        sync(mappings=(*LEAD_MAPPING, MappingRow("Status", FIXED, fixed_value="Maybe"))),
+        sync(mappings=(*LEAD_MAPPING, MappingRow("Status", SourceKind.FIXED, fixed_value="Maybe"))),
         [],
         Expect(0, error="INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST", error_fields=("Status",)),
     ),
@@ -610,7 +635,9 @@ SCENARIOS = [
         "e-mail with an apostrophe and a plus is matched whatever its case",
         sync(snapshot=booking(guest_email="o'brien+test@example.com", answers=((NAME, "Mary"), (COMPANY, "Acme")))),
         [reads(leads=[lead(email="O'Brien+Test@Example.com")]), writes_ok()],
-        Expect(2, ("linked existing Lead (not updated)", "created Event"), LEAD, LEAD_ID, NEW_EVENT_ID),
+        Expect(
+            2, ("linked existing Lead (not updated)", "created Event"), SalesforceObject.LEAD, LEAD_ID, NEW_EVENT_ID
+        ),
     ),
     Scenario(
         "a booking without an e-mail address fails before any call",
@@ -631,7 +658,7 @@ SCENARIOS = [
         "a Lead whose e-mail merely resembles the guest's is not theirs",
         sync(),
         [reads(leads=[lead(email="mary@example.co")]), writes_ok()],
-        Expect(2, ("created Lead", "created Event"), LEAD, NEW_LEAD_ID, NEW_EVENT_ID),
+        Expect(2, ("created Lead", "created Event"), SalesforceObject.LEAD, NEW_LEAD_ID, NEW_EVENT_ID),
     ),
     Scenario(
         "family and given names asked separately go to LastName and FirstName",
@@ -652,7 +679,7 @@ SCENARIOS = [
                 q("LastName", FAMILY),
                 q("FirstName", GIVEN),
                 q("Email", EMAIL),
-                MappingRow("Company", FIXED, fixed_value="n/a"),
+                MappingRow("Company", SourceKind.FIXED, fixed_value="n/a"),
             ),
             register_event=False,
         ),
@@ -660,7 +687,7 @@ SCENARIOS = [
         Expect(
             2,
             ("created Lead",),
-            LEAD,
+            SalesforceObject.LEAD,
             NEW_LEAD_ID,
             last_writes=(
                 (
@@ -687,19 +714,19 @@ SCENARIOS = [
         Expect(
             2,
             ("created Lead",),
-            LEAD,
+            SalesforceObject.LEAD,
             NEW_LEAD_ID,
             last_writes=(("POST", "/sobjects/Lead", {**NEW_LEAD_BODY, "Company": "Private person"}),),
         ),
     ),
     Scenario(
         "OwnerId from the participating member: the host's Salesforce User owns the record and the Event",
-        sync(mappings=(*LEAD_MAPPING, MappingRow("OwnerId", ITEM, "participating_member"))),
+        sync(mappings=(*LEAD_MAPPING, MappingRow("OwnerId", SourceKind.ITEM, "participating_member"))),
         [reads(), writes_ok()],
         Expect(
             2,
             ("created Lead", "created Event"),
-            LEAD,
+            SalesforceObject.LEAD,
             NEW_LEAD_ID,
             NEW_EVENT_ID,
             last_writes=(
@@ -710,12 +737,12 @@ SCENARIOS = [
     ),
     Scenario(
         "a host who is no Salesforce User owns nothing: OwnerId is left to Salesforce",
-        sync(mappings=(*LEAD_MAPPING, MappingRow("OwnerId", ITEM, "participating_member"))),
+        sync(mappings=(*LEAD_MAPPING, MappingRow("OwnerId", SourceKind.ITEM, "participating_member"))),
         [reads(users=()), writes_ok()],
         Expect(
             2,
             ("created Lead", "created Event"),
-            LEAD,
+            SalesforceObject.LEAD,
             NEW_LEAD_ID,
             NEW_EVENT_ID,
             last_writes=(("POST", "/sobjects/Lead", NEW_LEAD_BODY), event_create("@{record.id}", owner=None)),
@@ -831,7 +858,10 @@ def test_host_user_lookup_only_when_the_event_or_a_row_needs_an_owner():
     step = first_step(sync(register_event=False))
     assert [s.reference_id for s in step.request.subrequests] == ["leads"]
     owned = first_step(
-        sync(register_event=False, mappings=(*LEAD_MAPPING, MappingRow("OwnerId", ITEM, "participating_member")))
+        sync(
+            register_event=False,
+            mappings=(*LEAD_MAPPING, MappingRow("OwnerId", SourceKind.ITEM, "participating_member")),
+        )
     )
     assert [s.reference_id for s in owned.request.subrequests] == ["leads", "users"]
 
@@ -879,7 +909,7 @@ def test_planner_modules_read_no_clock(path):
 
 
 def test_preview_new_record_case_is_exactly_the_write_the_sync_sends():
-    request = sync(mappings=(*LEAD_MAPPING, MappingRow("OwnerId", ITEM, "participating_member")))
+    request = sync(mappings=(*LEAD_MAPPING, MappingRow("OwnerId", SourceKind.ITEM, "participating_member")))
     _, sent = run(request, [reads(), writes_ok()])
     shown = preview(request, host_user_id=USER_ID)
     assert shown.error is None
@@ -903,7 +933,7 @@ def test_preview_existing_record_case_with_overwrite_off_and_no_event_writes_not
 
 
 def test_preview_of_a_cancelled_booking_still_shows_what_its_creation_sends():
-    shown = preview(sync(CANCELLED, LinkSnapshot(LEAD, LEAD_ID, EVENT_ID)))
+    shown = preview(sync(SyncEvent.CANCELLED, LinkSnapshot(SalesforceObject.LEAD, LEAD_ID, EVENT_ID)))
     assert shown.new_record.actions == ("created Lead", "created Event")
 
 
@@ -995,7 +1025,11 @@ def test_snapshots_from_models_plan_like_the_hand_built_inputs():
         booking_page_url="https://portal.example.com/c/acme-intro",
     )
     assert built.settings.mappings[:2] == (q("LastName", NAME), q("Email", EMAIL))  # in position order
-    assert (built.event, built.settings.object_name, built.settings.on_cancel) == (CREATED, LEAD, "delete_event")
+    assert (built.event, built.settings.object_name, built.settings.on_cancel) == (
+        SyncEvent.CREATED,
+        SalesforceObject.LEAD,
+        "delete_event",
+    )
     assert built.booking.calendar_private_name == "Intro (sales)" and built.booking.host_email == "host@acme.test"
     hand_built = run(sync(), [reads(), writes_ok()])[1]
     from_models = run(built, [reads(), writes_ok()])[1]
@@ -1006,7 +1040,7 @@ def test_link_snapshot_only_for_a_known_record():
     assert snapshots.link_snapshot(None) is None
     assert snapshots.link_snapshot(SalesforceLink(booking_id=41, sf_object="Lead", record_id="", event_id="")) is None
     link = SalesforceLink(booking_id=41, sf_object="Lead", record_id=LEAD_ID, event_id=EVENT_ID)
-    assert snapshots.link_snapshot(link) == LinkSnapshot(LEAD, LEAD_ID, EVENT_ID)
+    assert snapshots.link_snapshot(link) == LinkSnapshot(SalesforceObject.LEAD, LEAD_ID, EVENT_ID)
 
 
 def test_sample_booking_answers_every_question_and_is_hosted_by_the_first_member():
@@ -1017,7 +1051,7 @@ def test_sample_booking_answers_every_question_and_is_hosted_by_the_first_member
     assert sample.guest_name == "Alex Sample" and sample.guest_email == "alex.sample@example.com"
     assert sample.host_email == "host@acme.test"
     assert {qid for qid, _ in sample.answers} == {NAME, EMAIL, COMPANY, PHONE, TOPIC}
-    request = SyncRequest(CREATED, sample, snapshots.settings_snapshot(integration), LEAD_FIELDS, VERSION)
+    request = SyncRequest(SyncEvent.CREATED, sample, snapshots.settings_snapshot(integration), LEAD_FIELDS, VERSION)
     assert preview(request).error is None
 
 
@@ -1083,7 +1117,12 @@ def test_emulated_org_converted_lead_links_its_contact():
     contact_id = org.convert_lead(lead_id)["contactId"]
     outcome, calls = _apply(org, sync(overwrite=True))
     (event_record,) = _live(org, "Event")
-    assert (outcome.sf_object, outcome.record_id, event_record["WhoId"], calls) == (CONTACT, contact_id, contact_id, 2)
+    assert (outcome.sf_object, outcome.record_id, event_record["WhoId"], calls) == (
+        SalesforceObject.CONTACT,
+        contact_id,
+        contact_id,
+        2,
+    )
 
 
 def test_emulated_org_apostrophe_and_plus_in_the_email_are_matched():
@@ -1112,9 +1151,9 @@ def test_emulated_org_duplicate_rules(rule, calls, leads):
 def test_emulated_org_reschedule_and_cancel_act_on_the_event_only():
     org, _ = _org_with_host()
     created, _ = _apply(org, sync())
-    link = LinkSnapshot(LEAD, created.record_id, created.event_id)
+    link = LinkSnapshot(SalesforceObject.LEAD, created.record_id, created.event_id)
     later = booking(start_at=datetime(2025, 3, 5, 14, 0, tzinfo=UTC), end_at=datetime(2025, 3, 5, 15, 0, tzinfo=UTC))
-    moved, calls = _apply(org, sync(RESCHEDULED, link, snapshot=later))
+    moved, calls = _apply(org, sync(SyncEvent.RESCHEDULED, link, snapshot=later))
     event_record = org.records["Event"][created.event_id]
     assert (moved.ok, calls, event_record["StartDateTime"], event_record["DurationInMinutes"]) == (
         True,
@@ -1122,9 +1161,9 @@ def test_emulated_org_reschedule_and_cancel_act_on_the_event_only():
         "2025-03-05T14:00:00.000+0000",
         60,
     )
-    marked, _ = _apply(org, sync(CANCELLED, link, snapshot=later, on_cancel=MARK_CANCELLED))
+    marked, _ = _apply(org, sync(SyncEvent.CANCELLED, link, snapshot=later, on_cancel=OnCancel.MARK_CANCELLED))
     assert event_record["Subject"] == "Cancelled: Acme intro: Mary Ann O'Brien"
     assert marked.event_id == created.event_id
-    deleted, _ = _apply(org, sync(CANCELLED, link, snapshot=later))
+    deleted, _ = _apply(org, sync(SyncEvent.CANCELLED, link, snapshot=later))
     assert (deleted.event_id, event_record["IsDeleted"]) == ("", True)
     assert _live(org, "Lead") and not _live(org, "Event")

@@ -8,10 +8,11 @@ import pytest
 
 from emulators.salesforce.metadata import STANDARD_FIELDS, custom_field_from_spec, describe_object
 from portal.calendars.forms import KIND_MAX_LENGTH
+from portal.enums import SourceKind
 from portal.planner.fields import FieldInfo, fields_from_describe
-from portal.planner.inputs import FIXED, ITEM, QUESTION, BookingSnapshot, MappingRow, QuestionSnapshot
+from portal.planner.inputs import BookingSnapshot, MappingRow, QuestionSnapshot
 from portal.planner.sources import QUESTION_KINDS, SYSTEM_ITEMS, Host, checkbox_checked, default_mapping, source_value
-from portal.planner.validation import check_mapping
+from portal.planner.validation import check_mapping, mapped_limits
 from portal.planner.values import SyncRefused, check_required, convert, record_values
 
 LEAD = fields_from_describe(describe_object("Lead", STANDARD_FIELDS["Lead"], "62.0"))
@@ -149,7 +150,7 @@ def booking(**changes) -> BookingSnapshot:
 
 
 def q(field_name: str, question_id: int, fallback: str = "") -> MappingRow:
-    return MappingRow(field_name, QUESTION, str(question_id), fallback_value=fallback)
+    return MappingRow(field_name, SourceKind.QUESTION, str(question_id), fallback_value=fallback)
 
 
 @pytest.mark.parametrize(
@@ -187,9 +188,9 @@ def q(field_name: str, question_id: int, fallback: str = "") -> MappingRow:
         ),
         (  # fixed values and system items
             (
-                MappingRow("LeadSource", FIXED, fixed_value="Web"),
-                MappingRow("Description", ITEM, "booking_datetime_text"),
-                MappingRow("NumberOfEmployees", QUESTION, str(SIZE)),
+                MappingRow("LeadSource", SourceKind.FIXED, fixed_value="Web"),
+                MappingRow("Description", SourceKind.ITEM, "booking_datetime_text"),
+                MappingRow("NumberOfEmployees", SourceKind.QUESTION, str(SIZE)),
             ),
             booking(time_zone="Europe/Berlin"),
             (
@@ -199,7 +200,7 @@ def q(field_name: str, question_id: int, fallback: str = "") -> MappingRow:
             ),
         ),
         (  # OwnerId from the participating member: the host's Salesforce User
-            (q("LastName", NAME), MappingRow("OwnerId", ITEM, "participating_member")),
+            (q("LastName", NAME), MappingRow("OwnerId", SourceKind.ITEM, "participating_member")),
             booking(),
             (("LastName", "Mary Ann O'Brien"), ("OwnerId", "005000000000001AAA")),
         ),
@@ -212,10 +213,18 @@ def test_record_values_apply_the_mapping_with_fallbacks(rows, snapshot, expected
 @pytest.mark.parametrize(
     ("rows", "code", "fields"),
     [
-        ((q("LastName", NAME), MappingRow("Gone__c", FIXED, fixed_value="x")), "INVALID_FIELD", ("Gone__c",)),
+        (
+            (q("LastName", NAME), MappingRow("Gone__c", SourceKind.FIXED, fixed_value="x")),
+            "INVALID_FIELD",
+            ("Gone__c",),
+        ),
         ((q("LastName", 99),), "MAPPING_SOURCE_MISSING", ("LastName",)),
-        ((MappingRow("LastName", ITEM, "no_such_item"),), "MAPPING_SOURCE_MISSING", ("LastName",)),
-        ((MappingRow("IsConverted", FIXED, fixed_value="true"),), "INVALID_FIELD_FOR_INSERT_UPDATE", ("IsConverted",)),
+        ((MappingRow("LastName", SourceKind.ITEM, "no_such_item"),), "MAPPING_SOURCE_MISSING", ("LastName",)),
+        (
+            (MappingRow("IsConverted", SourceKind.FIXED, fixed_value="true"),),
+            "INVALID_FIELD_FOR_INSERT_UPDATE",
+            ("IsConverted",),
+        ),
         ((q("NumberOfEmployees", NAME),), "VALUE_DOES_NOT_FIT", ("NumberOfEmployees",)),
     ],
 )
@@ -345,65 +354,72 @@ ACCOUNT_REF = type(LEAD)(
             [(4, "NumberOfEmployees", "checkbox question")],
         ),
         (
-            "a long-text question into a short string field",
+            "a long-text question into a short string field: the booking form takes the field's limit",
             LEAD,
             (*GOOD, q("Title", TOPIC)),
             False,
-            [(4, "Title", "allows 10000 characters but Title (Title) holds 128")],
+            [],
         ),
         (
-            "a name question without a limit into LastName",
+            "a name question without a limit into LastName: the booking form takes the field's limit",
             LEAD,
             (q("LastName", UNLIMITED_NAME), *GOOD[1:]),
             False,
-            [(0, "LastName", "allows 200 characters but Last Name (LastName) holds 80")],
+            [],
+        ),
+        (
+            "a choice whose option is longer than the field: options cannot be limited on the form",
+            type(LEAD)("Lead", (*LEAD.fields, FieldInfo("Stage__c", "Stage", "string", length=10))),
+            (*GOOD, q("Stage__c", STATUS_CHOICE)),
+            False,
+            [(4, "Stage__c", "allows 19 characters but Stage (Stage__c) holds 10; shorten the options")],
         ),
         (
             "a fixed value that is not an active picklist value",
             LEAD,
-            (*GOOD, MappingRow("LeadSource", FIXED, fixed_value="Trade Show")),
+            (*GOOD, MappingRow("LeadSource", SourceKind.FIXED, fixed_value="Trade Show")),
             False,
             [(4, "LeadSource", "'Trade Show' is not an active value")],
         ),
         (
             "an active fixed picklist value",
             LEAD,
-            (*GOOD, MappingRow("LeadSource", FIXED, fixed_value="Web")),
+            (*GOOD, MappingRow("LeadSource", SourceKind.FIXED, fixed_value="Web")),
             False,
             [],
         ),
         (
             "a fixed value of the wrong type",
             LEAD,
-            (*GOOD, MappingRow("NumberOfEmployees", FIXED, fixed_value="lots")),
+            (*GOOD, MappingRow("NumberOfEmployees", SourceKind.FIXED, fixed_value="lots")),
             False,
             [(4, "NumberOfEmployees", "is not a whole number")],
         ),
         (
             "a field that no longer exists",
             LEAD,
-            (*GOOD, MappingRow("Gone__c", FIXED, fixed_value="x")),
+            (*GOOD, MappingRow("Gone__c", SourceKind.FIXED, fixed_value="x")),
             False,
             [(4, "Gone__c", "no longer exists in Salesforce")],
         ),
         (
             "a field that is not createable",
             LEAD,
-            (*GOOD, MappingRow("IsConverted", FIXED, fixed_value="true")),
+            (*GOOD, MappingRow("IsConverted", SourceKind.FIXED, fixed_value="true")),
             False,
             [(4, "IsConverted", "may not set Converted (IsConverted) on new records")],
         ),
         (
             "a field not updateable while overwrite is on",
             LOCKED_AFTER_CREATE,
-            (*GOOD, MappingRow("Region__c", FIXED, fixed_value="EMEA")),
+            (*GOOD, MappingRow("Region__c", SourceKind.FIXED, fixed_value="EMEA")),
             True,
             [(4, "Region__c", "may not update Region (Region__c), and overwrite is on")],
         ),
         (
             "the same field is fine when overwrite is off",
             LOCKED_AFTER_CREATE,
-            (*GOOD, MappingRow("Region__c", FIXED, fixed_value="EMEA")),
+            (*GOOD, MappingRow("Region__c", SourceKind.FIXED, fixed_value="EMEA")),
             False,
             [],
         ),
@@ -417,14 +433,14 @@ ACCOUNT_REF = type(LEAD)(
         (
             "the participating member owns the record",
             LEAD,
-            (*GOOD, MappingRow("OwnerId", ITEM, "participating_member")),
+            (*GOOD, MappingRow("OwnerId", SourceKind.ITEM, "participating_member")),
             False,
             [],
         ),
         (
             "the participating member cannot fill a reference to Accounts",
             ACCOUNT_REF,
-            (*GOOD, MappingRow("Partner__c", ITEM, "participating_member")),
+            (*GOOD, MappingRow("Partner__c", SourceKind.ITEM, "participating_member")),
             False,
             [(4, "Partner__c", "does not refer to Users")],
         ),
@@ -462,9 +478,9 @@ ACCOUNT_REF = type(LEAD)(
             LEAD_WITH_VISIT,
             (
                 *GOOD,
-                MappingRow("Visit__c", ITEM, "booking_start"),
-                MappingRow("Description", ITEM, "booking_datetime_text"),
-                MappingRow("Website", ITEM, "booking_page_url"),
+                MappingRow("Visit__c", SourceKind.ITEM, "booking_start"),
+                MappingRow("Description", SourceKind.ITEM, "booking_datetime_text"),
+                MappingRow("Website", SourceKind.ITEM, "booking_page_url"),
             ),
             False,
             [],
@@ -472,14 +488,14 @@ ACCOUNT_REF = type(LEAD)(
         (
             "a system item longer than the field",
             LEAD,
-            (*GOOD, MappingRow("Website", ITEM, "meeting_url")),
+            (*GOOD, MappingRow("Website", SourceKind.ITEM, "meeting_url")),
             False,
             [(4, "Website", "Web meeting URL allows 500 characters but Website (Website) holds 255")],
         ),
         (
             "a system item that cannot fit",
             LEAD,
-            (*GOOD, MappingRow("NumberOfEmployees", ITEM, "meeting_url")),
+            (*GOOD, MappingRow("NumberOfEmployees", SourceKind.ITEM, "meeting_url")),
             False,
             [(4, "NumberOfEmployees", "Web meeting URL cannot fill")],
         ),
@@ -490,6 +506,21 @@ def test_check_mapping(name, fields, rows, overwrite, expected):
     assert [(p.row, p.field) for p in problems] == [(row, field_name) for row, field_name, _ in expected], name
     for problem, (_, _, words) in zip(problems, expected, strict=True):
         assert words in problem.message
+
+
+def test_a_typed_question_is_limited_to_the_shortest_field_it_fills_and_choices_are_not():
+    rows = (
+        q("LastName", UNLIMITED_NAME),
+        q("Title", UNLIMITED_NAME),
+        q("Description", TOPIC),
+        q("Rating", PLAN_CHOICE),
+        q("Email", EMAIL),
+        MappingRow("Company", SourceKind.FIXED, fixed_value="Acme"),
+    )
+
+    limits = mapped_limits(LEAD, EDITOR_QUESTIONS, rows)
+
+    assert limits == {UNLIMITED_NAME: 80, EMAIL: LEAD.get("Email").length, TOPIC: LEAD.get("Description").length}
 
 
 def test_every_system_item_has_a_stable_key_a_label_and_a_value():

@@ -11,7 +11,12 @@ from emulators.salesforce.errors import ApiError, api_error, error
 from emulators.salesforce.metadata import Field
 from emulators.salesforce.org import Org, sf_datetime
 
-_EMAIL = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")
+# Salesforce's Email fields: ASCII atoms before the @ (not starting with a dot, at most 64 characters), a domain of
+# two or more labels of letters, digits and inner hyphens (at most 63 each); accented or non-Latin letters refused.
+_EMAIL_LOCAL = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-][A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]{0,63}")
+_EMAIL_DOMAIN = re.compile(
+    r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+"
+)
 _TEXT = {"string", "textarea", "email", "phone", "url", "picklist", "combobox", "multipicklist", "id", "reference"}
 _JSON_TYPE_NAMES = {
     "boolean": "boolean",
@@ -179,7 +184,7 @@ def _check_formats(org: Org, sobject: str, values: dict) -> None:
             problems.append(
                 error("STRING_TOO_LONG", f"{f.label}: data value too large: {value} (max length={f.length})", [name])
             )
-        elif f.type == "email" and not _EMAIL.match(value):
+        elif f.type == "email" and not _is_email(value):
             problems.append(error("INVALID_EMAIL_ADDRESS", f"{f.label}: invalid email address: {value}", [name]))
         elif f.type == "picklist" and f.restricted and value not in f.active_values():
             problems.append(
@@ -345,3 +350,8 @@ def duplicate_error(sobject: str, matches: list[dict], mode: str, version: str) 
         "errorCode": "DUPLICATES_DETECTED",
         "message": message,
     }
+
+
+def _is_email(value: str) -> bool:
+    local, at, domain = value.rpartition("@")
+    return bool(at) and _EMAIL_LOCAL.fullmatch(local) is not None and _EMAIL_DOMAIN.fullmatch(domain) is not None

@@ -10,11 +10,12 @@ import logging
 
 import requests
 from authlib.integrations.base_client.errors import MismatchingStateError, OAuthError
-from flask import abort, current_app, flash, redirect, render_template, request, session, url_for
+from flask import abort, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 from joserfc.errors import BadSignatureError, ClaimError, ExpiredTokenError, JoseError
 
 from ..access import team_access
+from ..links import public_url
 from ..models import MAX_DATABASE_ID
 from ..ratelimit import rate_limited
 from ..security import safe_next
@@ -54,7 +55,7 @@ def start(provider: str):
     spec, client = _provider_or_404(provider)
     session[NEXT_KEY] = safe_next(request.form.get("next"), default="")
     try:
-        return client.authorize_redirect(_callback_url(provider))
+        return client.authorize_redirect(public_url("auth.callback", provider=provider))
     except (requests.RequestException, ValueError):
         log.warning("login provider %s unreachable", provider, exc_info=True)
         return _refused(f"{spec.label} could not be reached. Please try again in a moment.")
@@ -110,13 +111,6 @@ def _provider_or_404(name: str):
     if client is None:
         abort(404)
     return PROVIDERS[name], client
-
-
-def _callback_url(provider: str) -> str:
-    base = current_app.config["PUBLIC_BASE_URL"].rstrip("/")
-    if base:
-        return base + url_for("auth.callback", provider=provider)
-    return url_for("auth.callback", provider=provider, _external=True)
 
 
 def _refused(message: str):

@@ -14,7 +14,7 @@ from sqlalchemy.exc import IntegrityError
 
 from .. import audit
 from ..extensions import db
-from ..integrations import service as integrations
+from ..integrations import guard
 from ..models import AvailabilityRange, Calendar, CalendarHost, NameFormat, Question, QuestionKind, Team, User
 from .forms import CalendarForm
 
@@ -52,21 +52,26 @@ def create_calendar(team: Team, created_by: User, form: CalendarForm) -> Calenda
     return calendar
 
 
-class MappedQuestionsRemoved(Exception):
-    """Saving would delete booking questions the Salesforce mapping uses; nothing was saved, so the editor asks."""
+class MappingAtRisk(Exception):
+    """Saving would leave the calendar's Salesforce mapping unable to fill fields (integrations.guard); nothing was
+    saved, so the editor shows which rows and why, and asks for an explicit confirmation."""
+
+    def __init__(self, risk: guard.MappingAtRisk) -> None:
+        super().__init__(risk.summary())
+        self.risk = risk
 
 
 def update_calendar(calendar: Calendar, form: CalendarForm) -> Calendar:
-    in_use = integrations.questions_in_use(calendar)
-    labels = {question.id: question.label for question in calendar.questions}
+    # Taken before any change is pending: it may call Salesforce (the describe, the hosts' Users).
+    mapping_guard = guard.guard_for(calendar, form.chosen_hosts())
     with _slug_guard():
         _apply(calendar, form)
-        kept = {question.id for question in calendar.questions}
-        deleted = [(qid, labels[qid]) for qid in in_use if qid in labels and qid not in kept]
-        if deleted and not form.remove_mapped_questions.data:
+        problems = mapping_guard.after(calendar)
+        risk = mapping_guard.risk(problems)
+        if risk is not None and not form.confirm_mapping_changes.data:
             db.session.rollback()
-            raise MappedQuestionsRemoved(integrations.mapped_removal_message(in_use, deleted))
-        integrations.flag_for_deleted_question(calendar, deleted)
+            raise MappingAtRisk(risk)
+        guard.record_outcome(mapping_guard, risk, problems)
         audit.record("calendar.updated", team_id=calendar.team_id, target=calendar, name=calendar.name)
         db.session.commit()
     return calendar
@@ -134,6 +139,9 @@ def fill_form(form: CalendarForm, calendar: Calendar, members: list[tuple[int, s
     form.company.data = _optional_state(kinds.get(QuestionKind.COMPANY))
     form.phone.data = _optional_state(kinds.get(QuestionKind.PHONE))
     form.name_format.data = calendar.name_format.value
+    for question in calendar.questions:
+        if question.kind in BUILT_IN_LABELS:
+            form.built_in_limits[question.kind.value].data = question.max_length
     fill_hosts(form, members, [h.user_id for h in calendar.hosts])
     custom = [q for q in calendar.questions if q.kind in CUSTOM]
     form.questions.entries = []
@@ -212,6 +220,8 @@ def _apply_questions(calendar: Calendar, form: CalendarForm) -> None:
     for kind, state in ((QuestionKind.COMPANY, form.company.data), (QuestionKind.PHONE, form.phone.data)):
         if state != "off":
             ordered.append(_built_in(by_kind, kind, required=state == "required"))
+    for question in ordered:
+        question.max_length = form.built_in_limits[question.kind.value].data
     for row in form.questions:
         row_form = row.form
         if row_form.is_blank or row_form.remove.data:

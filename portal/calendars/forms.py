@@ -36,7 +36,7 @@ from wtforms.validators import (
 )
 
 from ..models import Calendar, NameFormat, Question, QuestionKind
-from ..validators import no_control_characters
+from ..validators import no_control_characters, salesforce_email
 from .slots import WeeklyRange, is_time_zone, time_zone_names
 
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
@@ -178,6 +178,26 @@ class QuestionRow(Form):
         return valid
 
 
+def _limit_field(kind: QuestionKind, label: str) -> IntegerField:
+    cap = KIND_MAX_LENGTH[kind]
+    return IntegerField(
+        f"{label}: most characters",
+        description=f"Up to {cap}; empty: {cap}.",
+        validators=[Optional(), NumberRange(min=1, max=cap, message=f"Use a number from 1 to {cap}.")],
+    )
+
+
+class BuiltInLimits(Form):
+    """The most characters a guest may type for each built-in question, set like a custom question's (issue 12)."""
+
+    full_name = _limit_field(QuestionKind.FULL_NAME, "Name")
+    family_name = _limit_field(QuestionKind.FAMILY_NAME, "Family name")
+    given_name = _limit_field(QuestionKind.GIVEN_NAME, "Given name")
+    email = _limit_field(QuestionKind.EMAIL, "E-mail")
+    company = _limit_field(QuestionKind.COMPANY, "Company")
+    phone = _limit_field(QuestionKind.PHONE, "Phone")
+
+
 OPTIONAL_FIELD_CHOICES = [("off", "Not asked"), ("optional", "Optional"), ("required", "Required")]
 
 
@@ -238,9 +258,12 @@ class CalendarForm(FlaskForm):
     )
     company = SelectField("Company question", choices=choices(OPTIONAL_FIELD_CHOICES))
     phone = SelectField("Phone question", choices=choices(OPTIONAL_FIELD_CHOICES))
+    built_in_limits = FormField(BuiltInLimits, label="Maximum lengths")
     questions = FieldList(FormField(QuestionRow))
-    # Shown only when saving would delete questions a Salesforce mapping uses (editor.MappedQuestionsRemoved).
-    remove_mapped_questions = BooleanField("Delete them anyway")
+    # Shown only when saving would leave the Salesforce mapping unable to fill fields (editor.MappingAtRisk).
+    confirm_mapping_changes = BooleanField(
+        "Save anyway: the Salesforce integration is marked “Needs attention” until its mapping is fixed"
+    )
 
     def __init__(self, *args, members: list[tuple[int, str]] = (), **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -324,32 +347,44 @@ def question_field_name(question: Question) -> str:
 CHECKBOX_FALSE_VALUES = (False, "false", "False", "", "0", "no", "off")
 
 
-def booking_form_class(calendar: Calendar) -> type[GuestForm]:
-    fields = {question_field_name(question): _question_field(question) for question in calendar.questions}
+def booking_form_class(calendar: Calendar, limits: dict[int, int] | None = None) -> type[GuestForm]:
+    """limits: question id -> a lower limit the Salesforce mapping needs (the mapped field's length)."""
+    limits = limits or {}
+    fields = {
+        question_field_name(question): _question_field(question, limits.get(question.id))
+        for question in calendar.questions
+    }
     return type("CalendarBookingForm", (GuestForm,), fields)
 
 
-def _question_field(question: Question):
+def _question_field(question: Question, mapped_limit: int | None = None):
     cap = KIND_MAX_LENGTH[question.kind]
-    limit = min(question.max_length or cap, cap)
+    limit = min(question.max_length or cap, cap, mapped_limit or cap)
     required = [InputRequired(message="This is required."), visible_content] if question.required else [Optional()]
+    # Length sets the input's maxlength; the hint tells the guest before they type more than fits.
     text = [Length(max=limit, message=f"Use at most {limit} characters.")]
+    description = f"At most {limit} characters." if limit < cap else ""
     label = question.label
     match question.kind:
         case QuestionKind.EMAIL:
             validators = [
                 InputRequired(message="Enter your e-mail address."),
-                *text,
                 no_control_characters(),
+                salesforce_email,  # before the others, so its reason is the one shown
+                *text,
                 Email(message="Enter a valid e-mail address, like name@example.com."),
             ]
-            return EmailField(label, filters=[_strip], validators=validators)
+            return EmailField(label, filters=[_strip], validators=validators, description=description)
         case QuestionKind.PHONE:
             pattern = Regexp(PHONE_PATTERN, message="Use digits, spaces and + ( ) - . / only.")
-            return TelField(label, filters=[_strip], validators=[*required, *text, no_control_characters(), pattern])
+            validators = [*required, *text, no_control_characters(), pattern]
+            return TelField(label, filters=[_strip], validators=validators, description=description)
         case QuestionKind.LONG_TEXT:
             return TextAreaField(
-                label, filters=[_strip], validators=[*required, *text, no_control_characters(multiline=True)]
+                label,
+                filters=[_strip],
+                validators=[*required, *text, no_control_characters(multiline=True)],
+                description=description,
             )
         case QuestionKind.SINGLE_SELECT:
             options = [("", "Choose…")] + [(option, option) for option in question.options]
@@ -360,6 +395,8 @@ def _question_field(question: Question):
             return BooleanField(label, validators=validators, false_values=CHECKBOX_FALSE_VALUES)
         case kind if kind in NAME_KINDS:
             filters = [_strip_invisible, _strip]
-            return StringField(label, filters=filters, validators=[*required, *text, no_control_characters()])
+            validators = [*required, *text, no_control_characters()]
+            return StringField(label, filters=filters, validators=validators, description=description)
         case _:
-            return StringField(label, filters=[_strip], validators=[*required, *text, no_control_characters()])
+            validators = [*required, *text, no_control_characters()]
+            return StringField(label, filters=[_strip], validators=validators, description=description)

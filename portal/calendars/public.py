@@ -8,10 +8,12 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from sqlalchemy import select
 
 from ..extensions import db
+from ..integrations.service import booking_form_limits
+from ..links import public_url
 from ..models import Booking, BookingStatus, Calendar, NameFormat, QuestionKind, utcnow
 from ..ratelimit import rate_limited
 from . import booking as service
@@ -61,7 +63,7 @@ def calendar_page(slug: str):
 @rate_limited("booking", "RATE_LIMIT_BOOKING")
 def confirm(slug: str):
     calendar = _calendar_by_slug(slug)
-    form = booking_form_class(calendar)()
+    form = booking_form_class(calendar, booking_form_limits(calendar))()
     if request.method == "GET":
         form.slot.data = request.args.get("slot", "")
         form.time_zone.data = _guest_zone(calendar)
@@ -370,9 +372,3 @@ def _mail_guest(booking: Booking, token: str, kind: str) -> None:
             "Keep this page's address: it is your private link to reschedule or cancel.",
             "warning",
         )
-
-
-def public_url(endpoint: str, **values) -> str:
-    """An absolute URL for e-mails: PUBLIC_BASE_URL when configured, else the request's own host."""
-    base = current_app.config["PUBLIC_BASE_URL"].rstrip("/")
-    return base + url_for(endpoint, **values) if base else url_for(endpoint, _external=True, **values)

@@ -12,6 +12,8 @@ from sqlalchemy import select
 
 from ..access import TeamAccess, calendar_access, require, team_access
 from ..extensions import db
+from ..integrations import guard
+from ..integrations.service import booking_form_limits
 from ..models import Booking, Calendar, Membership, User, utcnow
 from ..sync.states import booking_sync_states
 from . import archive as archiving
@@ -71,6 +73,7 @@ def edit(calendar_id: int):
     require(access.can_edit_calendar(calendar))
     members = _members(calendar.team_id)
     form = CalendarForm(members=members)
+    mapping_risk = None
     if request.method == "GET":
         editor.fill_form(form, calendar, members)
     elif _valid(form):
@@ -78,12 +81,19 @@ def edit(calendar_id: int):
             editor.update_calendar(calendar, form)
         except editor.SlugTaken:
             _slug_taken(form)
-        except editor.MappedQuestionsRemoved as refusal:
-            form.remove_mapped_questions.errors = [str(refusal)]
+        except editor.MappingAtRisk as refusal:
+            mapping_risk = refusal.risk
+            form.confirm_mapping_changes.errors = ["Tick this box to save anyway, or change the settings above."]
         else:
-            flash("Calendar saved.", "success")
+            flash(_saved_message(form), "success")
             return redirect(url_for("calendars.edit", calendar_id=calendar.id))
-    return _editor_page(form, access, calendar, status=200 if request.method == "GET" else 422)
+    return _editor_page(form, access, calendar, status=200 if request.method == "GET" else 422, risk=mapping_risk)
+
+
+def _saved_message(form: CalendarForm) -> str:
+    if form.confirm_mapping_changes.data:
+        return "Calendar saved. Its Salesforce integration needs attention: fix the rows named below."
+    return "Calendar saved."
 
 
 @bp.post("/calendars/<int:calendar_id>/duplicate")
@@ -223,7 +233,14 @@ def _slug_taken(form: CalendarForm) -> None:
     form.slug.errors = [*form.slug.errors, "Another calendar already uses this URL slug; choose another."]
 
 
-def _editor_page(form: CalendarForm, access: TeamAccess, calendar: Calendar | None, *, status: int):
+def _editor_page(
+    form: CalendarForm,
+    access: TeamAccess,
+    calendar: Calendar | None,
+    *,
+    status: int,
+    risk: guard.MappingAtRisk | None = None,
+):
     title = calendar.name if calendar else "New calendar"
     crumbs = (
         _calendar_crumbs(access, calendar, "Edit")
@@ -236,10 +253,25 @@ def _editor_page(form: CalendarForm, access: TeamAccess, calendar: Calendar | No
     )
     return (
         render_template(
-            "calendars/edit.html", form=form, calendar=calendar, access=access, title=title, breadcrumbs=crumbs
+            "calendars/edit.html",
+            form=form,
+            calendar=calendar,
+            access=access,
+            title=title,
+            breadcrumbs=crumbs,
+            mapping_risk=risk,
+            salesforce_limits=_salesforce_limits(calendar),
         ),
         status,
     )
+
+
+def _salesforce_limits(calendar: Calendar | None) -> dict[str, int]:
+    """Built-in question kind -> the length of the Salesforce field it is mapped to, shown beside its limit."""
+    if calendar is None:
+        return {}
+    limits = booking_form_limits(calendar)
+    return {question.kind.value: limits[question.id] for question in calendar.questions if question.id in limits}
 
 
 def _calendar_crumbs(access: TeamAccess, calendar: Calendar, page: str) -> list[tuple[str, str | None]]:

@@ -12,6 +12,8 @@ from sqlalchemy import select
 
 from ..access import TeamAccess, membership_of, require, team_access
 from ..extensions import db
+from ..integrations.legacy_page import legacy_import_page
+from ..links import public_url
 from ..models import SalesforceConnection
 from ..salesforce import connections, oauth, pending
 from ..salesforce.connections import ConnectFailed, PendingConnect
@@ -49,7 +51,7 @@ def connect(team_id: int):
     login_url = form.validate_for(current_app.config)
     if login_url is None:
         return _page(access, form), 400
-    redirect_uri = _callback_url()
+    redirect_uri = public_url("salesforce.callback")
     authorization = oauth.authorization_request(login_url, current_app.config["SALESFORCE_CLIENT_ID"], redirect_uri)
     pending.remember(
         authorization.state,
@@ -125,6 +127,20 @@ def disconnect(team_id: int):
     return redirect(url_for("salesforce.page", team_id=team_id))
 
 
+@bp.route(PAGE + "/legacy-import", methods=["GET", "POST"])
+@login_required
+def legacy_import(team_id: int):
+    """Owners and admins carry legacy "information to be retrieved" settings over into this team's calendars."""
+    access = _manager_access(team_id)
+    page_url = url_for("salesforce.page", team_id=team_id)
+    return legacy_import_page(
+        team_id=access.team.id,
+        done_url=page_url,
+        breadcrumbs=[*_context(access)["breadcrumbs"][:-1], ("Salesforce", page_url), ("Import legacy settings", None)],
+        scope_text=f"The file may name calendars of {access.team.name} only.",
+    )
+
+
 # -- helpers -----------------------------------------------------------------------------------
 
 
@@ -150,13 +166,6 @@ def _require_premium(access: TeamAccess) -> None:
 
 def _connection_of(team_id: int) -> SalesforceConnection | None:
     return db.session.scalar(select(SalesforceConnection).where(SalesforceConnection.team_id == team_id))
-
-
-def _callback_url() -> str:
-    base = current_app.config["PUBLIC_BASE_URL"].rstrip("/")
-    if base:
-        return base + url_for("salesforce.callback")
-    return url_for("salesforce.callback", _external=True)
 
 
 def _form_defaults(connection: SalesforceConnection | None) -> dict:

@@ -11,7 +11,7 @@ bp = Blueprint("integrations", __name__)
 @bp.app_context_processor
 def advanced_settings_context() -> dict:
     """Gives templates/calendars/_advanced_integrations.html the calendar's Service Integration state."""
-    from .views import service_integration_state
+    from .service import service_integration_state
 
     return {"service_integration_state": service_integration_state}
 

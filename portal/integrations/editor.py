@@ -13,14 +13,24 @@ from sqlalchemy import select
 
 from ..extensions import db
 from ..links import booking_page_url
-from ..models import MAX_DATABASE_ID, Booking, Calendar, OnCancel, SalesforceIntegration, SalesforceObject, SourceKind
+from ..models import (
+    MAX_DATABASE_ID,
+    Booking,
+    Calendar,
+    OnCancel,
+    QuestionKind,
+    SalesforceIntegration,
+    SalesforceObject,
+    SourceKind,
+    SyncEvent,
+)
 from ..planner.fields import FieldInfo, ObjectFields
-from ..planner.inputs import CREATED, BookingSnapshot, IntegrationSettings, MappingRow, QuestionSnapshot, SyncRequest
+from ..planner.inputs import BookingSnapshot, IntegrationSettings, MappingRow, QuestionSnapshot, SyncRequest
 from ..planner.preview import Preview, preview
-from ..planner.sources import QUESTION_KINDS, SYSTEM_ITEMS, default_mapping
+from ..planner.sources import QUESTION_KINDS, SYSTEM_ITEMS, default_mapping, default_question_kind
 from ..planner.validation import check_mapping
 from ..sync import snapshots
-from .forms import BLANK_ROWS, FIXED, IntegrationForm, MappingRowForm, SourceOption
+from .forms import BLANK_ROWS, IntegrationForm, MappingRowForm, SourceOption
 
 PREVIEW_BOOKINGS = 20
 
@@ -68,7 +78,7 @@ def tidy_rows(form: IntegrationForm, extra_blank: int = 0) -> None:
 
 
 def _row_data(row: MappingRow) -> dict:
-    source = FIXED if row.source_kind == SourceKind.FIXED else f"{row.source_kind}:{row.source_key}"
+    source = SourceKind.FIXED.value if row.source_kind == SourceKind.FIXED else f"{row.source_kind}:{row.source_key}"
     return {
         "sf_field": row.sf_field,
         "source": source,
@@ -93,6 +103,44 @@ def source_options(calendar: Calendar) -> list[SourceOption]:
 def picklist_fields(fields: ObjectFields) -> dict[str, FieldInfo]:
     """Fields whose active values the fixed-value box suggests, by API name."""
     return {info.name: info for info in fields.offered(overwrite=False) if info.picklist_values}
+
+
+# -- remedies for a required field no row fills -------------------------------------------------------------------
+
+# Built-in questions the editor may add to the booking form in one click; the name questions follow the name format.
+ADDABLE_KINDS = frozenset({QuestionKind.COMPANY, QuestionKind.PHONE})
+
+
+@dataclass(frozen=True)
+class MissingField:
+    """A field Salesforce requires that no row fills, with the built-in question that could ask it (if any)."""
+
+    field: FieldInfo
+    ask_kind: QuestionKind | None
+
+    @property
+    def ask_label(self) -> str:
+        return QUESTION_KINDS[self.ask_kind].label if self.ask_kind else ""
+
+
+def missing_required(form: IntegrationForm, calendar: Calendar, fields: ObjectFields) -> list[MissingField]:
+    settings, _ = settings_from_form(form)
+    mapped = {row.sf_field.strip().lower() for row in settings.mappings}
+    asked = {question.kind for question in calendar.questions}
+    missing = []
+    for info in fields.required_on_create:
+        if info.name.lower() in mapped:
+            continue
+        kind = default_question_kind(info.name)
+        addable = kind in ADDABLE_KINDS and kind not in asked
+        missing.append(MissingField(info, kind if addable else None))
+    return missing
+
+
+def add_row(form: IntegrationForm, row: MappingRow) -> None:
+    """Add a row to the unsaved form, before its blank rows (the remedies' second half: the editor still saves)."""
+    form.drop_finished_rows()
+    form.rows.append_entry(_row_data(row))
 
 
 # -- checking a submitted form -------------------------------------------------------------------------------------
@@ -123,8 +171,8 @@ def settings_from_form(form: IntegrationForm) -> tuple[IntegrationSettings, list
 
 def _row_from_form(row: MappingRowForm) -> MappingRow:
     source = (row.source.data or "").strip()
-    if source == FIXED:
-        return MappingRow(row.sf_field.data or "", FIXED, fixed_value=(row.fixed_value.data or "").strip())
+    if source == SourceKind.FIXED:
+        return MappingRow(row.sf_field.data or "", SourceKind.FIXED, fixed_value=(row.fixed_value.data or "").strip())
     kind, _, key = source.partition(":")
     return MappingRow(
         sf_field=row.sf_field.data or "",
@@ -147,6 +195,40 @@ def check(form: IntegrationForm, calendar: Calendar, fields: ObjectFields) -> Ch
             row_forms[problem.row].row_errors.append(problem.message)
     form.mapping_errors = result.mapping_errors
     return result
+
+
+# -- a refused save's summary -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """One line of the "Not saved" banner: where the problem is (an anchor on the page) and what it is."""
+
+    anchor: str
+    label: str
+    message: str
+    is_row: bool = False
+
+
+def refusals(form: IntegrationForm) -> list[Refusal]:
+    """Every refused row (numbered as the page shows them), then the mapping as a whole and the settings."""
+    found = []
+    for number, entry in enumerate(form.rows, start=1):
+        row = entry.form
+        messages = [*row.row_errors, *(error for errors in row.errors.values() for error in errors)]
+        if messages:
+            label = f"Row {number}" + (f" ({row.sf_field.data})" if row.sf_field.data else "")
+            found.append(Refusal(row_anchor(number), label, messages[0], is_row=True))
+    if form.mapping_errors:
+        found.append(Refusal("mapping-problems", "The mapping", form.mapping_errors[0]))
+    settings_errors = [errors for name, errors in form.errors.items() if name != "rows"]
+    if settings_errors:
+        found.append(Refusal("integration-settings", "The settings", settings_errors[0][0]))
+    return found
+
+
+def row_anchor(number: int) -> str:
+    return f"row-{number}"
 
 
 # -- preview -------------------------------------------------------------------------------------------------------
@@ -189,13 +271,14 @@ def preview_booking(calendar: Calendar, booking: Booking | None) -> BookingSnaps
 
 
 def preview_page(
-    integration: SalesforceIntegration, fields: ObjectFields, booking: BookingSnapshot, host_user_id: str
+    settings: IntegrationSettings, fields: ObjectFields, booking: BookingSnapshot, host_user_id: str
 ) -> PreviewPage:
-    """Both cases as the planner would write them; host_user_id is the host's Salesforce User ("" if none)."""
+    """Both cases as the planner would write them, for saved or unsaved settings; host_user_id is the host's
+    Salesforce User ("" if none)."""
     sync = SyncRequest(
-        event=CREATED,
+        event=SyncEvent.CREATED,
         booking=booking,
-        settings=snapshots.settings_snapshot(integration),
+        settings=settings,
         fields=fields,
         api_version=current_app.config["SALESFORCE_API_VERSION"],
     )

@@ -22,14 +22,14 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length, Optional
 
-from ..models import OnCancel, SalesforceObject
+from ..models import OnCancel, SalesforceObject, SourceKind
 from ..planner.fields import FieldInfo, ObjectFields
+from ..planner.validation import MAX_TYPED_VALUE
 from ..validators import no_control_characters
 
 BLANK_ROWS = 2
 ROW_INDEX_PLACEHOLDER = "__index__"  # replaced by the script when it adds a row
 MAX_ROWS = 100
-FIXED = "fixed"
 
 
 class SourceOption(NamedTuple):
@@ -45,8 +45,10 @@ class MappingRowForm(Form):
 
     sf_field = SelectField("Salesforce field", choices=[], validate_choice=False)
     source = SelectField("Source", choices=[], validate_choice=False)
-    fixed_value = StringField("Fixed value", validators=[Length(max=1000), no_control_characters()])
-    fallback_value = StringField("Fallback when blank", validators=[Length(max=1000), no_control_characters()])
+    fixed_value = StringField("Fixed value", validators=[Length(max=MAX_TYPED_VALUE), no_control_characters()])
+    fallback_value = StringField(
+        "Fallback when blank", validators=[Length(max=MAX_TYPED_VALUE), no_control_characters()]
+    )
     remove = BooleanField("Remove this row")
 
     def __init__(self, *args, **kwargs) -> None:
@@ -98,6 +100,9 @@ class IntegrationForm(Form):
     add_row = SubmitField("Add row")
     reload = SubmitField("Update field lists")
     save = SubmitField("Integration")
+    # The in-place remedies for a required field no row fills: their buttons post the field's API name.
+    ask_question = StringField(validators=[Length(max=80)])
+    use_fixed = StringField(validators=[Length(max=80)])
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -167,7 +172,7 @@ def source_choices_for(sources: list[SourceOption]) -> list[SelectChoice]:
     choices = [SelectChoice("", "— choose a source —")]
     for option in sources:
         choices.append(SelectChoice(option.value, option.label, {}, option.group))
-    choices.append(SelectChoice(FIXED, "A fixed value (type it in “Fixed value”)", {}, "Fixed value"))
+    choices.append(SelectChoice(SourceKind.FIXED.value, "A fixed value (type it in “Fixed value”)", {}, "Fixed value"))
     return choices
 
 

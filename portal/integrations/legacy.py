@@ -1,26 +1,47 @@
 """Importing legacy Lead-only settings (design §1): each becomes Lead / Not register / Not update with its
-"information to be retrieved" rows as the mapping, unchanged. The whole file is checked first and imported in
-one transaction, so a bad file imports nothing."""
+"information to be retrieved" rows as the mapping, unchanged. The whole file is checked first, with the mapping
+editor's own checks against the org's Lead fields, and imported in one transaction, so a bad file imports nothing.
+
+The file is untrusted: its size is limited before it is read, its nesting before it is parsed, and control
+characters are refused before any value reaches the database."""
 
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from typing import Any
 
 import click
+from flask import current_app
 from sqlalchemy import select
 
 from ..extensions import db
-from ..models import Calendar, OnCancel, SalesforceObject
-from ..planner.inputs import FIXED, ITEM, QUESTION, IntegrationSettings, MappingRow
+from ..inputs import has_control_character
+from ..models import Calendar, OnCancel, SalesforceObject, SourceKind
+from ..planner.fields import ObjectFields, fields_from_describe
+from ..planner.inputs import IntegrationSettings, MappingRow
 from ..planner.sources import SYSTEM_ITEMS
+from ..planner.validation import check_mapping
+from ..salesforce import describe
+from ..salesforce.errors import SalesforceError
 from . import service
+from .editor import question_snapshots
 from .forms import MAX_ROWS
+
+ENTRY_KEYS = frozenset({"calendar", "object", "information_to_be_retrieved"})
+MAX_NESTING = 8  # the format itself nests four deep: the list, an entry, its rows, a row
+_JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*"', re.S)
+_BRACKET = re.compile(r"[\[\]{}]")
 
 
 class LegacyImportError(ValueError):
-    """The file cannot be imported; the message says where and why. Nothing was imported."""
+    """The file cannot be imported; the message says where and why (problems: one per faulty entry, when the file
+    itself could be read). Nothing was imported."""
+
+    def __init__(self, *problems: str) -> None:
+        super().__init__(" ".join(problems))
+        self.problems = problems
 
 
 @dataclass(frozen=True)
@@ -29,9 +50,9 @@ class LegacyEntry:
     settings: IntegrationSettings
 
 
-def import_legacy_settings(text: str) -> list[LegacyEntry]:
+def import_legacy_settings(data: bytes, team_id: int | None = None) -> list[LegacyEntry]:
     """Check every entry, then store them all and commit; raises LegacyImportError (nothing stored) otherwise."""
-    entries = read_legacy_settings(text)
+    entries = read_legacy_settings(data, team_id)
     try:
         for entry in entries:
             service.store_integration(entry.calendar, entry.settings, via="legacy import")
@@ -42,38 +63,103 @@ def import_legacy_settings(text: str) -> list[LegacyEntry]:
     return entries
 
 
-def read_legacy_settings(text: str) -> list[LegacyEntry]:
-    """Parse and check a legacy export: a JSON list of {"calendar", "object", "information_to_be_retrieved"}."""
-    try:
-        document = json.loads(text)
-    except (json.JSONDecodeError, UnicodeDecodeError) as failure:
-        raise LegacyImportError(f"The file is not valid JSON: {failure}.") from None
+def read_legacy_settings(data: bytes, team_id: int | None = None) -> list[LegacyEntry]:
+    """Parse and check a legacy export: a JSON list of {"calendar", "object", "information_to_be_retrieved"}.
+    team_id: only that team's calendars may be named (a team's own page); None: any team's (operators, staff)."""
+    document = _parse(data)
     if not isinstance(document, list) or not document:
         raise LegacyImportError("The file must hold a non-empty JSON list of calendar settings.")
-    entries = [_entry(number, item) for number, item in enumerate(document, start=1)]
-    slugs = [entry.calendar.slug for entry in entries]
-    repeated = sorted({slug for slug in slugs if slugs.count(slug) > 1})
-    if repeated:
-        raise LegacyImportError(f"Calendar {', '.join(repeated)} appears more than once in the file.")
+    slugs = [_slug(number, item) for number, item in enumerate(document, start=1)]  # no database work yet
+    seen: set[str] = set()
+    for slug in slugs:
+        if slug in seen:
+            raise LegacyImportError(f"Calendar {slug} appears more than once in the file.")
+        seen.add(slug)
+    fields_of_team: dict[int, ObjectFields] = {}
+    entries, problems = [], []
+    for number, (item, slug) in enumerate(zip(document, slugs, strict=True), start=1):
+        try:
+            entries.append(_entry(number, item, slug, fields_of_team, team_id))
+        except LegacyImportError as problem:  # go on: people fix the whole file at once
+            problems.append(str(problem))
+    if problems:
+        raise LegacyImportError(*problems)
     return entries
 
 
-def _entry(number: int, item: Any) -> LegacyEntry:
+def _parse(data: bytes) -> Any:
+    limit = current_app.config["LEGACY_IMPORT_MAX_BYTES"]
+    if len(data) > limit:
+        raise LegacyImportError(
+            f"The file is larger than {limit:,} bytes, the most accepted (setting LEGACY_IMPORT_MAX_BYTES); "
+            "split it into smaller files."
+        )
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise LegacyImportError("The file is not UTF-8 text; export it again as UTF-8 JSON.") from None
+    if _nesting(text) > MAX_NESTING:
+        raise LegacyImportError(f"The file nests lists or objects more than {MAX_NESTING} deep; it is not an export.")
+    try:
+        document = json.loads(text)
+    except json.JSONDecodeError as failure:
+        raise LegacyImportError(f"The file is not valid JSON: {failure}.") from None
+    if has_control_character(_strings(document)):
+        raise LegacyImportError(
+            "The file contains invisible control characters (such as NUL); remove them and try again."
+        )
+    return document
+
+
+def _nesting(text: str) -> int:
+    """How deep lists and objects nest, counted before parsing (the parser itself would exhaust the stack)."""
+    depth = deepest = 0
+    for bracket in _BRACKET.findall(_JSON_STRING.sub("", text)):
+        depth += 1 if bracket in "[{" else -1
+        deepest = max(deepest, depth)
+        if deepest > MAX_NESTING:
+            break
+    return deepest
+
+
+def _strings(value: Any):
+    """Every key and text value in a parsed document (whose nesting is already bounded)."""
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield key
+            yield from _strings(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _strings(item)
+
+
+def _slug(number: int, item: Any) -> str:
     where = f"Entry {number}"
     if not isinstance(item, dict):
         raise LegacyImportError(f"{where} is not an object.")
-    unknown = set(item) - {"calendar", "object", "information_to_be_retrieved"}
+    unknown = set(item) - ENTRY_KEYS
     if unknown:
         raise LegacyImportError(f"{where} has unknown keys: {', '.join(sorted(unknown))}.")
     slug = item.get("calendar")
     if not isinstance(slug, str) or not slug.strip():
         raise LegacyImportError(f"{where} has no calendar slug.")
+    return slug.strip()
+
+
+def _entry(
+    number: int, item: dict, slug: str, fields_of_team: dict[int, ObjectFields], team_id: int | None
+) -> LegacyEntry:
     where = f"Entry {number} (calendar {slug!r})"
     if item.get("object") != SalesforceObject.LEAD.value:
         raise LegacyImportError(f'{where}: the object must be "Lead" (legacy settings only created Leads).')
-    calendar = db.session.scalar(select(Calendar).where(Calendar.slug == slug.strip()))
+    statement = select(Calendar).where(Calendar.slug == slug)
+    if team_id is not None:  # before any other check, so nothing is said about another team's calendar
+        statement = statement.where(Calendar.team_id == team_id)
+    calendar = db.session.scalar(statement)
     if calendar is None:
-        raise LegacyImportError(f"{where}: no calendar has this slug.")
+        raise LegacyImportError(f"{where}: no calendar {'of this team ' if team_id is not None else ''}has this slug.")
     if service.integration_of(calendar) is not None:
         raise LegacyImportError(f"{where}: the calendar already has a Salesforce integration; remove it first.")
     rows = item.get("information_to_be_retrieved")
@@ -81,21 +167,41 @@ def _entry(number: int, item: Any) -> LegacyEntry:
         raise LegacyImportError(f'{where}: "information_to_be_retrieved" must be a non-empty list.')
     if len(rows) > MAX_ROWS:
         raise LegacyImportError(f"{where}: more than {MAX_ROWS} rows; the mapping editor holds at most {MAX_ROWS}.")
-    mappings = tuple(_row(where, calendar, index, row) for index, row in enumerate(rows, start=1))
-    first_spelling: dict[str, str] = {}
-    for row in mappings:
-        if row.sf_field.lower() in first_spelling:  # API names are case-insensitive
-            raise LegacyImportError(f"{where}: {first_spelling[row.sf_field.lower()]} is mapped more than once.")
-        first_spelling[row.sf_field.lower()] = row.sf_field
     settings = IntegrationSettings(
         object_name=SalesforceObject.LEAD.value,
         register_event=False,
         overwrite=False,
         contact_first=True,
         on_cancel=OnCancel.DELETE_EVENT.value,
-        mappings=mappings,
+        mappings=tuple(_row(where, calendar, index, row) for index, row in enumerate(rows, start=1)),
     )
+    _check_as_the_editor_does(where, calendar, settings, fields_of_team)
     return LegacyEntry(calendar, settings)
+
+
+def _check_as_the_editor_does(
+    where: str, calendar: Calendar, settings: IntegrationSettings, fields_of_team: dict[int, ObjectFields]
+) -> None:
+    """The mapping editor's save-time checks: a Premium team connected to Salesforce, and every row fitting the
+    org's Lead fields (they exist, types, picklist values and lengths fit, required fields are filled)."""
+    if calendar.team_id not in fields_of_team:
+        fields_of_team[calendar.team_id] = _lead_fields(where, calendar)
+    fields = fields_of_team[calendar.team_id]
+    problems = check_mapping(fields, question_snapshots(calendar), settings.mappings, overwrite=settings.overwrite)
+    if problems:
+        said = [f"row {p.row + 1}: {p.message}" if p.row is not None else p.message for p in problems]
+        raise LegacyImportError(f"{where}: " + " ".join(said))
+
+
+def _lead_fields(where: str, calendar: Calendar) -> ObjectFields:
+    state = service.service_integration_state(calendar)
+    if state.unavailable_reason:
+        raise LegacyImportError(f"{where}: {state.unavailable_reason}")
+    try:
+        cache = describe.describe_of(state.connection, SalesforceObject.LEAD.value)
+    except SalesforceError as failure:
+        raise LegacyImportError(f"{where}: the org's Lead fields could not be read: {failure.message}") from None
+    return fields_from_describe(cache.payload)
 
 
 def _row(where: str, calendar: Calendar, index: int, row: Any) -> MappingRow:
@@ -108,14 +214,16 @@ def _row(where: str, calendar: Calendar, index: int, row: Any) -> MappingRow:
     if not isinstance(source, str):
         raise LegacyImportError(f'{where}: "source" must be text such as "question:E-mail".')
     kind, separator, value = source.partition(":")
-    if not separator or kind not in (QUESTION, ITEM, FIXED):
+    if not separator or kind not in set(SourceKind):
         raise LegacyImportError(f"{where}: the source {source!r} must start with question:, item: or fixed:.")
     field = field.strip()
-    if kind == FIXED:
-        return MappingRow(sf_field=field, source_kind=FIXED, fixed_value=value)
-    if kind == ITEM:
-        return MappingRow(sf_field=field, source_kind=ITEM, source_key=_item_key(where, value))
-    return MappingRow(sf_field=field, source_kind=QUESTION, source_key=str(_question_id(where, calendar, value)))
+    if kind == SourceKind.FIXED:
+        return MappingRow(sf_field=field, source_kind=SourceKind.FIXED, fixed_value=value)
+    if kind == SourceKind.ITEM:
+        return MappingRow(sf_field=field, source_kind=SourceKind.ITEM, source_key=_item_key(where, value))
+    return MappingRow(
+        sf_field=field, source_kind=SourceKind.QUESTION, source_key=str(_question_id(where, calendar, value))
+    )
 
 
 def _item_key(where: str, name: str) -> str:
@@ -139,12 +247,13 @@ def _question_id(where: str, calendar: Calendar, label: str) -> int:
 
 
 @click.command("import-legacy-settings")
-@click.argument("file", type=click.File("r", encoding="utf-8"))
+@click.argument("file", type=click.File("rb"))
 def import_legacy_settings_command(file) -> None:
     """Import legacy Lead-only Salesforce settings (a JSON export) as calendar integrations."""
     try:
-        entries = import_legacy_settings(file.read())
-    except (LegacyImportError, UnicodeDecodeError) as failure:
+        # One byte past the limit is enough to refuse a larger file without reading all of it.
+        entries = import_legacy_settings(file.read(current_app.config["LEGACY_IMPORT_MAX_BYTES"] + 1))
+    except LegacyImportError as failure:
         raise click.ClickException(f"{failure} Nothing was imported.") from None
     for entry in entries:
         click.echo(f"{entry.calendar.slug}: Lead / Not register / Not update, {len(entry.settings.mappings)} rows.")

@@ -1,27 +1,112 @@
-"""Saving, pausing, resuming and removing a calendar's Salesforce integration, each audited in one commit, and
-keeping mappings honest when a booking question they use is deleted."""
+"""Saving, pausing, resuming and removing a calendar's Salesforce integration, each audited in one commit; the
+booking form's limits its mapping needs, and the question the mapping editor may ask for it."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from dataclasses import dataclass
 
-from sqlalchemy import select
+from flask import url_for
+from sqlalchemy import Select, select
 
 from .. import audit
 from ..extensions import db
 from ..models import (
     Calendar,
+    ConnectionStatus,
     FieldMapping,
     OnCancel,
+    Question,
+    QuestionKind,
+    SalesforceConnection,
     SalesforceIntegration,
     SalesforceObject,
     SourceKind,
 )
+from ..planner.fields import ObjectFields, fields_from_describe
 from ..planner.inputs import IntegrationSettings, MappingRow
+from ..planner.sources import GUEST_COLUMNS, QUESTION_KINDS
+from ..planner.validation import mapped_limits
+from ..salesforce import describe
+from ..sync import snapshots
 
 
 def integration_of(calendar: Calendar) -> SalesforceIntegration | None:
     return db.session.scalar(select(SalesforceIntegration).where(SalesforceIntegration.calendar_id == calendar.id))
+
+
+@dataclass(frozen=True)
+class ServiceIntegrationState:
+    """What the calendar's Advanced settings show about Salesforce."""
+
+    calendar: Calendar
+    integration: SalesforceIntegration | None
+    premium: bool
+    connection: SalesforceConnection | None
+
+    @property
+    def salesforce_page(self) -> str:
+        return url_for("salesforce.page", team_id=self.calendar.team_id)
+
+    @property
+    def connected(self) -> bool:
+        connection = self.connection
+        return (
+            connection is not None
+            and connection.status == ConnectionStatus.CONNECTED
+            and connection.refresh_token_encrypted is not None
+        )
+
+    @property
+    def unavailable_reason(self) -> str:
+        """Why integrations cannot be added or edited now ("" when they can)."""
+        if not self.premium:
+            return "Salesforce integrations are part of the Premium plan; this team is not on it."
+        if self.connection is None or self.connection.refresh_token_encrypted is None:
+            return "This team has not connected a Salesforce org yet; an owner or admin connects it first."
+        if not self.connected:
+            return "The team's Salesforce connection needs reconnecting; an owner or admin reconnects it first."
+        return ""
+
+
+def service_integration_state(calendar: Calendar) -> ServiceIntegrationState:
+    team = calendar.team
+    return ServiceIntegrationState(
+        calendar=calendar,
+        integration=integration_of(calendar),
+        premium=team.is_premium,
+        connection=db.session.scalar(select(SalesforceConnection).where(SalesforceConnection.team_id == team.id)),
+    )
+
+
+def cached_fields(calendar: Calendar, object_name: str) -> ObjectFields | None:
+    """The object's fields from the team's cached describe, without calling Salesforce; None when not cached."""
+    connection = db.session.scalar(select(SalesforceConnection).where(SalesforceConnection.team_id == calendar.team_id))
+    cache = describe.cached_describe(connection, object_name) if connection is not None else None
+    return fields_from_describe(cache.payload) if cache is not None else None
+
+
+def booking_form_limits(calendar: Calendar) -> dict[int, int]:
+    """Question id -> the length of the Salesforce field its answers go to, the booking form's limit (issue 12)."""
+    integration = integration_of(calendar)
+    fields = cached_fields(calendar, integration.object_name.value) if integration is not None else None
+    if fields is None:
+        return {}
+    questions = [snapshots.question_snapshot(question) for question in calendar.questions]
+    return mapped_limits(fields, questions, snapshots.mapping_rows(integration.mappings))
+
+
+def needing_attention(team_id: int, calendar_ids: Select | None = None) -> list[SalesforceIntegration]:
+    """The team's integrations marked "Needs attention", for the dashboard; only the calendars the viewer may
+    see (`calendar_ids`, None for all)."""
+    query = (
+        select(SalesforceIntegration)
+        .join(Calendar, Calendar.id == SalesforceIntegration.calendar_id)
+        .where(Calendar.team_id == team_id, Calendar.archived_at.is_(None), SalesforceIntegration.attention != "")
+        .order_by(Calendar.name, Calendar.id)
+    )
+    if calendar_ids is not None:
+        query = query.where(Calendar.id.in_(calendar_ids))
+    return list(db.session.scalars(query))
 
 
 def save_integration(calendar: Calendar, settings: IntegrationSettings) -> SalesforceIntegration:
@@ -52,6 +137,33 @@ def store_integration(calendar: Calendar, settings: IntegrationSettings, **audit
     return integration
 
 
+def ask_built_in_question(calendar: Calendar, kind: QuestionKind) -> Question:
+    """The mapping editor's remedy for a required field the booking form does not ask (a Lead's Company): ask the
+    built-in question, required, after the other built-in ones. Audited and committed."""
+    ordered = sorted(calendar.questions, key=lambda q: q.position)
+    question = next((q for q in ordered if q.kind == kind), None)
+    if question is None:
+        question = Question(kind=kind, label=QUESTION_KINDS[kind].label)
+        order = list(GUEST_COLUMNS)  # the calendar editor's order: names, e-mail, company, phone
+        before = [q for q in ordered if q.kind in order and order.index(q.kind) < order.index(kind)]
+        ordered.insert(len(before), question)
+    question.required = True
+    for position, each in enumerate(ordered):
+        each.position = position
+    calendar.questions = ordered
+    db.session.flush()
+    audit.record(
+        "calendar.question_asked",
+        team_id=calendar.team_id,
+        target=calendar,
+        question_id=question.id,
+        kind=kind.value,
+        reason="required by the Salesforce mapping",
+    )
+    db.session.commit()
+    return question
+
+
 def set_paused(integration: SalesforceIntegration, paused: bool) -> None:
     integration.enabled = not paused
     audit.record(
@@ -75,48 +187,6 @@ def remove_integration(integration: SalesforceIntegration) -> None:
     )
     db.session.delete(integration)
     db.session.commit()
-
-
-def questions_in_use(calendar: Calendar) -> dict[int, list[str]]:
-    """Question id -> the Salesforce fields its answers are mapped to, for the calendar's integration."""
-    integration = integration_of(calendar)
-    used: dict[int, list[str]] = {}
-    for row in integration.mappings if integration else []:
-        if row.source_kind == SourceKind.QUESTION and row.source_key.isdigit():
-            used.setdefault(int(row.source_key), []).append(row.sf_field)
-    return used
-
-
-def flag_for_deleted_question(calendar: Calendar, deleted: Iterable[tuple[int, str]]) -> None:
-    """Mark the integration as needing attention for each deleted (question id, label) its mapping used.
-
-    Called in the transaction that deletes the questions; the rows stay so the editor shows what to fix."""
-    in_use = questions_in_use(calendar)
-    problems = [
-        f"The question “{label}” was deleted but is mapped to {', '.join(in_use[question_id])}."
-        for question_id, label in deleted
-        if question_id in in_use
-    ]
-    if not problems:
-        return
-    integration = integration_of(calendar)
-    integration.attention = " ".join(filter(None, [integration.attention, *problems]))
-    audit.record(
-        "salesforce_integration.flagged",
-        team_id=calendar.team_id,
-        target=integration,
-        calendar_id=calendar.id,
-        reason=" ".join(problems),
-    )
-
-
-def mapped_removal_message(in_use: dict[int, list[str]], deleted: Iterable[tuple[int, str]]) -> str:
-    """Why the calendar editor asks before deleting questions the Salesforce mapping uses."""
-    mapped = "; ".join(f"“{label}” → {', '.join(in_use[question_id])}" for question_id, label in deleted)
-    return (
-        f"Saving deletes booking questions the Salesforce integration maps ({mapped}). Tick this box and save again "
-        "to delete them anyway: the integration is then flagged until its mapping is fixed."
-    )
 
 
 def describe_for_audit(settings: IntegrationSettings) -> dict:

@@ -3,17 +3,14 @@ that the user may edit it (403), checks the team's plan and connection, validate
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import login_required
-from sqlalchemy import select
 
 from ..access import TeamAccess, calendar_access, require
-from ..extensions import db
-from ..models import Calendar, ConnectionStatus, SalesforceConnection, SalesforceIntegration
+from ..models import Booking, Calendar, SalesforceConnection, SalesforceIntegration, SourceKind
 from ..planner import soql
 from ..planner.fields import ObjectFields, fields_from_describe
+from ..planner.inputs import IntegrationSettings, MappingRow
 from ..planner.sources import maps_host
 from ..salesforce import describe
 from ..salesforce.client import client_for_connection
@@ -21,49 +18,7 @@ from ..salesforce.errors import SalesforceError
 from ..sync import snapshots
 from . import bp, editor, service
 from .forms import IntegrationForm
-
-
-@dataclass(frozen=True)
-class ServiceIntegrationState:
-    """What the calendar's Advanced settings show about Salesforce."""
-
-    calendar: Calendar
-    integration: SalesforceIntegration | None
-    premium: bool
-    connection: SalesforceConnection | None
-    salesforce_page: str
-
-    @property
-    def connected(self) -> bool:
-        connection = self.connection
-        return (
-            connection is not None
-            and connection.status == ConnectionStatus.CONNECTED
-            and connection.refresh_token_encrypted is not None
-        )
-
-    @property
-    def unavailable_reason(self) -> str:
-        """Why integrations cannot be added or edited now ("" when they can)."""
-        if not self.premium:
-            return "Salesforce integrations are part of the Premium plan; this team is not on it."
-        if self.connection is None or self.connection.refresh_token_encrypted is None:
-            return "This team has not connected a Salesforce org yet; an owner or admin connects it first."
-        if not self.connected:
-            return "The team's Salesforce connection needs reconnecting; an owner or admin reconnects it first."
-        return ""
-
-
-def service_integration_state(calendar: Calendar) -> ServiceIntegrationState:
-    team = calendar.team
-    return ServiceIntegrationState(
-        calendar=calendar,
-        integration=service.integration_of(calendar),
-        premium=team.is_premium,
-        connection=db.session.scalar(select(SalesforceConnection).where(SalesforceConnection.team_id == team.id)),
-        salesforce_page=f"/teams/{team.id}/settings/integrations/salesforce",
-    )
-
+from .service import ServiceIntegrationState, service_integration_state
 
 # -- the editor ----------------------------------------------------------------------------------------------------
 
@@ -101,7 +56,9 @@ def _editor_page(calendar: Calendar, access: TeamAccess, integration: Salesforce
         if integration is None:
             editor.start_rows(form, calendar, fields)
         return _render_editor(form, state, access, fields, 200)
-    if form.save.data:
+    if form.ask_question.data or form.use_fixed.data:
+        _apply_remedy(form, calendar, fields)
+    elif form.save.data:
         result = editor.check(form, calendar, fields)
         if result.ok:
             saved = service.save_integration(calendar, result.settings)
@@ -111,6 +68,30 @@ def _editor_page(calendar: Calendar, access: TeamAccess, integration: Salesforce
     # Not saved: a refused save, "Add row" or "Update field lists" shows the form again.
     editor.tidy_rows(form, extra_blank=1 if form.add_row.data else 0)
     return _render_editor(form, state, access, fields, 422 if form.save.data else 200)
+
+
+def _apply_remedy(form: IntegrationForm, calendar: Calendar, fields: ObjectFields) -> None:
+    """One click on a required field's remedy: ask its question on the booking form (saved at once) or fill it with
+    the typed fixed value; either adds the row to the unsaved mapping, which the editor then saves."""
+    missing = {item.field.name: item for item in editor.missing_required(form, calendar, fields)}
+    asked = missing.get(form.ask_question.data or "")
+    if asked is not None and asked.ask_kind is not None:
+        question = service.ask_built_in_question(calendar, asked.ask_kind)
+        editor.add_row(form, MappingRow(asked.field.name, SourceKind.QUESTION, str(question.id)))
+        flash(
+            f"The booking form now asks “{question.label}” (required), mapped to {asked.field.display}. "
+            "Click Integration to save the mapping.",
+            "success",
+        )
+        return
+    filled = missing.get(form.use_fixed.data or "")
+    value = request.form.get(f"remedy-{filled.field.name}", "").strip() if filled else ""
+    if filled is not None and value:
+        # Added as typed: saving checks it like any other fixed value (never shortened).
+        editor.add_row(form, MappingRow(filled.field.name, SourceKind.FIXED, fixed_value=value))
+        flash(f"{filled.field.display} is filled with the value you typed. Click Integration to save it.", "success")
+    elif filled is not None:
+        form.mapping_errors = [f"Type the value to fill {filled.field.display} with, then click “Fill it”."]
 
 
 def _render_editor(form, state: ServiceIntegrationState, access: TeamAccess, fields: ObjectFields, status: int):
@@ -125,6 +106,9 @@ def _render_editor(form, state: ServiceIntegrationState, access: TeamAccess, fie
             integration=state.integration,
             fields=fields,
             picklists=editor.picklist_fields(fields),
+            missing_fields=editor.missing_required(form, calendar, fields),
+            refusals=editor.refusals(form) if status == 422 else [],
+            row_anchor=editor.row_anchor,
             describe_fetched_at=cache.fetched_at if cache else None,
             breadcrumbs=_crumbs(access, calendar, "Salesforce integration"),
         ),
@@ -204,23 +188,47 @@ def remove(calendar_id: int):
 def preview(calendar_id: int):
     calendar, integration = _editable_integration(calendar_id)
     _, access = calendar_access(calendar_id)
+    chosen = editor.booking_for_preview(calendar, request.args.get("booking", ""))
+    return _preview_page(calendar, access, snapshots.settings_snapshot(integration), integration, chosen)
+
+
+@bp.post("/calendars/<int:calendar_id>/integrations/salesforce/preview")
+@login_required
+def preview_unsaved(calendar_id: int):
+    """The editor's "Preview" button: the form as it stands, saved or not, with a sample booking; nothing is
+    stored and nothing written to Salesforce."""
+    calendar, access = _editable_calendar(calendar_id)
+    settings, _ = editor.settings_from_form(IntegrationForm(request.form))
+    return _preview_page(calendar, access, settings, service.integration_of(calendar), None, unsaved=True)
+
+
+def _preview_page(
+    calendar: Calendar,
+    access: TeamAccess,
+    settings: IntegrationSettings,
+    integration: SalesforceIntegration | None,
+    chosen: Booking | None,
+    *,
+    unsaved: bool = False,
+):
     state = service_integration_state(calendar)
     if state.unavailable_reason:
         return _unavailable_page(state, access)
-    fields, problem = _object_fields(state.connection, integration.object_name.value)
+    fields, problem = _object_fields(state.connection, settings.object_name)
     if problem:
         return _describe_failed_page(state, access, problem)
-    chosen = editor.booking_for_preview(calendar, request.args.get("booking", ""))
     booking = editor.preview_booking(calendar, chosen)
-    needs_host = integration.register_event or maps_host(snapshots.mapping_rows(integration.mappings))
+    needs_host = settings.register_event or maps_host(settings.mappings)
     host_user_id, host_problem = _host_user_id(state.connection, booking.host_email if needs_host else "")
     return render_template(
         "integrations/preview.html",
         calendar=calendar,
         integration=integration,
+        object_name=settings.object_name,
+        unsaved=unsaved,
         chosen=chosen,
-        recent_bookings=editor.recent_bookings(calendar),
-        page=editor.preview_page(integration, fields, booking, host_user_id),
+        recent_bookings=[] if unsaved else editor.recent_bookings(calendar),
+        page=editor.preview_page(settings, fields, booking, host_user_id),
         host_user_id=host_user_id,
         host_problem=host_problem,
         pretty_json=editor.pretty_json,

@@ -1,5 +1,6 @@
 """Domain models, one module per domain; import them from here."""
 
+from ..enums import SyncReason
 from .accounts import Identity, Invitation, Membership, Plan, Role, Team, User
 from .audit import AuditEvent, NotificationLog
 from .backfill import ACTIVE_BACKFILL_STATES, Backfill, BackfillState
@@ -60,6 +61,7 @@ __all__ = [
     "SyncAttempt",
     "SyncEvent",
     "SyncJob",
+    "SyncReason",
     "SyncStatus",
     "Team",
     "User",

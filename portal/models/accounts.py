@@ -9,24 +9,8 @@ from flask_login import UserMixin
 from sqlalchemy import Boolean, DateTime, Enum, ForeignKey, Index, Integer, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from ..enums import Plan, Role
 from .base import Base, Timestamped
-
-
-class Plan(enum.StrEnum):
-    FREE = "free"
-    STANDARD = "standard"
-    PREMIUM = "premium"
-
-
-class Role(enum.StrEnum):
-    OWNER = "owner"
-    ADMIN = "admin"
-    ADMIN_ASSISTANT = "admin_assistant"
-    MEMBER = "member"
-
-    @property
-    def label(self) -> str:
-        return self.value.replace("_", " ").capitalize()
 
 
 def _enum(cls: type[enum.Enum], name: str) -> Enum:

@@ -7,24 +7,15 @@ outcome, the errors page and a retry are those of any sync, and the counts are r
 
 from __future__ import annotations
 
-import enum
 from datetime import datetime
 
 from sqlalchemy import DateTime, ForeignKey, Index, Integer, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from ..enums import BackfillState
 from .accounts import _enum
 from .base import Base, Timestamped
 from .calendars import Calendar
-
-
-class BackfillState(enum.StrEnum):
-    QUEUED = "queued"
-    RUNNING = "running"
-    DONE = "done"
-    STOPPED = "stopped"
-    PAUSED = "paused"  # the org's daily API budget is nearly spent, or the connection is not usable; resumes itself
-
 
 # A backfill in one of these is still going: a calendar has at most one.
 ACTIVE_BACKFILL_STATES = (BackfillState.QUEUED, BackfillState.RUNNING, BackfillState.PAUSED)

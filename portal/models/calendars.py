@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import enum
 from datetime import datetime, time
 
 from sqlalchemy import (
@@ -21,31 +20,9 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB, ExcludeConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from ..enums import BookingStatus, NameFormat, QuestionKind
 from .accounts import Team, User, _enum
 from .base import Base, Timestamped
-
-
-class NameFormat(enum.StrEnum):
-    FULL = "full"  # one full-name question
-    FAMILY_GIVEN = "family_given"  # separate family and given name questions
-
-
-class QuestionKind(enum.StrEnum):
-    FULL_NAME = "full_name"
-    FAMILY_NAME = "family_name"
-    GIVEN_NAME = "given_name"
-    EMAIL = "email"
-    COMPANY = "company"
-    PHONE = "phone"
-    SHORT_TEXT = "short_text"
-    LONG_TEXT = "long_text"
-    SINGLE_SELECT = "single_select"
-    CHECKBOX = "checkbox"
-
-
-class BookingStatus(enum.StrEnum):
-    CONFIRMED = "confirmed"
-    CANCELLED = "cancelled"
 
 
 class Calendar(Timestamped, Base):
@@ -166,6 +143,9 @@ class Booking(Timestamped, Base):
     guest_phone: Mapped[str] = mapped_column(String(40), default="")
     guest_time_zone: Mapped[str] = mapped_column(String(64), default="UTC")
     answers: Mapped[dict[str, str]] = mapped_column(JSONB, default=dict)  # question id (str) -> answer
+    # Values a person corrected for Salesforce (Fix and retry), question id (str) -> value; the sync takes them
+    # over `answers`, which keep what the guest typed.
+    corrections: Mapped[dict[str, str]] = mapped_column(JSONB, default=dict, server_default=text("'{}'::jsonb"))
     manage_token_hash: Mapped[str] = mapped_column(String(64))  # sha256 of the guest's manage-link token
     sequence: Mapped[int] = mapped_column(Integer, default=0)  # iCalendar SEQUENCE, bumped on each change
     cancelled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import enum
 from datetime import datetime
 
 from sqlalchemy import (
@@ -20,30 +19,10 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from ..enums import ConnectionStatus, OnCancel, SalesforceObject, SourceKind
 from .accounts import Team, User, _enum
 from .base import Base, Timestamped
 from .calendars import Calendar
-
-
-class ConnectionStatus(enum.StrEnum):
-    CONNECTED = "connected"
-    NEEDS_RECONNECT = "needs_reconnect"
-
-
-class SalesforceObject(enum.StrEnum):
-    LEAD = "Lead"
-    CONTACT = "Contact"
-
-
-class OnCancel(enum.StrEnum):
-    DELETE_EVENT = "delete_event"
-    MARK_CANCELLED = "mark_cancelled"  # keep the Event, Subject prefixed "Cancelled: "
-
-
-class SourceKind(enum.StrEnum):
-    QUESTION = "question"  # source_key: the question id
-    ITEM = "item"  # source_key: a system item name (see portal.integrations.sources)
-    FIXED = "fixed"  # fixed_value
 
 
 class SalesforceConnection(Base):

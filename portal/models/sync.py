@@ -2,33 +2,16 @@
 
 from __future__ import annotations
 
-import enum
 from datetime import datetime
 
 from sqlalchemy import Boolean, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint, func, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from ..enums import SyncEvent, SyncStatus
 from .accounts import _enum
 from .base import Base, Timestamped
 from .calendars import Booking, Calendar
-
-
-class SyncEvent(enum.StrEnum):
-    CREATED = "created"
-    RESCHEDULED = "rescheduled"
-    CANCELLED = "cancelled"
-
-
-class SyncStatus(enum.StrEnum):
-    PENDING = "pending"
-    RUNNING = "running"
-    SYNCED = "synced"
-    SKIPPED = "skipped"  # reason: paused, no_integration
-    WAITING = "waiting"  # reason: not_connected, needs_reconnect, plan
-    FAILED = "failed"
-    DISMISSED = "dismissed"
-
 
 # A job in one of these is not finished: later jobs of the same booking wait behind it.
 OPEN_STATUSES = (SyncStatus.PENDING, SyncStatus.RUNNING, SyncStatus.WAITING)

@@ -15,9 +15,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from ..enums import SalesforceObject
 from . import soql
 from .catalogue import SyncError, sync_error
-from .inputs import CONTACT, LEAD, SyncRequest
+from .inputs import SyncRequest
 from .plan import (
     DUPLICATE_RULE_HEADER,
     EVENT_REF,
@@ -67,7 +68,7 @@ def lookup_queries(syncs: Sequence[SyncRequest]) -> list[tuple[str, str]]:
     settings = syncs[0].settings
     emails = [s.booking.guest_email for s in syncs]
     queries: list[tuple[str, str]] = []
-    if settings.object_name == LEAD:
+    if settings.object_name == SalesforceObject.LEAD:
         queries += [
             (
                 LEADS,
@@ -76,7 +77,7 @@ def lookup_queries(syncs: Sequence[SyncRequest]) -> list[tuple[str, str]]:
             )
             for chunk in in_lists(emails)
         ]
-    if settings.object_name == CONTACT or settings.contact_first:
+    if settings.object_name == SalesforceObject.CONTACT or settings.contact_first:
         queries += [
             (CONTACTS, f"SELECT Id, Email, LastModifiedDate FROM Contact WHERE Email IN ({chunk}) ORDER BY Email")
             for chunk in in_lists(emails)

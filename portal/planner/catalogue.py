@@ -143,6 +143,14 @@ CATALOGUE = MappingProxyType(
                 retryable=True,
             ),
             _info(
+                "READ_FAILED",
+                "The connection to Salesforce broke while the portal was reading from it (looking up the guest's "
+                "record or the object's fields), before anything was sent to be saved: nothing was written.",
+                "Nothing: the sync is retried automatically; if it keeps failing, Salesforce or the network to it is "
+                "down.",
+                retryable=True,
+            ),
+            _info(
                 "UNKNOWN_OUTCOME",
                 "The connection dropped after the write was sent, so whether Salesforce saved it is unknown.",
                 "Nothing: the retry first looks for what was saved, so nothing is created twice.",

@@ -10,19 +10,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from ..enums import NameFormat, OnCancel, QuestionKind, SalesforceObject, SourceKind, SyncEvent
 from .fields import ObjectFields
-
-CREATED, RESCHEDULED, CANCELLED = "created", "rescheduled", "cancelled"
-LEAD, CONTACT = "Lead", "Contact"
-DELETE_EVENT, MARK_CANCELLED = "delete_event", "mark_cancelled"
-QUESTION, ITEM, FIXED = "question", "item", "fixed"
-FULL_NAME_FORMAT, FAMILY_GIVEN_FORMAT = "full", "family_given"
 
 
 @dataclass(frozen=True)
 class QuestionSnapshot:
     id: int
-    kind: str  # a QuestionKind value
+    kind: QuestionKind
     label: str
     required: bool = False
     options: tuple[str, ...] = ()
@@ -47,7 +42,7 @@ class BookingSnapshot:
     guest_phone: str = ""
     host_email: str = ""
     host_name: str = ""
-    name_format: str = FULL_NAME_FORMAT
+    name_format: NameFormat = NameFormat.FULL
     questions: tuple[QuestionSnapshot, ...] = ()  # in form order
     answers: tuple[tuple[int, str], ...] = ()  # (question id, answer)
 
@@ -68,7 +63,7 @@ class BookingSnapshot:
 @dataclass(frozen=True)
 class MappingRow:
     sf_field: str
-    source_kind: str  # QUESTION | ITEM | FIXED
+    source_kind: SourceKind
     source_key: str = ""  # the question id (as text) or the system item key
     fixed_value: str = ""
     fallback_value: str = ""
@@ -76,11 +71,11 @@ class MappingRow:
 
 @dataclass(frozen=True)
 class IntegrationSettings:
-    object_name: str  # LEAD | CONTACT
+    object_name: SalesforceObject
     register_event: bool = True
     overwrite: bool = False
     contact_first: bool = True
-    on_cancel: str = DELETE_EVENT
+    on_cancel: OnCancel = OnCancel.DELETE_EVENT
     mappings: tuple[MappingRow, ...] = ()
 
 
@@ -97,7 +92,7 @@ class LinkSnapshot:
 class SyncRequest:
     """One SyncJob event to apply: everything the planner needs, nothing it must fetch."""
 
-    event: str  # CREATED | RESCHEDULED | CANCELLED
+    event: SyncEvent
     booking: BookingSnapshot
     settings: IntegrationSettings
     fields: ObjectFields  # the describe of settings.object_name

@@ -13,9 +13,10 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
+from ..enums import OnCancel, SalesforceObject, SyncEvent
 from . import soql
 from .catalogue import SyncError, sync_error
-from .inputs import CANCELLED, CONTACT, CREATED, LEAD, MARK_CANCELLED, RESCHEDULED, SyncRequest
+from .inputs import SyncRequest
 from .sources import maps_host, question_value
 from .values import JsonValue, SyncRefused, as_text, check_required, record_values, utc_text
 
@@ -210,7 +211,7 @@ def _step_for(sync: SyncRequest, decide: Callable[[], WritePlan | Outcome]) -> S
 
 def applies_mapping(sync: SyncRequest) -> bool:
     """Whether this job may create or update the guest's record (a reschedule nobody linked yet counts as a create)."""
-    return sync.event == CREATED or (sync.event == RESCHEDULED and sync.link is None)
+    return sync.event == SyncEvent.CREATED or (sync.event == SyncEvent.RESCHEDULED and sync.link is None)
 
 
 def preflight(sync: SyncRequest) -> SyncError | None:
@@ -237,16 +238,16 @@ def needs_host_user(sync: SyncRequest) -> bool:
 
 def plan_reads(sync: SyncRequest) -> CompositeRequest | None:
     """The one Composite read, or None when the link already says where everything is."""
-    if not applies_mapping(sync) and (sync.event != CANCELLED or sync.link is not None):
+    if not applies_mapping(sync) and (sync.event != SyncEvent.CANCELLED or sync.link is not None):
         return None
     email = sync.booking.guest_email.strip()
     object_name = sync.settings.object_name
-    queries = [(LEADS_REF, soql.lead_by_email(email))] if object_name == LEAD else []
-    if object_name == CONTACT or sync.settings.contact_first:
+    queries = [(LEADS_REF, soql.lead_by_email(email))] if object_name == SalesforceObject.LEAD else []
+    if object_name == SalesforceObject.CONTACT or sync.settings.contact_first:
         queries.append((CONTACTS_REF, soql.contact_by_email(email)))
-    if sync.event != CANCELLED and needs_host_user(sync):
+    if sync.event != SyncEvent.CANCELLED and needs_host_user(sync):
         queries.append((USERS_REF, soql.user_by_email(sync.booking.host_email.strip())))
-    if sync.event == CANCELLED or sync.settings.register_event:
+    if sync.event == SyncEvent.CANCELLED or sync.settings.register_event:
         queries.append((EVENTS_REF, soql.event_by_start_and_subject(sync.booking.start_at, event_subject(sync))))
     subrequests = [Subrequest("GET", soql.query_url(sync.api_version, q), ref) for ref, q in queries]
     return _composite(sync, subrequests, all_or_none=False)
@@ -287,15 +288,17 @@ def choose_record(
     sync: SyncRequest, leads: Sequence[Mapping[str, Any]], contacts: Sequence[Mapping[str, Any]]
 ) -> FoundRecord | None:
     """The guest's record: contact-first Contact, an open Lead, a converted Lead's Contact (design §5)."""
-    if sync.settings.object_name == CONTACT:
-        return FoundRecord(CONTACT, contacts[0]["Id"]) if contacts else None
+    if sync.settings.object_name == SalesforceObject.CONTACT:
+        return FoundRecord(SalesforceObject.CONTACT, contacts[0]["Id"]) if contacts else None
     if sync.settings.contact_first and contacts:
-        return FoundRecord(CONTACT, contacts[0]["Id"], CONTACT_FIRST)
+        return FoundRecord(SalesforceObject.CONTACT, contacts[0]["Id"], CONTACT_FIRST)
     open_leads = [lead for lead in leads if not lead.get("IsConverted")]
     if open_leads:
-        return FoundRecord(LEAD, open_leads[0]["Id"])
+        return FoundRecord(SalesforceObject.LEAD, open_leads[0]["Id"])
     converted = [lead for lead in leads if lead.get("ConvertedContactId")]
-    return FoundRecord(CONTACT, converted[0]["ConvertedContactId"], CONVERTED_LEAD) if converted else None
+    return (
+        FoundRecord(SalesforceObject.CONTACT, converted[0]["ConvertedContactId"], CONVERTED_LEAD) if converted else None
+    )
 
 
 def _same_booking_events(sync: SyncRequest, records: list[Mapping[str, Any]]) -> tuple[SeenEvent, ...]:
@@ -359,7 +362,7 @@ def event_body(sync: SyncRequest, who_id: str, owner_id: str) -> tuple[tuple[str
 
 def plan_writes(sync: SyncRequest, lookup: Lookup, *, follow_up: bool = False) -> WritePlan:
     """The Composite write for what the reads found: create, update or just link the record, and the Event."""
-    if sync.event == CANCELLED:
+    if sync.event == SyncEvent.CANCELLED:
         record = lookup.record
         event_id = lookup.event_for(record.record_id) if record else ""
         return _cancel_plan(
@@ -428,7 +431,7 @@ def plan_known_writes(sync: SyncRequest) -> WritePlan:
     """Reschedule or cancel a booking whose record and Event ids are known (no reads needed)."""
     link = sync.link
     assert link is not None, "only linked bookings skip the reads"
-    if sync.event == CANCELLED:
+    if sync.event == SyncEvent.CANCELLED:
         return _cancel_plan(sync, Lookup(), link.sf_object, link.record_id, link.event_id)
     if not link.event_id:
         return WritePlan(None, Lookup(), link.sf_object, link.record_id, actions=("no Event to move",))
@@ -450,7 +453,7 @@ def _cancel_plan(sync: SyncRequest, lookup: Lookup, sf_object: str, record_id: s
     if not event_id:
         return WritePlan(None, lookup, sf_object, record_id, actions=("no Event to cancel",))
     url = _sobject_url(sync, "Event", event_id)
-    if sync.settings.on_cancel == MARK_CANCELLED:
+    if sync.settings.on_cancel == OnCancel.MARK_CANCELLED:
         body = (("Subject", _fit(CANCELLED_PREFIX + event_subject(sync), SUBJECT_LENGTH)),)
         write, sub, action = "mark", Subrequest("PATCH", url, EVENT_REF, body), "marked Event cancelled"
     else:
@@ -504,7 +507,7 @@ def _matched_record(failed: Mapping[str, Any]) -> FoundRecord | None:
             for candidate in match.get("matchRecords") or ():
                 record = candidate.get("record") or {}
                 sobject = (record.get("attributes") or {}).get("type") or match.get("entityType")
-                if sobject in (LEAD, CONTACT) and record.get("Id"):
+                if sobject in (SalesforceObject.LEAD, SalesforceObject.CONTACT) and record.get("Id"):
                     return FoundRecord(sobject, record["Id"], DUPLICATE_RULE)
     return None
 

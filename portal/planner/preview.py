@@ -6,24 +6,28 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
+from ..enums import QuestionKind, SalesforceObject, SyncEvent
 from .catalogue import SyncError
-from .inputs import CREATED, QuestionSnapshot, SyncRequest
+from .inputs import QuestionSnapshot, SyncRequest
 from .plan import FoundRecord, Lookup, WritePlan, plan_writes, preflight
 from .sources import answer_limit
 from .values import SyncRefused
 
 # Stands in for the guest's existing record in the existing-record case (the preview never looks one up).
-EXISTING_RECORD_PLACEHOLDERS = {"Lead": "00Q000000000000AAA", "Contact": "003000000000000AAA"}
+EXISTING_RECORD_PLACEHOLDERS = {
+    SalesforceObject.LEAD: "00Q000000000000AAA",
+    SalesforceObject.CONTACT: "003000000000000AAA",
+}
 SAMPLE_ANSWERS = {
-    "full_name": "Alex Sample",
-    "family_name": "Sample",
-    "given_name": "Alex",
-    "email": "alex.sample@example.com",
-    "company": "Example Ltd",
-    "phone": "+1 555 0100",
-    "short_text": "Sample answer",
-    "long_text": "A longer sample answer,\nover two lines.",
-    "checkbox": "yes",
+    QuestionKind.FULL_NAME: "Alex Sample",
+    QuestionKind.FAMILY_NAME: "Sample",
+    QuestionKind.GIVEN_NAME: "Alex",
+    QuestionKind.EMAIL: "alex.sample@example.com",
+    QuestionKind.COMPANY: "Example Ltd",
+    QuestionKind.PHONE: "+1 555 0100",
+    QuestionKind.SHORT_TEXT: "Sample answer",
+    QuestionKind.LONG_TEXT: "A longer sample answer,\nover two lines.",
+    QuestionKind.CHECKBOX: "yes",
 }
 
 
@@ -40,7 +44,7 @@ class Preview:
 def preview(sync: SyncRequest, *, host_user_id: str = "", existing_record_id: str = "") -> Preview:
     """What a completed booking would write. host_user_id: the host's Salesforce User, when known (it sets OwnerId);
     existing_record_id: the record to show the existing-record case with (a placeholder id by default)."""
-    as_new_booking = replace(sync, event=CREATED, link=None)
+    as_new_booking = replace(sync, event=SyncEvent.CREATED, link=None)
     problem = preflight(as_new_booking)
     if problem is not None:
         return Preview(None, None, problem)
@@ -57,7 +61,7 @@ def preview(sync: SyncRequest, *, host_user_id: str = "", existing_record_id: st
 
 def sample_answer(question: QuestionSnapshot) -> str:
     """A plausible answer within the question's length (a choice question's first option)."""
-    if question.kind == "single_select":
+    if question.kind == QuestionKind.SINGLE_SELECT:
         return question.options[0] if question.options else ""
     answer = SAMPLE_ANSWERS.get(question.kind, "Sample answer")
     limit = answer_limit(question)

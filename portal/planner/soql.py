@@ -5,6 +5,7 @@ E-mail matching relies on SOQL's `=` comparing text case-insensitively; the plan
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from urllib.parse import quote
 
@@ -66,6 +67,12 @@ def user_by_email(email: str) -> str:
         "SELECT Id, Email FROM User "
         f"WHERE Email = {string_literal(email)} AND IsActive = true ORDER BY LastModifiedDate DESC LIMIT {LOOKUP_LIMIT}"
     )
+
+
+def users_by_emails(emails: Sequence[str]) -> str:
+    """Active Salesforce Users with any of these e-mails (which participating members can own records)."""
+    listed = ", ".join(string_literal(email) for email in emails)
+    return f"SELECT Id, Email FROM User WHERE Email IN ({listed}) AND IsActive = true"
 
 
 def event_by_start_and_subject(start: datetime, subject: str) -> str:

@@ -9,8 +9,9 @@ from datetime import UTC, datetime, tzinfo
 from types import MappingProxyType
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from ..enums import QuestionKind, SourceKind
 from .fields import TEXT_TYPES, ObjectFields
-from .inputs import FIXED, ITEM, QUESTION, BookingSnapshot, MappingRow, QuestionSnapshot
+from .inputs import BookingSnapshot, MappingRow, QuestionSnapshot
 
 
 @dataclass(frozen=True)
@@ -44,28 +45,28 @@ def _kind(kind: str, label: str, fits: set[str], cap: int, typed: bool = True) -
 QUESTION_KINDS = MappingProxyType(
     dict(
         [
-            _kind("full_name", "Name", FREE_TEXT_FITS, 200),
-            _kind("family_name", "Family name", FREE_TEXT_FITS, 100),
-            _kind("given_name", "Given name", FREE_TEXT_FITS, 100),
-            _kind("email", "E-mail", TEXT_TYPES | {"email"}, 320),
-            _kind("company", "Company", FREE_TEXT_FITS, 200),
-            _kind("phone", "Phone", TEXT_TYPES | {"phone"}, 40),
-            _kind("short_text", "Short text", FREE_TEXT_FITS, 500),
-            _kind("long_text", "Long text", set(TEXT_TYPES), 10000),
-            _kind("single_select", "Choice", FREE_TEXT_FITS, 200, typed=False),
-            _kind("checkbox", "Checkbox", TEXT_TYPES | {"boolean"}, 3, typed=False),
+            _kind(QuestionKind.FULL_NAME, "Name", FREE_TEXT_FITS, 200),
+            _kind(QuestionKind.FAMILY_NAME, "Family name", FREE_TEXT_FITS, 100),
+            _kind(QuestionKind.GIVEN_NAME, "Given name", FREE_TEXT_FITS, 100),
+            _kind(QuestionKind.EMAIL, "E-mail", TEXT_TYPES | {"email"}, 320),
+            _kind(QuestionKind.COMPANY, "Company", FREE_TEXT_FITS, 200),
+            _kind(QuestionKind.PHONE, "Phone", TEXT_TYPES | {"phone"}, 40),
+            _kind(QuestionKind.SHORT_TEXT, "Short text", FREE_TEXT_FITS, 500),
+            _kind(QuestionKind.LONG_TEXT, "Long text", set(TEXT_TYPES), 10000),
+            _kind(QuestionKind.SINGLE_SELECT, "Choice", FREE_TEXT_FITS, 200, typed=False),
+            _kind(QuestionKind.CHECKBOX, "Checkbox", TEXT_TYPES | {"boolean"}, 3, typed=False),
         ]
     )
 )
 # Built-in questions whose answers the booking also keeps in its own columns.
 GUEST_COLUMNS = MappingProxyType(
     {
-        "full_name": "guest_name",
-        "family_name": "guest_family_name",
-        "given_name": "guest_given_name",
-        "email": "guest_email",
-        "company": "guest_company",
-        "phone": "guest_phone",
+        QuestionKind.FULL_NAME: "guest_name",
+        QuestionKind.FAMILY_NAME: "guest_family_name",
+        QuestionKind.GIVEN_NAME: "guest_given_name",
+        QuestionKind.EMAIL: "guest_email",
+        QuestionKind.COMPANY: "guest_company",
+        QuestionKind.PHONE: "guest_phone",
     }
 )
 _CHECKED = frozenset({"yes", "y", "true", "on", "1", "checked"})
@@ -86,7 +87,7 @@ def question_value(booking: BookingSnapshot, question: QuestionSnapshot) -> Sour
     answer = booking.answer_to(question.id)
     if not answer.strip() and question.kind in GUEST_COLUMNS:
         answer = getattr(booking, GUEST_COLUMNS[question.kind])
-    return checkbox_checked(answer) if question.kind == "checkbox" else answer
+    return checkbox_checked(answer) if question.kind == QuestionKind.CHECKBOX else answer
 
 
 @dataclass(frozen=True)
@@ -156,12 +157,12 @@ def question_for(row: MappingRow, questions: Sequence[QuestionSnapshot]) -> Ques
 
 def source_value(row: MappingRow, booking: BookingSnapshot, host_user_id: str = "") -> SourceValue | None:
     """The row's raw value for this booking; None when its question or item no longer exists."""
-    if row.source_kind == FIXED:
+    if row.source_kind == SourceKind.FIXED:
         return row.fixed_value
-    if row.source_kind == QUESTION:
+    if row.source_kind == SourceKind.QUESTION:
         question = question_for(row, booking.questions)
         return None if question is None else question_value(booking, question)
-    item = SYSTEM_ITEMS.get(row.source_key) if row.source_kind == ITEM else None
+    item = SYSTEM_ITEMS.get(row.source_key) if row.source_kind == SourceKind.ITEM else None
     if item is None:
         return None
     value = item.value_of(booking)
@@ -169,17 +170,22 @@ def source_value(row: MappingRow, booking: BookingSnapshot, host_user_id: str = 
 
 
 def maps_host(rows: Sequence[MappingRow]) -> bool:
-    return any(row.source_kind == ITEM and row.source_key == HOST_ITEM for row in rows)
+    return any(row.source_kind == SourceKind.ITEM and row.source_key == HOST_ITEM for row in rows)
 
 
 _DEFAULT_TARGETS = (
-    ("full_name", "LastName"),  # a full name goes whole into LastName: never guess a split
-    ("family_name", "LastName"),
-    ("given_name", "FirstName"),
-    ("email", "Email"),
-    ("company", "Company"),
-    ("phone", "Phone"),
+    (QuestionKind.FULL_NAME, "LastName"),  # a full name goes whole into LastName: never guess a split
+    (QuestionKind.FAMILY_NAME, "LastName"),
+    (QuestionKind.GIVEN_NAME, "FirstName"),
+    (QuestionKind.EMAIL, "Email"),
+    (QuestionKind.COMPANY, "Company"),
+    (QuestionKind.PHONE, "Phone"),
 )
+
+
+def default_question_kind(field_name: str) -> QuestionKind | None:
+    """The built-in question kind the default mapping fills this standard field from (Company for Company)."""
+    return next((kind for kind, target in _DEFAULT_TARGETS if target.lower() == field_name.lower()), None)
 
 
 def default_mapping(questions: Sequence[QuestionSnapshot], fields: ObjectFields) -> tuple[MappingRow, ...]:
@@ -189,5 +195,19 @@ def default_mapping(questions: Sequence[QuestionSnapshot], fields: ObjectFields)
         question = next((q for q in questions if q.kind == kind), None)
         target = fields.get(field_name)
         if question is not None and target is not None and target.createable:
-            rows.append(MappingRow(sf_field=target.name, source_kind=QUESTION, source_key=str(question.id)))
+            rows.append(MappingRow(sf_field=target.name, source_kind=SourceKind.QUESTION, source_key=str(question.id)))
     return tuple(rows)
+
+
+def questions_feeding(
+    rows: Sequence[MappingRow], questions: Sequence[QuestionSnapshot], sf_fields: Sequence[str]
+) -> tuple[tuple[QuestionSnapshot, tuple[str, ...]], ...]:
+    """The booking questions whose answers the mapping sends to these Salesforce fields (API names ignore case),
+    each with the fields it feeds, in form order: the values Fix and retry lets a person correct."""
+    wanted = {name.lower() for name in sf_fields}
+    fed: dict[int, list[str]] = {}
+    for row in rows:
+        question = question_for(row, questions) if row.source_kind == SourceKind.QUESTION else None
+        if question is not None and row.sf_field.lower() in wanted:
+            fed.setdefault(question.id, []).append(row.sf_field)
+    return tuple((q, tuple(fed[q.id])) for q in questions if q.id in fed)

@@ -6,13 +6,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from ..enums import QuestionKind, SourceKind
 from .fields import MAPPABLE_TYPES, TEXT_TYPES, FieldInfo, ObjectFields
-from .inputs import FIXED, ITEM, QUESTION, MappingRow, QuestionSnapshot
+from .inputs import MappingRow, QuestionSnapshot
 from .sources import HOST_ITEM, QUESTION_KINDS, SYSTEM_ITEMS, answer_limit, question_for
 from .values import SyncRefused, convert
 
 LENGTH_TYPES = TEXT_TYPES | {"email", "phone", "url", "picklist", "multipicklist"}
 PICKLIST_TYPES = frozenset({"picklist", "multipicklist"})
+MAX_TYPED_VALUE = 1000  # characters of a fixed or fallback value, typed in the editor or read from a legacy file
 
 
 @dataclass(frozen=True)
@@ -45,6 +47,11 @@ def _row_messages(
     name = row.sf_field.strip()
     if not name:
         return ["Choose a Salesforce field for this row."]
+    if name != row.sf_field:  # Salesforce refuses " LastName " with INVALID_FIELD on every sync
+        return [
+            f"{row.sf_field!r} is not a Salesforce field name: field names have no spaces around them. Choose the "
+            "field from the list."
+        ]
     if name.lower() in first_row_of:
         return [f"{name} is already mapped in row {first_row_of[name.lower()] + 1}; remove one of the two rows."]
     first_row_of[name.lower()] = index
@@ -77,14 +84,14 @@ def _access_message(field: FieldInfo, overwrite: bool) -> str:
 
 
 def _source_messages(field: FieldInfo, row: MappingRow, questions: Sequence[QuestionSnapshot]) -> list[str]:
-    if row.source_kind == QUESTION:
+    if row.source_kind == SourceKind.QUESTION:
         question = question_for(row, questions)
         if question is None:
             return ["The booking question this row used no longer exists; choose another source or remove the row."]
         return _question_messages(field, row, question)
-    if row.source_kind == ITEM:
+    if row.source_kind == SourceKind.ITEM:
         return _item_messages(field, row)
-    if row.source_kind == FIXED:
+    if row.source_kind == SourceKind.FIXED:
         return _fixed_messages(field, row.fixed_value)
     return ["Choose a source for this row: a booking question, a system item or a fixed value."]
 
@@ -97,10 +104,14 @@ def _question_messages(field: FieldInfo, row: MappingRow, question: QuestionSnap
             f"A {kind_label} question ({question.label}) cannot fill {field.display}, a {field.type} field; "
             "choose a question or system item of a fitting type, or a fixed value."
         ]
-    remedy = f"limit the question to {field.length} characters or choose a longer field"
-    messages = _length_messages(field, _longest_answer(question), f"The question {question.label!r}", remedy)
+    messages = []
+    if not kind.typed_by_guest:  # a typed answer is limited to the field's length on the booking form instead
+        remedy = "shorten the options or choose a longer field"
+        messages += _length_messages(field, _longest_answer(question), f"The question {question.label!r}", remedy)
     messages += _choice_messages(field, question, kind.typed_by_guest)
-    can_be_blank = not question.required and question.kind != "checkbox"  # a checkbox is always ticked or not
+    can_be_blank = (
+        not question.required and question.kind != QuestionKind.CHECKBOX
+    )  # a checkbox is always ticked or not
     if field.required_on_create and can_be_blank and not row.fallback_value.strip():
         messages.append(
             f"{field.display} is required by Salesforce but the question {question.label!r} is optional; make the "
@@ -110,11 +121,28 @@ def _question_messages(field: FieldInfo, row: MappingRow, question: QuestionSnap
 
 
 def _longest_answer(question: QuestionSnapshot) -> int:
-    if question.kind == "single_select":
+    if question.kind == QuestionKind.SINGLE_SELECT:
         return max((len(option) for option in question.options), default=0)
-    if question.kind == "checkbox":
+    if question.kind == QuestionKind.CHECKBOX:
         return len("Yes")
     return answer_limit(question)
+
+
+def mapped_limits(
+    fields: ObjectFields, questions: Sequence[QuestionSnapshot], rows: Sequence[MappingRow]
+) -> dict[int, int]:
+    """Question id -> the most characters the booking form lets a guest type so the answer fits every Salesforce
+    field it is mapped to (issue 12): the mapping need not be refused, and values are never shortened."""
+    limits: dict[int, int] = {}
+    for row in rows:
+        question = question_for(row, questions) if row.source_kind == SourceKind.QUESTION else None
+        field = fields.get(row.sf_field.strip()) if question is not None else None
+        kind = QUESTION_KINDS.get(question.kind) if question is not None else None
+        if field is None or kind is None or not kind.typed_by_guest:
+            continue
+        if field.type in LENGTH_TYPES and field.length:
+            limits[question.id] = min(limits.get(question.id, field.length), field.length)
+    return limits
 
 
 def _length_messages(field: FieldInfo, longest: int | None, source: str, remedy: str) -> list[str]:
@@ -163,13 +191,15 @@ def _fixed_messages(field: FieldInfo, value: str) -> list[str]:
 
 
 def _fallback_messages(field: FieldInfo, row: MappingRow) -> list[str]:
-    if row.source_kind == FIXED or not row.fallback_value.strip():
+    if row.source_kind == SourceKind.FIXED or not row.fallback_value.strip():
         return []
     return _value_messages(field, row.fallback_value, "The fallback value")
 
 
 def _value_messages(field: FieldInfo, value: str, what: str) -> list[str]:
     """A typed value must convert to the field's type; for picklists it must be an active value, restricted or not."""
+    if len(value) > MAX_TYPED_VALUE:
+        return [f"{what} has {len(value)} characters; at most {MAX_TYPED_VALUE} are accepted."]
     if field.type in PICKLIST_TYPES:
         choices = [part.strip() for part in value.split(";")] if field.type == "multipicklist" else [value.strip()]
         inactive = [choice for choice in choices if choice not in field.picklist_values]
@@ -183,6 +213,33 @@ def _value_messages(field: FieldInfo, value: str, what: str) -> list[str]:
     except SyncRefused as refused:
         return [f"{what} does not fit. {refused.error.message}"]
     return []
+
+
+def check_host_owner(
+    fields: ObjectFields, rows: Sequence[MappingRow], host_emails: Sequence[str], salesforce_users: frozenset[str]
+) -> tuple[MappingProblem, ...]:
+    """A row that sets a User reference (OwnerId) to the booking's host needs a host who is a Salesforce user;
+    salesforce_users: the lower-cased e-mails of active Salesforce Users among the hosts."""
+    if any(email.lower() in salesforce_users for email in host_emails):
+        return ()
+    problems = []
+    for index, row in enumerate(rows):
+        field = fields.get(row.sf_field.strip())
+        if (
+            row.source_kind == SourceKind.ITEM
+            and row.source_key == HOST_ITEM
+            and field is not None
+            and field.type == "reference"
+        ):
+            problems.append(
+                MappingProblem(
+                    index,
+                    field.name,
+                    f"No participating member is a Salesforce user, so {field.display} cannot be set to the booking's "
+                    "host; keep a member who is a Salesforce user, or remove the row.",
+                )
+            )
+    return tuple(problems)
 
 
 def _unmapped(fields: ObjectFields, rows: Sequence[MappingRow]) -> tuple[MappingProblem, ...]:

@@ -18,8 +18,15 @@ from .sources import Host, SourceValue, source_value
 
 JsonValue = str | int | float | bool
 
-# The shape Salesforce accepts for Email fields (local part of RFC 5322 atoms, a dotted domain).
-_EMAIL = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")
+# What Salesforce accepts in an Email field: ASCII only (no accented or non-Latin letters, RFC 6532 is not
+# supported), a local part of RFC 5322 atom characters not starting with a dot and at most 64 characters long, a
+# domain of two or more labels (letters, digits, inner hyphens, at most 63 each), 80 characters in all.
+EMAIL_LENGTH = 80
+EMAIL_LOCAL_LENGTH = 64
+_EMAIL_LOCAL = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-][A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]*")
+_EMAIL_DOMAIN = re.compile(
+    r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+"
+)
 _RECORD_ID = re.compile(r"^[A-Za-z0-9]{15}([A-Za-z0-9]{3})?$")
 _INTEGER = re.compile(r"^[+-]?\d+$")
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -68,11 +75,32 @@ def _text(field: FieldInfo, value: SourceValue) -> JsonValue:
     return _fitting_length(field, as_text(value))
 
 
+def email_problem(text: str) -> str | None:
+    """Why Salesforce would refuse `text` as an e-mail address, in words a guest can act on; None if it accepts it.
+    The booking form refuses what this refuses (portal.validators), so no booking fails its sync for it."""
+    local, at, domain = text.rpartition("@")
+    if not text.isascii():
+        return (
+            "Use an address without letters with accents or from other alphabets: our customer records accept "
+            "only plain letters (a-z), digits and signs such as . _ + - in an e-mail address."
+        )
+    if len(text) > EMAIL_LENGTH:
+        return f"Use an address of at most {EMAIL_LENGTH} characters: our customer records accept no longer one."
+    if len(local) > EMAIL_LOCAL_LENGTH:
+        return (
+            f"Use at most {EMAIL_LOCAL_LENGTH} characters before the @: our customer records accept no longer "
+            "addresses."
+        )
+    if not at or not _EMAIL_LOCAL.fullmatch(local) or not _EMAIL_DOMAIN.fullmatch(domain):
+        return "Enter a valid e-mail address, like name@example.com."
+    return None
+
+
 def _email(field: FieldInfo, value: SourceValue) -> JsonValue:
-    text = as_text(value)
-    if not _EMAIL.match(text):
-        raise _refuse("INVALID_EMAIL_ADDRESS", field, f"{text!r} is not an e-mail address.")
-    return _fitting_length(field, text)
+    text = _fitting_length(field, as_text(value))
+    if email_problem(text) is not None:
+        raise _refuse("INVALID_EMAIL_ADDRESS", field, f"{text!r} is not an e-mail address Salesforce accepts.")
+    return text
 
 
 def _allowed_choice(field: FieldInfo, choice: str) -> str:

@@ -71,7 +71,9 @@ def client_for_connection(
 class SalesforceClient:
     """REST calls on one connection's `instance_url`. Not shared between threads; one per job or request.
 
-    `api_calls` counts requests sent to the instance (a Composite request is one, a retried one two);
+    `api_calls` counts the requests Salesforce counts against the org's daily limit: every request sent to the
+    instance (a Composite request is one), its answer lost included, except one answered 401 (Salesforce counts
+    only calls it authenticated against the org); each exchange reported says whether it was one (`api_call`);
     `refreshes` counts access-token renewals (its own refresh, or a token another process had just stored);
     `api_usage` is the last `Sforce-Limit-Info` seen (or the stored one), persisted on `close()`."""
 
@@ -124,16 +126,22 @@ class SalesforceClient:
         json: Any = None,
         params: Mapping[str, Any] | None = None,
         headers: Mapping[str, str] | None = None,
+        writes: bool | None = None,
     ) -> Any:
         """Call the REST API: `path` is relative to /services/data/vXX.X/ or absolute (/services/...).
 
-        Returns the parsed JSON body (None for 204). On 401 INVALID_SESSION_ID refreshes once and retries once."""
+        `writes` says whether the request may change data; by default its method says (a Composite request of
+        queries is a POST that writes nothing). A lost answer to a write leaves its outcome unknown; to a read, it
+        is a failed read. Returns the parsed JSON body (None for 204). On 401 INVALID_SESSION_ID refreshes once and
+        retries once."""
         method = method.upper()
-        response = self._instance_exchange(method, path, json=json, params=params, headers=headers)
+        writes = method in WRITE_METHODS if writes is None else writes
+        send = dict(json=json, params=params, headers=headers, writes=writes)
+        response = self._instance_exchange(method, path, **send)
         if _session_expired(response):
             self._refresh()
-            response = self._instance_exchange(method, path, json=json, params=params, headers=headers)
-        return _result(response, method)
+            response = self._instance_exchange(method, path, **send)
+        return _result(response, writes)
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -157,7 +165,6 @@ class SalesforceClient:
 
     def _instance_exchange(self, method: str, path: str, **kwargs: Any) -> requests.Response:
         url = self._tokens.instance_url + (path if path.startswith("/services/") else self._data_path(path))
-        self.api_calls += 1
         response = self._exchange(method, url, target="instance", **kwargs)
         self._note_usage(response)
         return response
@@ -191,7 +198,7 @@ class SalesforceClient:
         raise SalesforceUnavailable("the token endpoint failed", status=response.status_code, code=error)
 
     def _exchange(
-        self, method: str, url: str, *, target: str, withhold_token: bool = False, **kwargs: Any
+        self, method: str, url: str, *, target: str, writes: bool = False, withhold_token: bool = False, **kwargs: Any
     ) -> requests.Response:
         started = time.monotonic()
         try:
@@ -204,10 +211,19 @@ class SalesforceClient:
                 **kwargs,
             )
         except requests.RequestException as failure:
-            self._report(method, url, target, kwargs, started, None, error=f"{type(failure).__name__}")
-            raise _unavailable(failure, method) from None
-        self._report(method, url, target, kwargs, started, response)
+            lost = _unavailable(failure, writes=writes, reading=target == "instance" and not writes)
+            counted = self._count(target, lost.sent)
+            self._report(method, url, target, kwargs, started, None, counted, error=f"{type(failure).__name__}")
+            raise lost from None
+        counted = self._count(target, response.status_code != 401)
+        self._report(method, url, target, kwargs, started, response, counted)
         return response
+
+    def _count(self, target: str, counts: bool) -> bool:
+        """Whether an exchange is an API call (only requests to the instance are), counted as it is made."""
+        counted = target == "instance" and counts
+        self.api_calls += counted
+        return counted
 
     def _note_usage(self, response: requests.Response) -> None:
         match = _LIMIT_INFO.search(response.headers.get("Sforce-Limit-Info", ""))
@@ -223,6 +239,7 @@ class SalesforceClient:
         sent: Mapping[str, Any],
         started: float,
         response: requests.Response | None,
+        api_call: bool,
         *,
         error: str | None = None,
     ) -> None:
@@ -239,6 +256,7 @@ class SalesforceClient:
                 "status": response.status_code if response is not None else None,
                 "response": _response_for_trail(response) if response is not None else None,
                 "duration_ms": round((time.monotonic() - started) * 1000),
+                "api_call": api_call,
                 "error": error,
             }
         )
@@ -273,10 +291,9 @@ def _session_expired(response: requests.Response) -> bool:
     )
 
 
-def _result(response: requests.Response, method: str) -> Any:
+def _result(response: requests.Response, written: bool) -> Any:
     """The parsed body of a successful response, or the matching error."""
     status = response.status_code
-    written = method in WRITE_METHODS
     if status == 204:
         return None
     body = _json_or_none(response)
@@ -300,12 +317,16 @@ def _result(response: requests.Response, method: str) -> Any:
     raise SalesforceRequestError(status, code, message, first.get("fields") or [], errors=body if errors else [])
 
 
-def _unavailable(failure: requests.RequestException, method: str) -> SalesforceUnavailable:
-    """A network failure; a write that may have reached Salesforce before it happened has an unknown outcome."""
+def _unavailable(failure: requests.RequestException, *, writes: bool, reading: bool) -> SalesforceUnavailable:
+    """A network failure: a write that may have reached Salesforce before it happened has an unknown outcome; a
+    data read (`reading`) that failed this way changed nothing."""
     sent = _may_have_been_sent(failure)
     kind = "timed out" if isinstance(failure, requests.Timeout) else "could not be reached"
     return SalesforceUnavailable(
-        f"Salesforce {kind} ({type(failure).__name__})", may_have_committed=sent and method in WRITE_METHODS
+        f"Salesforce {kind} ({type(failure).__name__})",
+        may_have_committed=sent and writes,
+        sent=sent,
+        read_failed=reading,
     )
 
 

@@ -49,15 +49,26 @@ class SalesforceUnavailable(SalesforceError):
     """Salesforce could not be reached or failed (network error, timeout, 5xx, a page instead of JSON).
 
     `may_have_committed` is True when a write was sent and the answer was lost (timeout or dropped
-    connection after sending): its outcome is unknown and a retry must look before writing again."""
+    connection after sending): its outcome is unknown and a retry must look before writing again.
+    `sent` is True when the request may have reached Salesforce before the connection failed; `read_failed` when
+    the request that got no answer was a data read (nothing could have been written by it)."""
 
     def __init__(
-        self, message: str, *, status: int | None = None, code: str = "", may_have_committed: bool = False
+        self,
+        message: str,
+        *,
+        status: int | None = None,
+        code: str = "",
+        may_have_committed: bool = False,
+        sent: bool = False,
+        read_failed: bool = False,
     ) -> None:
         super().__init__(message)
         self.status = status
         self.code = code
         self.may_have_committed = may_have_committed
+        self.sent = sent
+        self.read_failed = read_failed
 
     def __str__(self) -> str:
         status = f"{self.status} " if self.status else ""

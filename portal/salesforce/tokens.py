@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from ..crypto import TokenCipher, token_cipher
 from ..extensions import db
-from ..models import AuditEvent, ConnectionStatus, SalesforceConnection, utcnow
+from ..models import AuditEvent, ConnectionStatus, SalesforceConnection, SyncReason, utcnow
 from . import oauth, signals
 from .errors import SalesforceAuthError
 
@@ -123,9 +123,11 @@ class TokenStore:
 
     def _usable(self, row: SalesforceConnection | None) -> StoredTokens:
         if row is None or row.access_token_encrypted is None or row.refresh_token_encrypted is None:
-            raise SalesforceAuthError("not_connected", "The team has no Salesforce connection.")
+            raise SalesforceAuthError(SyncReason.NOT_CONNECTED, "The team has no Salesforce connection.")
         if row.status != ConnectionStatus.CONNECTED:
-            raise SalesforceAuthError("needs_reconnect", row.status_reason or "The connection needs reconnecting.")
+            raise SalesforceAuthError(
+                SyncReason.NEEDS_RECONNECT, row.status_reason or "The connection needs reconnecting."
+            )
         return self._stored(row)
 
     def _stored(self, row: SalesforceConnection) -> StoredTokens:

@@ -7,6 +7,7 @@ from flask import abort, current_app, flash, redirect, render_template, request,
 
 from ..audit import record_view
 from ..extensions import db
+from ..integrations.legacy_page import legacy_import_page
 from ..sync_errors import actions
 from ..sync_errors.forms import (
     ERROR_FILTER_ARGS,
@@ -96,6 +97,17 @@ def retry(team_id: int, sync_id: int):
         action_url=url_for(".retry", team_id=team_id, sync_id=sync_id),
         cancel_url=url_for(".detail", team_id=team_id, sync_id=sync_id),
         breadcrumbs=_breadcrumbs(found, ("Retry", None)),
+    )
+
+
+@bp.route("/legacy-import", methods=["GET", "POST"])
+def legacy_import():
+    """Staff carry legacy settings over for any team's calendars (each integration created is audited)."""
+    return legacy_import_page(
+        team_id=None,
+        done_url=url_for(".failures"),
+        breadcrumbs=[("Support", url_for(".index")), ("Import legacy settings", None)],
+        scope_text="As support staff you may name any team's calendars.",
     )
 
 

@@ -57,7 +57,7 @@ from ..salesforce.client import SalesforceClient, client_for_connection
 from ..salesforce.describe import describe_of
 from ..salesforce.errors import SalesforceAuthError, SalesforceRequestError, SalesforceUnavailable
 from . import schedule
-from .service import _failed, _synced, blocker_for, near_daily_limit
+from .service import _failed, _synced, _unavailable_code, blocker_for, near_daily_limit
 from .snapshots import sync_request
 
 log = logging.getLogger("portal.sync.backfill")
@@ -365,7 +365,7 @@ def _hold_off(
     if blocker is not None:
         reason = "Salesforce is not connected or needs reconnecting; sending carries on once it is."
         return _set_aside(session, backfill, BackfillState.PAUSED, reason, now + _pause())
-    if near_daily_limit(connection, now, current_app.config["SYNC_API_USAGE_CEILING"]):
+    if near_daily_limit(connection, now, current_app.config["SYNC_API_USAGE_CEILING"], trusted_for=_pause()):
         reason = "The Salesforce org has nearly used its API calls for today; sending carries on later."
         return _set_aside(session, backfill, BackfillState.PAUSED, reason, now + _pause())
     backfill.lease_expires_at = _lease(now)
@@ -607,8 +607,7 @@ def _batch_error(failure: Exception) -> SyncError:
     if isinstance(failure, _BatchFailed):
         return failure.error
     if isinstance(failure, SalesforceUnavailable):
-        code = failure.code or ("UNKNOWN_OUTCOME" if failure.may_have_committed else "SERVER_UNAVAILABLE")
-        return sync_error(code, failure.message, http_status=failure.status or 503)
+        return sync_error(_unavailable_code(failure), failure.message, http_status=failure.status or 503)
     return sync_error(failure.code, failure.message, tuple(failure.fields), failure.status)
 
 

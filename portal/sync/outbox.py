@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
-from ..models import Booking, SalesforceIntegration, SyncEvent, SyncJob, SyncStatus, utcnow
+from ..models import Booking, SalesforceIntegration, SyncEvent, SyncJob, SyncReason, SyncStatus, utcnow
 
 log = logging.getLogger("portal.sync.outbox")
 
@@ -31,9 +31,9 @@ def add_sync_job(session: Session, booking: Booking, sync_event: SyncEvent) -> S
     if integration is None:
         if sync_event == SyncEvent.CREATED:
             return None
-        job = _job(booking, sync_event, SyncStatus.SKIPPED, reason="no_integration")
+        job = _job(booking, sync_event, SyncStatus.SKIPPED, reason=SyncReason.NO_INTEGRATION)
     elif not integration.enabled:
-        job = _job(booking, sync_event, SyncStatus.SKIPPED, reason="paused")
+        job = _job(booking, sync_event, SyncStatus.SKIPPED, reason=SyncReason.PAUSED)
     else:
         job = _job(booking, sync_event, SyncStatus.PENDING)
     session.add(job)

@@ -118,7 +118,8 @@ def _follow(job: SyncJob, earlier: SyncJob, now: datetime) -> None:
 
 
 def defer(session: Session, job: SyncJob, until: datetime, reason: str) -> None:
-    """Put a claimed job back without counting the attempt (e.g. the org is near its daily API limit).
+    """Give a claim back before any attempt was taken (e.g. the org is near its daily API limit): the caller
+    must not have recorded a SyncAttempt for it, since the claim's number is taken again when the job comes due.
 
     Its RQ job id is the one running now, so the sweep enqueues it once it is due.
     """

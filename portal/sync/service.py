@@ -28,6 +28,7 @@ from ..models import (
     SyncAttempt,
     SyncEvent,
     SyncJob,
+    SyncReason,
     SyncStatus,
     utcnow,
 )
@@ -58,19 +59,23 @@ def run(sync_job_id: int) -> str:
     if claimed is None:
         return "not claimed"
     job = session.get(SyncJob, sync_job_id, populate_existing=True)
+    if _deferred_near_limit(session, job):
+        return "deferred"
     attempt = SyncAttempt(sync_job_id=job.id, number=claimed.attempt, trail=[])
     session.add(attempt)
     session.commit()
+    trail: list[dict] = []  # every exchange of the attempt, kept even when the attempt crashes
     try:
-        return _attempt(session, job, attempt)
+        return _attempt(session, job, attempt, trail)
     except Exception:  # a bug or an outage of our own database: keep the job retryable, never lose it
         log.exception("sync attempt crashed", extra={"sync_job_id": job.id})
         session.rollback()
+        _close_attempt(attempt, trail, "failed", "INTERNAL_ERROR")
         error = sync_error("INTERNAL_ERROR", "The portal failed while syncing this booking.")
         return _failed(session, job, attempt, error)
 
 
-def _attempt(session: Session, job: SyncJob, attempt: SyncAttempt) -> str:
+def _attempt(session: Session, job: SyncJob, attempt: SyncAttempt, trail: list[dict]) -> str:
     integration = session.scalar(
         select(SalesforceIntegration).where(SalesforceIntegration.calendar_id == job.calendar_id)
     )
@@ -78,28 +83,26 @@ def _attempt(session: Session, job: SyncJob, attempt: SyncAttempt) -> str:
     blocker = blocker_for(job, integration, connection)
     if blocker is not None:
         return _blocked(session, job, attempt, blocker)
-    if near_daily_limit(connection, utcnow(), current_app.config["SYNC_API_USAGE_CEILING"]):
-        attempt.outcome, attempt.finished_at = "deferred (near the daily API limit)", utcnow()
-        until = utcnow() + timedelta(seconds=current_app.config["SYNC_NEAR_LIMIT_DELAY_SECONDS"])
-        schedule.defer(session, job, until, reason="near_api_limit")
-        return "deferred"
 
-    trail: list[dict] = []
     try:
         with client_for_connection(connection.id, on_exchange=trail.append) as client:
             outcome = _apply(session, job, integration, connection, client)
-            attempt.api_calls = client.api_calls
     except SalesforceAuthError as error:
-        _close_attempt(attempt, trail, "waiting", error.code)
+        _close_attempt(attempt, trail, SyncStatus.WAITING.value, error.code)
         return _blocked(session, job, attempt, Blocker(SyncStatus.WAITING, _waiting_reason(error)))
     except SalesforceUnavailable as error:
-        _close_attempt(attempt, trail, "unavailable", error.code or "SERVER_UNAVAILABLE")
-        code = error.code or ("UNKNOWN_OUTCOME" if error.may_have_committed else "SERVER_UNAVAILABLE")
+        code = _unavailable_code(error)
+        _close_attempt(attempt, trail, "unavailable", code)
         return _failed(session, job, attempt, sync_error(code, error.message, http_status=error.status or 503))
     except SalesforceRequestError as error:
         _close_attempt(attempt, trail, "refused", error.code)
         return _failed(session, job, attempt, sync_error(error.code, error.message, tuple(error.fields), error.status))
-    _close_attempt(attempt, trail, "synced" if outcome.ok else "failed", outcome.error.code if outcome.error else "")
+    _close_attempt(
+        attempt,
+        trail,
+        SyncStatus.SYNCED.value if outcome.ok else SyncStatus.FAILED.value,
+        outcome.error.code if outcome.error else "",
+    )
     if not outcome.ok:
         return _failed(session, job, attempt, outcome.error)
     return _synced(session, job, outcome, connection.instance_url)
@@ -126,7 +129,8 @@ def _apply(
     )
     step: Step = first_step(sync)
     while step.outcome is None:
-        response = client.request("POST", step.request.url, json=step.request.body())
+        writes = step.writes is not None  # the Composite read is a POST that writes nothing
+        response = client.request("POST", step.request.url, json=step.request.body(), writes=writes)
         step = advance(step, response)
     return step.outcome
 
@@ -136,35 +140,66 @@ def blocker_for(
 ) -> Blocker | None:
     """What stops this job from reaching Salesforce now (design §5): skipped for good, or waiting for a person."""
     if integration is None:
-        return Blocker(SyncStatus.SKIPPED, "no_integration")
+        return Blocker(SyncStatus.SKIPPED, SyncReason.NO_INTEGRATION)
     if not integration.enabled:
-        return Blocker(SyncStatus.SKIPPED, "paused")
+        return Blocker(SyncStatus.SKIPPED, SyncReason.PAUSED)
     if not integration.calendar.team.is_premium:
-        return Blocker(SyncStatus.WAITING, "plan")
+        return Blocker(SyncStatus.WAITING, SyncReason.PLAN)
     if connection is None:
-        return Blocker(SyncStatus.WAITING, "not_connected")
+        return Blocker(SyncStatus.WAITING, SyncReason.NOT_CONNECTED)
     if connection.status == ConnectionStatus.NEEDS_RECONNECT:
-        return Blocker(SyncStatus.WAITING, "needs_reconnect")
+        return Blocker(SyncStatus.WAITING, SyncReason.NEEDS_RECONNECT)
     return None
 
 
-def near_daily_limit(connection: SalesforceConnection, now: datetime, ceiling: float) -> bool:
-    """Slow down when the last usage seen (within the hour) is past the ceiling, instead of burning the rest."""
+def _deferred_near_limit(session: Session, job: SyncJob) -> bool:
+    """Near the org's daily API limit the claim is given back before an attempt is taken (design §5): the job
+    waits, and the attempt it takes when it comes due is a new one."""
+    connection = session.scalar(select(SalesforceConnection).where(SalesforceConnection.team_id == job.team_id))
+    config = current_app.config
+    delay = timedelta(seconds=config["SYNC_NEAR_LIMIT_DELAY_SECONDS"])
+    if connection is None or connection.status != ConnectionStatus.CONNECTED:
+        return False  # what blocks the job is recorded by its attempt
+    if not near_daily_limit(connection, utcnow(), config["SYNC_API_USAGE_CEILING"], trusted_for=delay):
+        return False
+    schedule.defer(session, job, utcnow() + delay, reason=SyncReason.NEAR_API_LIMIT)
+    log.info("deferred: near the daily API limit", extra={"sync_job_id": job.id, "team_id": job.team_id})
+    return True
+
+
+def near_daily_limit(
+    connection: SalesforceConnection, now: datetime, ceiling: float, *, trusted_for: timedelta
+) -> bool:
+    """Slow down when the last usage seen is past the ceiling, instead of burning the rest. A reading older than
+    `trusted_for` (the deferral delay) is not trusted: the next sync goes ahead and brings a fresh one, so deferred
+    syncs go out once the org's rolling 24-hour usage has fallen."""
     used, limit, seen = connection.api_usage_used, connection.api_usage_limit, connection.api_usage_seen_at
-    if not used or not limit or seen is None or now - seen > timedelta(hours=1):
+    if not used or not limit or seen is None or now - seen >= trusted_for:
         return False
     return used / limit >= ceiling
 
 
+def _unavailable_code(error: SalesforceUnavailable) -> str:
+    """Say what happened (design §5): a write sent without an answer has an unknown outcome; a read that got no
+    answer failed before anything was written; otherwise Salesforce was unavailable."""
+    if error.code:
+        return error.code
+    if error.may_have_committed:
+        return "UNKNOWN_OUTCOME"
+    return "READ_FAILED" if error.read_failed else "SERVER_UNAVAILABLE"
+
+
 def _waiting_reason(error: SalesforceAuthError) -> str:
-    return "not_connected" if error.code == "not_connected" else "needs_reconnect"
+    return SyncReason.NOT_CONNECTED if error.code == SyncReason.NOT_CONNECTED else SyncReason.NEEDS_RECONNECT
 
 
 # --- recording outcomes ---------------------------------------------------------------------------------------
 
 
 def _close_attempt(attempt: SyncAttempt, trail: list[dict], outcome: str, error_code: str) -> None:
+    """Every request the attempt sent is in its trail; its API calls are those Salesforce counts."""
     attempt.trail = trail
+    attempt.api_calls = sum(1 for exchange in trail if exchange["api_call"])
     attempt.outcome, attempt.error_code = outcome, error_code or ""
     attempt.finished_at = utcnow()
 
@@ -186,7 +221,7 @@ def _synced(session: Session, job: SyncJob, outcome: Outcome, instance_url: str)
     schedule.finish(session, job, SyncStatus.SYNCED)
     _reapply_finished_cancel(session, job)
     log.info("synced: %s", outcome.action_taken, extra={"sync_job_id": job.id, "booking_id": job.booking_id})
-    return "synced"
+    return SyncStatus.SYNCED.value
 
 
 def _reapply_finished_cancel(session: Session, job: SyncJob) -> None:
@@ -217,7 +252,7 @@ def _failed(session: Session, job: SyncJob, attempt: SyncAttempt, error: SyncErr
     job.error_code, job.error_message, job.error_fields = error.code, error.message, list(error.fields)
     job.retryable = error.retryable
     if attempt.finished_at is None:
-        attempt.outcome, attempt.error_code, attempt.finished_at = "failed", error.code, utcnow()
+        attempt.outcome, attempt.error_code, attempt.finished_at = SyncStatus.FAILED.value, error.code, utcnow()
     if error.retryable and schedule.retry_later(session, job):
         log.info("retrying later: %s", error.code, extra={"sync_job_id": job.id})
         return f"retry: {error.code}"

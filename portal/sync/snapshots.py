@@ -44,10 +44,18 @@ def _answers(raw: dict[str, str] | None) -> tuple[tuple[int, str], ...]:
     return tuple((int(key), str(value)) for key, value in (raw or {}).items() if str(key).isdigit())
 
 
-def booking_snapshot(booking: Booking, *, booking_page_url: str) -> BookingSnapshot:
-    """Reads the booking, its calendar with the questions, and its host."""
+def booking_snapshot(
+    booking: Booking, *, booking_page_url: str, corrections: dict[str, str] | None = None
+) -> BookingSnapshot:
+    """Reads the booking, its calendar with the questions, and its host. Values corrected for Salesforce (Fix and
+    retry) win over the guest's answers: `corrections` when given (a preview of unsaved ones), else the stored."""
     calendar = booking.calendar
     host = booking.host
+    corrected = dict(booking.corrections or {}) if corrections is None else corrections
+    guest = {column: getattr(booking, column) or "" for column in GUEST_COLUMNS.values()}
+    for question in calendar.questions:
+        if str(question.id) in corrected and str(question.kind) in GUEST_COLUMNS:
+            guest[GUEST_COLUMNS[str(question.kind)]] = corrected[str(question.id)]
     return BookingSnapshot(
         booking_id=booking.id,
         calendar_name=calendar.name,
@@ -57,17 +65,12 @@ def booking_snapshot(booking: Booking, *, booking_page_url: str) -> BookingSnaps
         booking_page_url=booking_page_url,
         start_at=booking.start_at,
         end_at=booking.end_at,
-        guest_email=booking.guest_email,
-        guest_name=booking.guest_name or "",
-        guest_family_name=booking.guest_family_name or "",
-        guest_given_name=booking.guest_given_name or "",
-        guest_company=booking.guest_company or "",
-        guest_phone=booking.guest_phone or "",
         host_email=host.email if host is not None else "",
         host_name=host.name if host is not None else "",
         name_format=str(calendar.name_format),
         questions=_questions(calendar),
-        answers=_answers(booking.answers),
+        answers=_answers({**(booking.answers or {}), **corrected}),
+        **guest,
     )
 
 

@@ -9,15 +9,15 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.dialects.postgresql import distinct_on
 from sqlalchemy.orm import Session
 
-from ..models import SalesforceLink, SyncJob, SyncStatus
+from ..models import SalesforceLink, SyncJob, SyncReason, SyncStatus
 
 REASONS = {
-    "paused": "the integration is paused",
-    "no_integration": "the integration was removed",
-    "plan": "the team is not on the Premium plan",
-    "not_connected": "Salesforce is not connected",
-    "needs_reconnect": "Salesforce needs reconnecting",
-    "near_api_limit": "the org is near its daily API limit",
+    SyncReason.PAUSED: "the integration is paused",
+    SyncReason.NO_INTEGRATION: "the integration was removed",
+    SyncReason.PLAN: "the team is not on the Premium plan",
+    SyncReason.NOT_CONNECTED: "Salesforce is not connected",
+    SyncReason.NEEDS_RECONNECT: "Salesforce needs reconnecting",
+    SyncReason.NEAR_API_LIMIT: "the org is near its daily API limit",
 }
 
 

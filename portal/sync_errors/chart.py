@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .queries import DayCounts
+from .queries import CHART_STATUSES, DayCounts
 
-KINDS = ("synced", "failed", "waiting")  # bottom to top
+KINDS = tuple(status.value for status in CHART_STATUSES)  # bottom to top; DayCounts has one field each
 
 
 @dataclass(frozen=True)

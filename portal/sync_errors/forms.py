@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from datetime import date
 
 from flask_wtf import FlaskForm
-from wtforms import HiddenField, TextAreaField
+from wtforms import HiddenField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
 from .queries import STATES, ErrorFilters
@@ -23,6 +23,13 @@ class ConfirmForm(FlaskForm):
 
 class RetryAllForm(FlaskForm):
     code = HiddenField(validators=[DataRequired(), Length(max=80)])
+
+
+class FallbackForm(FlaskForm):
+    value = StringField(
+        "Fallback value",
+        validators=[DataRequired("Type the value Salesforce gets when the answer is blank."), Length(max=255)],
+    )
 
 
 class DismissForm(FlaskForm):

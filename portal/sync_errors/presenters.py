@@ -1,5 +1,6 @@
 """How a failed or waiting sync reads to people: its cause and remedy from the error catalogue naming the
-offending fields, when it is retried next, times in a zone, and trails shown with any secret masked."""
+offending fields, what fixes this booking and what fixes future bookings (each linked to the page that does it),
+when it is retried next, times in a zone, and trails shown with any secret masked."""
 
 from __future__ import annotations
 
@@ -9,19 +10,20 @@ from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from flask import Flask
+from flask import Flask, url_for
 
+from ..models import FieldMapping, SyncJob, SyncReason, SyncStatus
 from ..planner.catalogue import explain
 from ..salesforce.redaction import redacted
 
 # Why a sync waits (SyncJob.reason) when Salesforce gave no error code.
 WAITING_REASONS = {
-    "not_connected": (
+    SyncReason.NOT_CONNECTED: (
         "The team has no Salesforce connection.",
         "An owner or admin connects Salesforce on the team's Salesforce page; waiting syncs then run on their own.",
     ),
-    "needs_reconnect": (explain("invalid_grant").cause, explain("invalid_grant").remedy),
-    "plan": (
+    SyncReason.NEEDS_RECONNECT: (explain("invalid_grant").cause, explain("invalid_grant").remedy),
+    SyncReason.PLAN: (
         "Salesforce syncing needs the Premium plan, and the team is not on it.",
         "An owner moves the team to the Premium plan; waiting syncs then run on their own.",
     ),
@@ -46,12 +48,89 @@ def explain_sync(error_code: str, reason: str, fields: list[str] | tuple[str, ..
     return Explanation(error_code or reason, info.cause, info.remedy, tuple(fields), message)
 
 
+# Codes where Salesforce refused the booking's own values: correcting them fixes this booking (Fix and retry).
+VALUE_CODES = frozenset(
+    {
+        "REQUIRED_FIELD_MISSING",
+        "STRING_TOO_LONG",
+        "INVALID_EMAIL_ADDRESS",
+        "VALUE_DOES_NOT_FIT",
+        "JSON_PARSER_ERROR",
+        "INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST",
+        "FIELD_CUSTOM_VALIDATION_EXCEPTION",
+    }
+)
+# Codes fixed in the team's Salesforce connection rather than in the calendar.
+CONNECTION_CODES = frozenset(
+    {"invalid_grant", SyncReason.NEEDS_RECONNECT, SyncReason.NOT_CONNECTED, "API_DISABLED_FOR_ORG"}
+)
+
+
+@dataclass(frozen=True)
+class Remedy:
+    """One thing to do: for this booking or for future bookings, and where to do it."""
+
+    applies_to: str
+    text: str
+    link_text: str = ""
+    url: str = ""
+
+
+def remedies(job: SyncJob, *, may_fix: bool) -> list[Remedy]:
+    """What fixes this booking and what fixes future bookings, each with a link to the page that does it.
+    may_fix: the viewer may edit the calendar's integration (Fix and retry)."""
+    code = job.error_code or job.reason
+    info = explain_sync(job.error_code, job.reason, job.error_fields or [], "")
+    team_id, sync_id, calendar_id = job.team_id, job.id, job.calendar_id
+    if code in VALUE_CODES and may_fix:
+        this_booking = Remedy(
+            "This booking",
+            "Correct the values Salesforce refused for this booking only (the guest's answers stay as they were), "
+            "check what Salesforce would get, and retry.",
+            "Fix and retry",
+            url_for("sync_errors.fix", team_id=team_id, sync_id=sync_id),
+        )
+    elif explain(job.error_code).retryable:
+        this_booking = Remedy("This booking", "Nothing: it is retried automatically.")
+    elif code in WAITING_REASONS:
+        this_booking = Remedy("This booking", "Nothing: it runs on its own once the cause is fixed.")
+    else:
+        this_booking = Remedy(
+            "This booking",
+            "Once the cause is fixed, retry it.",
+            "Retry",
+            url_for("sync_errors.retry", team_id=team_id, sync_id=sync_id),
+        )
+    if code in CONNECTION_CODES or code in WAITING_REASONS:
+        link = ("Open the team's Salesforce page", url_for("salesforce.page", team_id=team_id))
+    elif code == "REQUIRED_FIELD_MISSING":
+        link = ("Open the calendar's booking questions", url_for("calendars.edit", calendar_id=calendar_id))
+    elif explain(job.error_code).retryable:
+        link = ("", "")
+    else:
+        link = ("Open the calendar's Salesforce integration", url_for("integrations.edit", calendar_id=calendar_id))
+    return [this_booking, Remedy("Future bookings", info.remedy, *link)]
+
+
+@dataclass(frozen=True)
+class FallbackOffer:
+    """ "Apply a fallback to the row and retry all N": the row, how many syncs failed on it, and the form."""
+
+    row: FieldMapping
+    count: int
+    form: Any
+
+
 def next_retry(status: str, reason: str, next_attempt_at: datetime | None) -> str:
     """When the sync runs again without anyone pressing Retry."""
-    if status == "pending" and next_attempt_at is not None:
+    if status == SyncStatus.PENDING and next_attempt_at is not None:
         return when_utc(next_attempt_at)
-    if status == "waiting":
-        return "when Salesforce is connected again" if reason != "plan" else "when the team is on the Premium plan"
+    if status == SyncStatus.WAITING:
+        return (
+            "when Salesforce is connected again"
+            if reason != SyncReason.PLAN
+            else "when the team is on the Premium plan"
+        )
     return "none: retry by hand once the cause is fixed"
 
 
@@ -80,6 +159,7 @@ def init_app(app: Flask) -> None:
     """Make the presenters available to the errors page and support console templates."""
     app.add_template_global(explain_sync, "explain_sync")
     app.add_template_global(next_retry, "sync_next_retry")
+    app.add_template_global(VALUE_CODES, "fixable_codes")
     app.add_template_global(pretty_trail, "pretty_trail")
     app.add_template_filter(when_utc, "when_utc")
     app.add_template_filter(when_in_zone, "when_in_zone")

@@ -29,7 +29,8 @@ from ..models import (
 )
 
 # The states the errors page lists: failed, waiting, and failing attempts that will be retried automatically.
-STATES = ("failed", "waiting", "retrying")
+RETRYING = "retrying"  # pending again after a failed attempt
+STATES = (SyncStatus.FAILED.value, SyncStatus.WAITING.value, RETRYING)
 CHART_STATUSES = (SyncStatus.SYNCED, SyncStatus.FAILED, SyncStatus.WAITING)
 HEALTH_DAYS = 14
 
@@ -79,7 +80,7 @@ class ErrorRow:
 
     @property
     def state(self) -> str:
-        return "retrying" if self.status == SyncStatus.PENDING else str(self.status)
+        return RETRYING if self.status == SyncStatus.PENDING else str(self.status)
 
 
 @dataclass(frozen=True)
@@ -116,11 +117,11 @@ def visible_calendars(scope: Scope) -> ColumnElement[bool]:
 
 
 def _state_clause(state: str) -> ColumnElement[bool]:
-    if state == "failed":
+    if state == SyncStatus.FAILED:
         return SyncJob.status == SyncStatus.FAILED
-    if state == "waiting":
+    if state == SyncStatus.WAITING:
         return SyncJob.status == SyncStatus.WAITING
-    if state == "retrying":
+    if state == RETRYING:
         return and_(SyncJob.status == SyncStatus.PENDING, SyncJob.error_code != "")
     return or_(*(_state_clause(s) for s in STATES))
 
@@ -248,6 +249,32 @@ def count_to_retry_by_code(session: Session, scope: Scope, code: str) -> int:
     )
 
 
+def _same_cause(calendar_id: int, code: str, sf_field: str) -> list[ColumnElement[bool]]:
+    """Failed or waiting syncs of a calendar that failed with this code on this field."""
+    return [
+        SyncJob.calendar_id == calendar_id,
+        SyncJob.error_code == code,
+        SyncJob.error_fields.contains([sf_field]),
+        SyncJob.status.in_((SyncStatus.FAILED, SyncStatus.WAITING)),
+    ]
+
+
+def jobs_with_cause(session: Session, calendar_id: int, code: str, sf_field: str) -> list[SyncJob]:
+    """Those syncs, locked (a row a worker holds is skipped), for "apply a fallback and retry all"."""
+    statement = select(SyncJob).where(*_same_cause(calendar_id, code, sf_field)).order_by(SyncJob.id)
+    return list(session.scalars(statement.with_for_update(skip_locked=True)))
+
+
+def created_calendar_ids(session: Session, team_id: int, user_id: int) -> set[int]:
+    statement = select(Calendar.id).where(Calendar.team_id == team_id, Calendar.created_by_id == user_id)
+    return set(session.scalars(statement))
+
+
+def count_with_cause(session: Session, calendar_id: int, code: str, sf_field: str) -> int:
+    statement = select(func.count()).select_from(SyncJob).where(*_same_cause(calendar_id, code, sf_field))
+    return session.scalar(statement) or 0
+
+
 # --- filter choices --------------------------------------------------------------------------------------------
 
 
@@ -322,7 +349,7 @@ class SyncDetail:
     booking: Booking
     attempts: list[SyncAttempt]
     record_url: str
-    answers: list[tuple[str, str]] = field(default_factory=list)
+    answers: list[tuple[str, str, str | None]] = field(default_factory=list)  # label, guest's answer, correction
 
 
 def sync_detail(session: Session, sync_id: int) -> SyncDetail | None:
@@ -359,11 +386,17 @@ def _record_url(session: Session, job: SyncJob) -> str:
     return f"{instance_url.rstrip('/')}/{record_id}" if instance_url else ""
 
 
-def _answers(calendar: Calendar, booking: Booking) -> list[tuple[str, str]]:
-    """The booking form's answers labelled by their questions, in form order (answers of deleted questions last)."""
+def _answers(calendar: Calendar, booking: Booking) -> list[tuple[str, str, str | None]]:
+    """The booking form's answers labelled by their questions, in form order (answers of deleted questions last),
+    each with the value corrected for Salesforce, if any (Fix and retry)."""
     answers = dict(booking.answers or {})
-    labelled = [(q.label, answers.pop(str(q.id), "")) for q in calendar.questions if str(q.id) in answers]
-    return labelled + [(f"Question {key} (removed)", value) for key, value in answers.items()]
+    corrected = booking.corrections or {}
+    labelled = [
+        (q.label, answers.pop(str(q.id), ""), corrected.get(str(q.id)))
+        for q in calendar.questions
+        if str(q.id) in answers or str(q.id) in corrected
+    ]
+    return labelled + [(f"Question {key} (removed)", value, corrected.get(key)) for key, value in answers.items()]
 
 
 # --- the mapping a calendar syncs with -------------------------------------------------------------------------

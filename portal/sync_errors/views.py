@@ -1,22 +1,25 @@
 """A team's sync errors page, each sync's detail, and the actions on them (retry one, retry all with a code,
-dismiss with a note). Members see only the calendars they created or host (design §3); staff use the support
+dismiss with a note, fix the booking's values and retry, apply a fallback to a row and retry all on it). Members see only the calendars they created or host (design §3); staff use the support
 console instead. Each view loads (404), authorizes (403), validates, acts once, flashes, redirects."""
 
 from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
+from sqlalchemy import select
 
 from ..access import TeamAccess, require, team_access
 from ..extensions import db
-from ..models import utcnow
-from . import actions, presenters
+from ..integrations.service import integration_of
+from ..models import SalesforceConnection, SourceKind, utcnow
+from . import actions, fixes, presenters
 from .chart import health_chart
 from .forms import (
     ERROR_FILTER_ARGS,
     PER_PAGE_CHOICES,
     ConfirmForm,
     DismissForm,
+    FallbackForm,
     RetryAllForm,
     carried_filters,
     parse_error_filters,
@@ -27,6 +30,8 @@ from .queries import (
     SyncDetail,
     calendar_choices,
     count_to_retry_by_code,
+    count_with_cause,
+    created_calendar_ids,
     error_code_choices,
     error_page,
     health_counts,
@@ -63,6 +68,7 @@ def errors(team_id: int):
         states=STATES,
         per_page_choices=PER_PAGE_CHOICES,
         query_args=carried_filters(request.args, ERROR_FILTER_ARGS),
+        fix_calendar_ids=_fixable_calendar_ids(access),
         breadcrumbs=_breadcrumbs(access, ("Sync errors", None)),
     )
 
@@ -76,6 +82,8 @@ def detail(team_id: int, sync_id: int):
         team=access.team,
         detail=found,
         mapping=mapping_used(db.session, found.calendar, found.job.error_fields or []),
+        remedies=presenters.remedies(found.job, may_fix=access.can_manage_calendar(found.calendar)),
+        may_fix=access.can_manage_calendar(found.calendar),
         may_retry=actions.may_retry(found.job),
         may_dismiss=actions.may_dismiss(found.job),
         retention_days=current_app.config["SYNC_TRAIL_RETENTION_DAYS"],
@@ -109,6 +117,80 @@ def retry(team_id: int, sync_id: int):
         cancel_url=url_for(".detail", team_id=team_id, sync_id=sync_id),
         breadcrumbs=_sync_breadcrumbs(access, found, ("Retry", None)),
     )
+
+
+@bp.route("/teams/<int:team_id>/salesforce/syncs/<int:sync_id>/fix", methods=["GET", "POST"])
+@login_required
+def fix(team_id: int, sync_id: int):
+    """Fix and retry: correct the guest's values the failing fields come from, see what Salesforce would get, retry."""
+    access, found = _load_sync(team_id, sync_id)
+    require(access.can_manage_calendar(found.calendar))  # those who may change the calendar's integration
+    integration = integration_of(found.calendar)
+    targets = fixes.fix_targets(found.job, integration)
+    form = fixes.fix_form(targets, request.form if request.method == "POST" else None)
+    status = 200
+    if form.is_submitted() and not targets:
+        return redirect(url_for(".fix", team_id=team_id, sync_id=sync_id))  # the page says why nothing can be fixed
+    if form.is_submitted():
+        if form.validate() and form.save.data:
+            job = actions.lock_job(db.session, sync_id) or abort(404)
+            originals = {target.key: target.original for target in targets}
+            try:
+                actions.fix_and_retry(db.session, job, found.booking, fixes.corrections_from(form, targets), originals)
+            except actions.ActionRefused as refusal:
+                db.session.rollback()
+                flash(str(refusal), "error")
+            else:
+                flash("The corrected values were saved and the sync was queued for a new attempt.", "success")
+            return redirect(url_for(".detail", team_id=team_id, sync_id=sync_id))
+        status = 200 if not form.errors else 422
+    corrections = fixes.corrections_from(form, targets) if not form.errors else {}
+    preview = (
+        fixes.preview_with(found.booking, integration, _connection(team_id), corrections)
+        if integration is not None and targets
+        else None
+    )
+    page = render_template(
+        "sync_errors/fix.html",
+        team=access.team,
+        detail=found,
+        targets=targets,
+        form=form,
+        preview=preview,
+        may_retry=actions.may_retry(found.job),
+        fallback=_fallback_offer(found, integration),
+        mapping_url=url_for("integrations.edit", calendar_id=found.calendar.id),
+        breadcrumbs=_sync_breadcrumbs(access, found, ("Fix and retry", None)),
+    )
+    return page, status
+
+
+@bp.post("/teams/<int:team_id>/salesforce/syncs/<int:sync_id>/fallback")
+@login_required
+def fallback(team_id: int, sync_id: int):
+    """Apply a fallback to the failing row and retry every sync of the calendar that failed on it."""
+    access, found = _load_sync(team_id, sync_id)
+    require(access.can_manage_calendar(found.calendar))
+    offer = _fallback_offer(found, integration_of(found.calendar))
+    form = FallbackForm()
+    if offer is None or not form.validate_on_submit():
+        refusal = "This sync did not fail on a blank field of a mapping row, so no fallback applies."
+        for message in (form.value.errors or ["The form expired; try again."]) if offer else [refusal]:
+            flash(message, "error")
+        return redirect(url_for(".fix", team_id=team_id, sync_id=sync_id))
+    value = form.value.data.strip()
+    problems = fixes.fallback_problems(offer.row.integration, _connection(team_id), offer.row, value)
+    if problems:
+        for message in problems:
+            flash(f"Not applied: {message}", "error")
+        return redirect(url_for(".fix", team_id=team_id, sync_id=sync_id))
+    count = actions.apply_fallback_and_retry(db.session, found.job, offer.row, value)
+    flash(
+        f"{offer.row.sf_field} now falls back to “{value}”; "
+        f"{count} sync{'s' if count != 1 else ''} queued for a new attempt.",
+        "success",
+    )
+    return redirect(url_for(".errors", team_id=team_id, calendar=found.calendar.id))
 
 
 @bp.route("/teams/<int:team_id>/salesforce/syncs/<int:sync_id>/dismiss", methods=["GET", "POST"])
@@ -178,12 +260,40 @@ def _load_sync(team_id: int, sync_id: int) -> tuple[TeamAccess, SyncDetail]:
     return access, found
 
 
+def _fixable_calendar_ids(access: TeamAccess) -> set[int] | None:
+    """The calendars whose failed bookings the viewer may fix, being allowed to change their integration (None:
+    every calendar of the team): a member, those they created."""
+    if access.bookings_limited_to is None:
+        return None
+    return created_calendar_ids(db.session, access.team.id, current_user.id)
+
+
+def _connection(team_id: int) -> SalesforceConnection | None:
+    return db.session.scalar(select(SalesforceConnection).where(SalesforceConnection.team_id == team_id))
+
+
+def _fallback_offer(found: SyncDetail, integration) -> presenters.FallbackOffer | None:
+    """ "Apply a fallback to the row and retry all N": for a blank required field fed by a question, while failing."""
+    job = found.job
+    if integration is None or job.error_code != "REQUIRED_FIELD_MISSING" or not actions.may_retry(job):
+        return None
+    wanted = {name.lower() for name in job.error_fields or []}
+    row = next(
+        (m for m in integration.mappings if m.sf_field.lower() in wanted and m.source_kind == SourceKind.QUESTION),
+        None,
+    )
+    if row is None:
+        return None
+    count = count_with_cause(db.session, found.calendar.id, job.error_code, row.sf_field)
+    return presenters.FallbackOffer(row, count, FallbackForm(value=row.fallback_value))
+
+
 def _breadcrumbs(access: TeamAccess, *tail: tuple[str, str | None]) -> list[tuple[str, str | None]]:
     team_id = access.team.id
     return [
         ("Team settings", url_for("teams.settings", team_id=team_id)),
         ("Integrations", url_for("teams.integrations", team_id=team_id)),
-        ("Salesforce", f"/teams/{team_id}/settings/integrations/salesforce"),
+        ("Salesforce", url_for("salesforce.page", team_id=team_id)),
         *tail,
     ]
 

@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from ..access import require, team_access
 from ..extensions import db
+from ..integrations.service import needing_attention
 from ..models import Invitation, Membership, Role, SalesforceConnection
 from ..sync.states import team_sync_counts
 from . import bp, services
@@ -30,6 +31,7 @@ def dashboard():
         member_count=len(members),
         connection=db.session.scalar(select(SalesforceConnection).where(SalesforceConnection.team_id == space.id)),
         sync_counts=team_sync_counts(db.session, space.id, access.visible_calendar_ids()),
+        needing_attention=needing_attention(space.id, access.visible_calendar_ids()),
     )
 
 

@@ -1,6 +1,7 @@
 // Progressive enhancement of the Salesforce mapping editor: add and remove rows in place, show create-only fields
 // only while overwrite is off, suggest a picklist's values for fixed values, and reload the field lists when the
-// object changes. Without this script the form still works (blank rows, "Add row", "Remove this row").
+// object changes, and take focus to a refused save's banner. Without this script the form still works (blank rows,
+// "Add row", "Remove this row", the banner's links as plain anchors).
 (function () {
   "use strict";
 
@@ -127,4 +128,21 @@
   rows.querySelectorAll("[data-mapping-row]").forEach(enhanceRow);
   applyOverwrite();
   applyObject();
+
+  // A refused save: the page opens at its "Not saved" banner (focused, so screen readers read it), and each of its
+  // links takes focus to the first control of the row it names.
+  var notSaved = document.querySelector("[data-role=not-saved]");
+  if (notSaved) {
+    notSaved.focus();
+    notSaved.querySelectorAll("[data-role=refusal-link]").forEach(function (link) {
+      link.addEventListener("click", function (event) {
+        var target = document.getElementById(link.getAttribute("href").slice(1));
+        if (!target) { return; }
+        event.preventDefault();
+        var control = target.querySelector("[aria-invalid=true], select, input, button") || target;
+        target.scrollIntoView({ block: "center" });
+        control.focus();
+      });
+    });
+  }
 }());

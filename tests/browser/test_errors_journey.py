@@ -79,7 +79,7 @@ def test_an_admin_fixes_a_required_field_failure_and_retries_it_to_synced(journe
 
     # back to the sync, retry it after confirming
     page.goto(f"{server.url}/teams/{world.team_id}/salesforce/syncs/{failed.id}")
-    page.get_by_role("link", name="Retry…").click()
+    page.get_by_role("link", name="Retry…", exact=True).click()
     assert page.get_by_role("heading", name=f"Retry sync #{failed.id}?").is_visible()
     page.get_by_role("button", name="Retry now").click()
     assert page.get_by_text("The sync was queued for a new attempt.").is_visible()
