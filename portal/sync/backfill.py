@@ -23,7 +23,7 @@ from datetime import datetime, timedelta
 from flask import current_app
 from rq.exceptions import NoSuchJobError
 from rq.job import Job
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import and_, func, or_, select, tuple_, update
 from sqlalchemy.orm import Session
 
 from .. import audit
@@ -385,10 +385,12 @@ def _set_aside(session: Session, backfill: Backfill, state: BackfillState, reaso
 
 def _in_flight(session: Session, backfill: Backfill) -> list[SyncJob]:
     """The batch an interrupted run left RUNNING, taken back with a fresh lease and a new attempt each."""
+    now = utcnow()
     ids = session.scalars(
         update(SyncJob)
         .where(SyncJob.backfill_id == backfill.id, SyncJob.status == SyncStatus.RUNNING)
-        .values(lease_expires_at=_lease(utcnow()), attempts=SyncJob.attempts + 1)
+        .where(SyncJob.lease_expires_at < now)  # a fresh lease is a live worker's, which took the job over
+        .values(lease_expires_at=_lease(now), attempts=SyncJob.attempts + 1)
         .returning(SyncJob.id)
     ).all()
     session.commit()
@@ -446,21 +448,27 @@ def _with_attempts(session: Session, job_ids: list[int]) -> list[SyncJob]:
     return list(jobs)
 
 
-def _renew(session: Session, backfill: Backfill, jobs: list[SyncJob]) -> list[SyncJob]:
-    """Extend the batch's leases before a write; a job whose lease ran out went to the live path and is left to it."""
+def _renew(session: Session, backfill: Backfill | None, claimed: dict[int, int]) -> set[int]:
+    """Extend the leases of the batch's jobs (id -> the attempt this batch claimed) before a write or an outcome;
+    returns the ids still ours. A job whose lease ran out was reclaimed for the live path, which claims it with a
+    new attempt number, and is left to it."""
     now = utcnow()
+    ours = list(claimed.items())
+    if not ours:
+        return set()
     kept = set(
         session.scalars(
             update(SyncJob)
-            .where(SyncJob.id.in_([job.id for job in jobs]), SyncJob.status == SyncStatus.RUNNING)
-            .where(SyncJob.backfill_id == backfill.id, SyncJob.lease_expires_at >= now)
+            .where(tuple_(SyncJob.id, SyncJob.attempts).in_(ours), SyncJob.status == SyncStatus.RUNNING)
+            .where(SyncJob.lease_expires_at >= now)
             .values(lease_expires_at=_lease(now))
             .returning(SyncJob.id)
         ).all()
     )
-    backfill.lease_expires_at = _lease(now)
+    if backfill is not None:
+        backfill.lease_expires_at = _lease(now)
     session.commit()
-    return [job for job in jobs if job.id in kept]
+    return kept
 
 
 # -- one batch -----------------------------------------------------------------------------------------------------
@@ -484,27 +492,32 @@ class _Item:
 
 def _send(
     session: Session,
-    backfill: Backfill,
+    backfill: Backfill | None,
     jobs: list[SyncJob],
     integration: SalesforceIntegration,
     connection: SalesforceConnection,
 ) -> None:
-    """Send one batch and record every booking's outcome."""
+    """Send one batch (of a backfill, or of released syncs when `backfill` is None); record every outcome."""
     instance_url = connection.instance_url
+    claimed = {job.id: job.attempts for job in jobs}
+    items: list[_Item] = []
     try:
         with client_for_connection(connection.id) as client:
             try:
-                items = _build(session, jobs, integration, connection, client)
-                _apply(session, backfill, items, client)
+                items += _build(session, jobs, integration, connection, client)
+                _apply(session, backfill, items, client, claimed)
             finally:
-                backfill.api_calls += client.api_calls
+                if backfill is not None:
+                    backfill.api_calls += client.api_calls
                 session.commit()
     except SalesforceAuthError:  # each booking waits for the reconnect as any sync does
-        _hand_over(session, jobs)
+        _hand_over(session, _ours(session, backfill, jobs, claimed))
         return
     except (SalesforceUnavailable, SalesforceRequestError, _BatchFailed) as failure:
-        _fail_all(session, [job for job in jobs if job.status == SyncStatus.RUNNING], _batch_error(failure))
+        _fail_all(session, _ours(session, backfill, jobs, claimed), _batch_error(failure))
         return
+    ours = {job.id for job in _ours(session, backfill, jobs, claimed)}
+    items = [item for item in items if item.job.id in ours]
     duplicates = [item.job for item in items if item.error is not None and item.error.code == "DUPLICATES_DETECTED"]
     _hand_over(session, duplicates)  # the live path uses the record the rule matched (Collections do not name it)
     for item in items:
@@ -515,6 +528,11 @@ def _send(
         else:
             outcome = Outcome(item.plan.sf_object, item.record_id, item.event_id, item.plan.actions)
             _synced(session, item.job, outcome, instance_url)
+
+
+def _ours(session: Session, backfill: Backfill | None, jobs: list[SyncJob], claimed: dict[int, int]) -> list[SyncJob]:
+    kept = _renew(session, backfill, claimed)
+    return [job for job in jobs if job.id in kept]
 
 
 def _build(
@@ -536,7 +554,9 @@ def _build(
     return items
 
 
-def _apply(session: Session, backfill: Backfill, items: list[_Item], client: SalesforceClient) -> None:
+def _apply(
+    session: Session, backfill: Backfill | None, items: list[_Item], client: SalesforceClient, claimed: dict[int, int]
+) -> None:
     """Read for the whole batch, plan each booking, then write records and Events with sObject Collections."""
     live = [item for item in items if item.error is None]
     if not live:
@@ -561,13 +581,13 @@ def _apply(session: Session, backfill: Backfill, items: list[_Item], client: Sal
             for item in live
             if item.error is None and item.plan.record_write == write
         ]
-        _save(session, backfill, client, method, entries, "record_id")
+        _save(session, backfill, client, method, entries, "record_id", claimed)
     events = [
         (item, batch.event_entry(item.plan, item.record_id))
         for item in live
         if item.error is None and item.plan.event_write == "create" and item.record_id
     ]
-    _save(session, backfill, client, "POST", events, "event_id")
+    _save(session, backfill, client, "POST", events, "event_id", claimed)
 
 
 def _read(client: SalesforceClient, reads: batch.Reads, queries: list[tuple[str, str]]) -> None:
@@ -580,11 +600,19 @@ def _read(client: SalesforceClient, reads: batch.Reads, queries: list[tuple[str,
         reads.add_page(kind, client.request("GET", url))
 
 
-def _save(session: Session, backfill: Backfill, client: SalesforceClient, method: str, entries, attribute: str):
+def _save(
+    session: Session,
+    backfill: Backfill | None,
+    client: SalesforceClient,
+    method: str,
+    entries,
+    attribute: str,
+    claimed: dict[int, int],
+) -> None:
     """Write records in Collections of up to 200; each booking gets its id (stored at once) or its own error."""
     for start in range(0, len(entries), batch.COLLECTION_SIZE):
         chunk = entries[start : start + batch.COLLECTION_SIZE]
-        owned = {job.id for job in _renew(session, backfill, [item.job for item, _ in chunk])}
+        owned = _renew(session, backfill, {item.job.id: claimed[item.job.id] for item, _ in chunk})
         chunk = [(item, entry) for item, entry in chunk if item.job.id in owned]
         if not chunk:
             continue
