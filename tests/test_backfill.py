@@ -14,8 +14,20 @@ import pytest
 from sqlalchemy import select
 
 from portal.extensions import db
-from portal.models import Backfill, BackfillState, Calendar, SalesforceIntegration, SyncJob, SyncStatus, User, utcnow
+from portal.models import (
+    Backfill,
+    BackfillState,
+    Calendar,
+    ConnectionStatus,
+    SalesforceConnection,
+    SalesforceIntegration,
+    SyncJob,
+    SyncStatus,
+    User,
+    utcnow,
+)
 from portal.sync import backfill as backfills
+from portal.sync.outbox import release_parked_syncs
 from portal.sync.schedule import sweep
 from tests.fixtures.services import WorkerProcesses
 from tests.sync_world import World, sync_app
@@ -194,6 +206,39 @@ def test_a_booking_whose_live_sync_is_pending_is_left_to_it(world):
         preview = backfills.preview(db.session, calendar, utcnow() - timedelta(days=1), utcnow())
         db.session.remove()
     assert (preview.bookings, preview.in_live_sync, preview.to_send) == (1, 1, 0)
+
+
+def test_syncs_released_by_a_reconnect_go_out_in_one_batch_with_the_same_outcomes(world, workers):
+    set_connection_status(world, ConnectionStatus.NEEDS_RECONNECT)
+    workers.start(world.app, 1)
+    emails = [f"waiting{n}@example.com" for n in range(4)]
+    booking_ids = [world.book(email, name=f"Waiting {n}") for n, email in enumerate(emails)]
+    for booking_id in booking_ids:
+        [job] = world.wait(booking_id)
+        assert (job.status, job.reason) == (SyncStatus.WAITING, "needs_reconnect")
+    world.control.clear_log()
+
+    set_connection_status(world, ConnectionStatus.CONNECTED)
+    with world.app.app_context():
+        release_parked_syncs(world.app, team_id=world.team_id)
+        db.session.remove()
+
+    for booking_id in booking_ids:
+        [job] = world.wait(booking_id)
+        assert job.status == SyncStatus.SYNCED and job.action_taken == "created Lead, created Event"
+    assert_synced_once(world, emails)
+    # one read, one write of the Leads, one of the Events: not two calls per booking
+    assert len(world.instance_calls()) == 3
+
+
+def set_connection_status(world: World, status: ConnectionStatus) -> None:
+    with world.app.app_context():
+        connection = db.session.scalar(
+            select(SalesforceConnection).where(SalesforceConnection.team_id == world.team_id)
+        )
+        connection.status = status
+        db.session.commit()
+        db.session.remove()
 
 
 # Last in this file: the killed worker's name stays registered in Redis for a while.

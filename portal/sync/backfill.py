@@ -666,3 +666,90 @@ def _hand_over(session: Session, jobs: list[SyncJob]) -> None:
         attempt.outcome = "handed to its own sync"
     if running:
         schedule.requeue(session, running)
+
+
+# -- released syncs: the live path in batches ----------------------------------------------------------------------
+
+RUN_RELEASED = "jobs.backfill.run_released"
+BATCH_THRESHOLD = 3  # fewer waiting creates of a calendar go out one by one: a batch saves nothing below this
+
+
+def release_team_in_batches(session: Session, team_id: int) -> int:
+    """A team's waiting syncs go out now (its connection is back). Creates of bookings not yet in Salesforce go
+    in batches per calendar (one RQ job each, up to 200 bookings); every other job, one by one as before. A
+    batched job is also due a sweep interval later, so the sweep sends it on its own if its batch is lost."""
+    waiting = session.scalars(
+        select(SyncJob).where(SyncJob.team_id == team_id, SyncJob.status == SyncStatus.WAITING).order_by(SyncJob.id)
+    ).all()
+    linked = set(
+        session.scalars(
+            select(SalesforceLink.booking_id).where(SalesforceLink.booking_id.in_([job.booking_id for job in waiting]))
+        ).all()
+    )
+    by_calendar: dict[int, list[SyncJob]] = {}
+    for job in waiting:
+        if job.event == SyncEvent.CREATED and job.booking_id not in linked:
+            by_calendar.setdefault(job.calendar_id, []).append(job)
+    batched = [jobs for jobs in by_calendar.values() if len(jobs) >= BATCH_THRESHOLD]
+    in_batches = {job.id for jobs in batched for job in jobs}
+    later = utcnow() + timedelta(seconds=current_app.config["SYNC_SWEEP_SECONDS"])
+    for job in waiting:
+        if job.id in in_batches:
+            job.status, job.reason, job.next_attempt_at, job.finished_at = SyncStatus.PENDING, "", later, None
+    session.commit()
+    schedule.requeue(session, [job for job in waiting if job.id not in in_batches])
+    for jobs in batched:
+        for start in range(0, len(jobs), BATCH_SIZE):
+            _enqueue_released([job.id for job in jobs[start : start + BATCH_SIZE]])
+    return len(waiting)
+
+
+def _enqueue_released(job_ids: list[int]) -> None:
+    try:
+        queues.queue("sync").enqueue(
+            RUN_RELEASED,
+            job_ids,
+            job_id=f"released-{job_ids[0]}-{len(job_ids)}",
+            result_ttl=3600,
+            job_timeout=schedule.job_timeout(current_app.config),
+        )
+    except Exception:
+        log.warning("could not enqueue a batch of released syncs; the sweep sends them one by one", exc_info=True)
+
+
+def run_released(job_ids: list[int]) -> str:
+    """Send released creates of one calendar as one batch: claim those still pending (one per guest e-mail; the
+    others go out one by one), then read and write them together, recording each outcome as the live path does."""
+    session = db.session
+    now = utcnow()
+    candidates = session.scalars(
+        select(SyncJob)
+        .where(SyncJob.id.in_(job_ids), SyncJob.status == SyncStatus.PENDING)
+        .order_by(SyncJob.id)
+        .with_for_update(skip_locked=True)
+    ).all()
+    emails: set[str] = set()
+    claimed, alone = [], []
+    for job in candidates:
+        email = job.booking.guest_email.strip().lower()
+        (alone if email in emails else claimed).append(job)
+        emails.add(email)
+    for job in claimed:
+        job.status, job.attempts, job.lease_expires_at = SyncStatus.RUNNING, job.attempts + 1, _lease(now)
+    session.commit()
+    schedule.requeue(session, alone)
+    jobs = _with_attempts(session, [job.id for job in claimed])
+    if not jobs:
+        return "nothing to send"
+    integration = session.scalar(
+        select(SalesforceIntegration).where(SalesforceIntegration.calendar_id == jobs[0].calendar_id)
+    )
+    connection = session.scalar(select(SalesforceConnection).where(SalesforceConnection.team_id == jobs[0].team_id))
+    usage_ceiling = current_app.config["SYNC_API_USAGE_CEILING"]
+    if blocker_for(None, integration, connection) is not None or near_daily_limit(
+        connection, now, usage_ceiling, trusted_for=_pause()
+    ):
+        _hand_over(session, jobs)  # the live path decides: skipped, waiting or deferred, as for any sync
+        return "handed over"
+    _send(session, None, jobs, integration, connection)
+    return f"sent {len(jobs)}"
