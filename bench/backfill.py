@@ -5,7 +5,8 @@ Leads. Calls are counted in the emulator's request log; the emulator answers aft
 
 Lines: `backfill scenario=<name> bookings=… api_calls=… calls_per_booking=… seconds=… bookings_per_s=…`, one per
 backfill scenario, then `live scenario=new_guests bookings=… api_calls=… calls_per_booking=…` for the same kind of
-bookings synced one by one as they are made.
+bookings synced one by one as they are made, and `released scenario=reconnect bookings=… api_calls=…
+calls_per_booking=… seconds=…` for waiting syncs of new guests released at once by a reconnect (target 0.1).
 """
 
 from __future__ import annotations
@@ -32,11 +33,12 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--bookings", type=int, default=1000, help="earlier bookings per backfill (default 1000)")
     parser.add_argument("--live-bookings", type=int, default=20, help="bookings synced one by one (default 20)")
+    parser.add_argument("--released", type=int, default=200, help="waiting syncs released by a reconnect (200)")
     parser.add_argument("--latency-ms", type=int, default=100, help="emulator latency per request (default 100)")
     parser.add_argument("--quick", action="store_true", help="a tiny run: 20 earlier bookings, 2 live ones")
     args = parser.parse_args(argv)
     if args.quick:
-        args.bookings, args.live_bookings = 20, 2
+        args.bookings, args.live_bookings, args.released = 20, 2, 5
     return args
 
 
@@ -68,9 +70,19 @@ def main(argv=None) -> None:
                     bookings_per_s=args.bookings / seconds,
                 )
             )
-        live = live_calls(world, args.live_bookings)
+        booker = Booker(world.app)  # one for both: its slots never repeat
+        live = live_calls(world, booker, args.live_bookings)
+        released, released_seconds = released_calls(world, booker, args.released)
     for line in lines:
         figure("backfill", **line)
+    figure(
+        "released",
+        scenario="reconnect",
+        bookings=args.released,
+        api_calls=released,
+        calls_per_booking=released / args.released,
+        seconds=released_seconds,
+    )
     figure(
         "live",
         scenario="new_guests",
@@ -148,11 +160,43 @@ def backfill_progress(app, backfill_id: int):
     return state, progress
 
 
-def live_calls(world, bookings: int) -> int:
+def released_calls(world, booker: Booker, bookings: int) -> tuple[int, float]:
+    """API calls when a reconnect releases this many waiting syncs (new guests), and the seconds they took."""
+    from portal.models import ConnectionStatus, SalesforceConnection
+    from portal.sync.outbox import release_parked_syncs
+
+    calendar_id = add_integrated_calendar(world.app, world.team, "released_new_guests")
+    set_connection(world.app, world.team.team_id, ConnectionStatus.NEEDS_RECONNECT, SalesforceConnection)
+    booking_ids = [
+        booker.book(calendar_id, f"released-{n}@guests.example", name=f"Released {n}") for n in range(bookings)
+    ]
+    states = wait_for_syncs(world.app, booking_ids, timeout=120)
+    if states.get(SyncStatus.WAITING, 0) != bookings:
+        raise SystemExit(f"released: not every booking waits: {dict(states)}")
+    world.control.clear_log()
+    set_connection(world.app, world.team.team_id, ConnectionStatus.CONNECTED, SalesforceConnection)
+    began = time.monotonic()
+    with world.app.app_context():
+        release_parked_syncs(world.app, team_id=world.team.team_id)
+        db.session.remove()
+    states = wait_for_syncs(world.app, booking_ids, timeout=300)
+    if states.get(SyncStatus.SYNCED, 0) != bookings:
+        raise SystemExit(f"released: not every booking synced: {dict(states)}")
+    return len(instance_calls(world.control.request_log())), time.monotonic() - began
+
+
+def set_connection(app, team_id: int, status, model) -> None:
+    with app.app_context():
+        connection = db.session.scalar(select(model).where(model.team_id == team_id))
+        connection.status = status
+        db.session.commit()
+        db.session.remove()
+
+
+def live_calls(world, booker: Booker, bookings: int) -> int:
     """API calls of the same kind of bookings synced one by one as they are made."""
     calendar_id = add_integrated_calendar(world.app, world.team, "live_new_guests")
     world.control.clear_log()
-    booker = Booker(world.app)
     booking_ids = [booker.book(calendar_id, f"live-{n}@guests.example", name=f"Live {n}") for n in range(bookings)]
     states = wait_for_syncs(world.app, booking_ids, timeout=120)
     if states.get(SyncStatus.SYNCED, 0) != bookings:

@@ -99,7 +99,7 @@ def test_drill_ends_with_the_count_and_loses_or_doubles_nothing(service_urls):
     assert lines[-1] == "bookings=20 synced=20 lost=0 duplicates=0"
 
 
-def test_backfill_prints_calls_per_booking_for_each_backfill_and_the_live_path(service_urls):
+def test_backfill_prints_calls_per_booking_for_backfills_released_syncs_and_the_live_path(service_urls):
     lines = run_bench("backfill", service_urls)
 
     patterns = [
@@ -107,6 +107,9 @@ def test_backfill_prints_calls_per_booking_for_each_backfill_and_the_live_path(s
         rf"bookings_per_s={NUMBER}"
         for name in ("new_guests", "half_existing_leads_overwrite")
     ]
+    patterns.append(
+        rf"released scenario=reconnect bookings=5 api_calls=\d+ calls_per_booking={NUMBER} seconds={NUMBER}"
+    )
     patterns.append(rf"live scenario=new_guests bookings=2 api_calls=\d+ calls_per_booking={NUMBER}")
     assert len(lines) == len(patterns), lines
     for pattern, line in zip(patterns, lines, strict=True):
