@@ -3,8 +3,10 @@ workers (`python -m jobs.worker`) sync bookings made through the booking service
 calls per booking in every scenario, and no token calls (the stored access token is valid).
 
 Scenarios cover new and existing guests, overwrite on and off, with and without the Event, the Contact
-integration, contact-first (a Lead integration whose guest is already a Contact) and a guest whose Lead was
-converted. Scenarios run one after another, so each one's calls are exactly the log entries of its run.
+integration, contact-first (a Lead integration whose guest is already a Contact), a guest whose Lead was
+converted, the write rules (rows only-if-empty; every row create-only, so the update is not sent), and reschedules
+and cancels of synced bookings (at most 1.0: the Event id is known). Rows start with the rules a new row gets.
+Scenarios run one after another, so each one's calls are exactly the log entries of its run.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from __future__ import annotations
 import argparse
 from dataclasses import dataclass
 
-from portal.models import SalesforceObject, SyncStatus
+from portal.models import SalesforceObject, SyncStatus, WriteRule
 
 from .common import Bench, figure, note
 from .seed import Booker, add_integrated_calendar, wait_for_syncs
@@ -28,6 +30,8 @@ class Scenario:
     register_event: bool = True
     overwrite: bool = False
     existing: str = ""  # what Salesforce holds for the guest first: "", "lead", "contact" or "converted_lead"
+    rules: tuple[tuple[str, WriteRule], ...] = ()  # write rules by field, where not the new-row default
+    then: str = ""  # "reschedule" or "cancel": count only that, once every booking synced
 
 
 SCENARIOS = (
@@ -41,6 +45,20 @@ SCENARIOS = (
     Scenario("existing_contact_overwrite_with_event", object_name=CONTACT, overwrite=True, existing="contact"),
     Scenario("contact_first", existing="contact"),
     Scenario("converted_lead", existing="converted_lead"),
+    Scenario(
+        "existing_lead_only_if_empty",
+        overwrite=True,
+        existing="lead",
+        rules=(("Phone", WriteRule.IF_EMPTY), ("Company", WriteRule.IF_EMPTY), ("Email", WriteRule.IF_EMPTY)),
+    ),
+    Scenario(
+        "existing_lead_create_only_fields",
+        overwrite=True,
+        existing="lead",
+        rules=(("Phone", WriteRule.ON_CREATE), ("Email", WriteRule.ON_CREATE)),
+    ),
+    Scenario("reschedule", then="reschedule"),
+    Scenario("cancel", then="cancel"),
 )
 
 
@@ -87,6 +105,7 @@ def run_scenario(world: SyncWorld, booker: Booker, scenario: Scenario, bookings:
         object_name=scenario.object_name,
         register_event=scenario.register_event,
         overwrite=scenario.overwrite,
+        rules=dict(scenario.rules),
     )
     emails = [f"{scenario.name.replace('_', '-')}-{n}@guests.example" for n in range(bookings)]
     for email in emails:
@@ -94,11 +113,22 @@ def run_scenario(world: SyncWorld, booker: Booker, scenario: Scenario, bookings:
     world.control.clear_log()
     note(f"{scenario.name}: {bookings} booking(s)")
     booking_ids = [booker.book(calendar_id, email, name=f"Guest {n}") for n, email in enumerate(emails)]
-    states = wait_for_syncs(world.app, booking_ids, timeout=120)
-    if states.get(SyncStatus.SYNCED, 0) != bookings:
-        raise SystemExit(f"{scenario.name}: not every booking synced: {dict(states)}; see {world.bench.logs}")
+    jobs = bookings
+    if scenario.then:
+        _wait_synced(world, scenario, booking_ids, jobs)
+        world.control.clear_log()
+        for booking_id in booking_ids:
+            getattr(booker, scenario.then)(booking_id)
+        jobs += bookings
+    _wait_synced(world, scenario, booking_ids, jobs)
     log = world.control.request_log()
     return Counted(scenario.name, bookings, len(instance_calls(log)), len(token_calls(log)))
+
+
+def _wait_synced(world: SyncWorld, scenario: Scenario, booking_ids: list[int], jobs: int) -> None:
+    states = wait_for_syncs(world.app, booking_ids, timeout=120)
+    if states.get(SyncStatus.SYNCED, 0) != jobs:
+        raise SystemExit(f"{scenario.name}: not every sync finished: {dict(states)}; see {world.bench.logs}")
 
 
 def seed_existing(control, existing: str, email: str) -> None:

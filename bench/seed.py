@@ -39,7 +39,9 @@ from portal.models import (
     SyncStatus,
     Team,
     User,
+    WriteRule,
 )
+from portal.planner.sources import default_write_rule
 from portal.salesforce.describe import refresh_describe
 from portal.salesforce.tokens import apply_token_response
 
@@ -177,8 +179,10 @@ def add_integrated_calendar(
     register_event: bool = True,
     overwrite: bool = False,
     contact_first: bool = True,
+    rules: dict[str, WriteRule] | None = None,
 ) -> int:
-    """A calendar (hosted by the team's host) with a Salesforce integration mapping name, e-mail, company, phone."""
+    """A calendar (hosted by the team's host) with a Salesforce integration mapping name, e-mail, company, phone;
+    rules: each row's write rule by field (default: what a new row starts with)."""
     with app.app_context():
         owner_id = db.session.scalar(select(User.id).where(User.email == seeded.owner_email))
         host_id = db.session.scalar(select(User.id).where(User.email == seeded.host_email))
@@ -192,7 +196,14 @@ def add_integrated_calendar(
             contact_first=contact_first,
         )
         integration.mappings = [
-            FieldMapping(position=i, sf_field=sf_field, source_kind=kind, source_key=key, fixed_value=value)
+            FieldMapping(
+                position=i,
+                sf_field=sf_field,
+                source_kind=kind,
+                source_key=key,
+                fixed_value=value,
+                write_rule=WriteRule((rules or {}).get(sf_field) or default_write_rule(sf_field)),
+            )
             for i, (sf_field, kind, key, value) in enumerate(_mapping_rows(calendar, object_name))
         ]
         db.session.add(integration)
@@ -228,6 +239,16 @@ class Booker:
             booking_id = booking_service.book(calendar, self.slots.next(), guest, token, now=NOW).id
             db.session.remove()
         return booking_id
+
+    def reschedule(self, booking_id: int) -> None:
+        with self.app.app_context():
+            booking_service.reschedule(db.session.get(Booking, booking_id), self.slots.next(), now=NOW)
+            db.session.remove()
+
+    def cancel(self, booking_id: int) -> None:
+        with self.app.app_context():
+            booking_service.cancel(db.session.get(Booking, booking_id), now=NOW)
+            db.session.remove()
 
 
 def sync_states(app: Flask, booking_ids: list[int]) -> dict[SyncStatus, int]:

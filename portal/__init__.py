@@ -118,3 +118,7 @@ def _register_blueprints(app: Flask) -> None:
         app.register_blueprint(blueprint)
     for blueprint in (sync_errors_bp, support_bp, integrations_bp):
         app.register_blueprint(blueprint)
+    if app.config["DEMO_MAILBOX_DIR"]:  # the demo's mail catcher inbox; production refuses the setting
+        from .demo_mail import bp as demo_mail_bp
+
+        app.register_blueprint(demo_mail_bp)

@@ -75,6 +75,9 @@ SETTINGS: dict[str, tuple[Any, Any]] = {
     "SMTP_HOST": ("localhost", str),
     "SMTP_PORT": (25, int),
     "MAIL_FROM": ("Scheduling Portal <no-reply@localhost>", str),
+    # Demo and development only: the folder where scripts/dev/mailcatcher.py keeps the mail it caught, shown at
+    # /demo/mail. Empty (always, in production) means no such page.
+    "DEMO_MAILBOX_DIR": ("", str),
     # Guest abuse limits per client address: "<count>/<seconds>", a moving window (portal.ratelimit)
     "RATE_LIMIT_BOOKING": ("10/600", _rate_limit),
     "RATE_LIMIT_MANAGE": ("20/600", _rate_limit),
@@ -134,6 +137,8 @@ def _require_https(config: dict) -> None:
             raise ConfigError(f"{name} must be an https:// URL in production")
     if config["SALESFORCE_EXTRA_LOGIN_HOSTS"]:
         raise ConfigError("SALESFORCE_EXTRA_LOGIN_HOSTS is for the emulator; production allows only Salesforce hosts")
+    if config["DEMO_MAILBOX_DIR"]:
+        raise ConfigError("DEMO_MAILBOX_DIR is for the demo's mail catcher; production sends real e-mail")
 
 
 def to_environ(config: Mapping[str, Any]) -> dict[str, str]:

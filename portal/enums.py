@@ -70,6 +70,14 @@ class SourceKind(enum.StrEnum):
     FIXED = "fixed"  # fixed_value
 
 
+class WriteRule(enum.StrEnum):
+    """When a mapping row is written (design §5 "Write rules")."""
+
+    ALWAYS = "always"  # on create, and on update when the integration updates existing records
+    ON_CREATE = "on_create"  # only when the record is created
+    IF_EMPTY = "if_empty"  # on create, and on update only while the field is empty in Salesforce
+
+
 class SyncEvent(enum.StrEnum):
     CREATED = "created"
     RESCHEDULED = "rescheduled"
@@ -106,3 +114,13 @@ class BackfillState(enum.StrEnum):
     DONE = "done"
     STOPPED = "stopped"
     PAUSED = "paused"  # the org's daily API budget is nearly spent, or the connection is not usable; resumes itself
+
+
+class ConnectionHistory(enum.StrEnum):
+    """Where a team stands with Salesforce as its pages word it: a missing connection was either never made or
+    disconnected (portal.sync.states.connection_history)."""
+
+    NEVER = "never"
+    DISCONNECTED = "disconnected"
+    NEEDS_RECONNECT = "needs_reconnect"
+    CONNECTED = "connected"

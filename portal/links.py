@@ -9,6 +9,12 @@ from flask import current_app, has_request_context, url_for
 from .models import Calendar
 
 
+def salesforce_record_url(instance_url: str, record_id: str) -> str:
+    """A record's page in the org as the connection knows it now (instance_url follows the org's moves, so links
+    are built when shown, never stored); "" when either part is missing."""
+    return f"{instance_url.rstrip('/')}/{record_id}" if instance_url and record_id else ""
+
+
 def public_url(endpoint: str, **values) -> str:
     """PUBLIC_BASE_URL when configured (always, in production), else the current request's host.
 

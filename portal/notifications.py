@@ -25,6 +25,7 @@ from .extensions import db
 from .links import public_url
 from .models import Membership, NotificationLog, Role, SyncJob, SyncStatus, Team, User, utcnow
 from .planner.catalogue import explain
+from .sync.states import problem_words
 
 log = logging.getLogger("portal.notifications")
 
@@ -155,7 +156,7 @@ def _digest_text(team: Team, counts: list[CodeCount]) -> tuple[str, str]:
         info = explain(item.code)
         lines += [
             "",
-            f"{item.code or 'Unknown error'}: {item.count}",
+            f"{problem_words(item.code)}: {item.count} booking{'s' if item.count != 1 else ''}",
             f"  Cause: {info.cause}",
             f"  What to do: {info.remedy}",
             f"  See them: {public_url('sync_errors.errors', team_id=team.id, code=item.code, state=SyncStatus.FAILED.value)}",

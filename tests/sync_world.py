@@ -25,6 +25,7 @@ from portal.models import (
     SourceKind,
     SyncJob,
     SyncStatus,
+    WriteRule,
 )
 from portal.salesforce.describe import refresh_describe
 from tests.factories import Factory
@@ -85,14 +86,20 @@ class World:
         on_cancel: OnCancel = OnCancel.DELETE_EVENT,
         company_required: bool = False,
         rows: list[tuple[str, str, str, str]] | None = None,
+        rules: dict[str, str] | None = None,
+        hosts: int = 1,
     ) -> World:
+        """rules: a write rule by Salesforce field (others are written always); hosts: participating members, each
+        a Salesforce User too."""
         world = cls(app, emulator, control)
         with app.app_context():
             factory = Factory(db.session)
             team, people = factory.team_with_roles()
-            host = people["member"]
-            control.add_user(username=host.email, email=host.email, last_name="Host")
-            calendar = factory.calendar(team, created_by=people["owner"], hosts=[host], name="Discovery call")
+            members = [people["member"], *(factory.member(team) for _ in range(hosts - 1))]
+            for host in members:
+                control.add_user(username=host.email, email=host.email, last_name="Host")
+            host = members[0]
+            calendar = factory.calendar(team, created_by=people["owner"], hosts=members, name="Discovery call")
             for question in calendar.questions:
                 if question.kind.value == "company":
                     question.required = company_required
@@ -109,7 +116,12 @@ class World:
             )
             integration.mappings = [
                 FieldMapping(
-                    position=i, sf_field=sf_field, source_kind=SourceKind(kind), source_key=key, fixed_value=value
+                    position=i,
+                    sf_field=sf_field,
+                    source_kind=SourceKind(kind),
+                    source_key=key,
+                    fixed_value=value,
+                    write_rule=WriteRule((rules or {}).get(sf_field, WriteRule.ALWAYS)),
                 )
                 for i, (sf_field, kind, key, value) in enumerate(world._rows(object_name, rows))
             ]
@@ -138,7 +150,44 @@ class World:
 
     # -- acting ------------------------------------------------------------------------------------------------
 
-    def book(self, email: str, name: str = "Gita Guest", company: str = "Acme", phone: str = "", start=None) -> int:
+    def add_calendar(self) -> int:
+        """Another calendar of the team, hosted by the same member, with a copy of the first one's integration."""
+        with self.app.app_context():
+            first = db.session.get(Calendar, self.calendar_id)
+            factory = Factory(db.session)
+            calendar = factory.calendar(first.team, created_by=first.created_by, hosts=[h.user for h in first.hosts])
+            source = db.session.scalar(
+                select(SalesforceIntegration).where(SalesforceIntegration.calendar_id == first.id)
+            )
+            copy = SalesforceIntegration(calendar_id=calendar.id, object_name=source.object_name)
+            by_kind = {q.kind.value: q.id for q in calendar.questions}
+            old_kind = {str(q.id): q.kind.value for q in first.questions}
+            copy.mappings = [
+                FieldMapping(
+                    position=m.position,
+                    sf_field=m.sf_field,
+                    source_kind=m.source_kind,
+                    source_key=str(by_kind[old_kind[m.source_key]]) if m.source_key in old_kind else m.source_key,
+                    fixed_value=m.fixed_value,
+                    write_rule=m.write_rule,
+                )
+                for m in source.mappings
+            ]
+            db.session.add(copy)
+            db.session.commit()
+            calendar_id = calendar.id
+            db.session.remove()
+        return calendar_id
+
+    def book(
+        self,
+        email: str,
+        name: str = "Gita Guest",
+        company: str = "Acme",
+        phone: str = "",
+        start=None,
+        calendar_id: int | None = None,
+    ) -> int:
         q = self.questions
         answers = {
             str(q["full_name"]): name,
@@ -148,7 +197,7 @@ class World:
         }
         guest = GuestDetails(email=email, name=name, company=company, phone=phone, answers=answers)
         with self.app.app_context():
-            calendar = db.session.get(Calendar, self.calendar_id)
+            calendar = db.session.get(Calendar, calendar_id or self.calendar_id)
             booking = booking_service.book(
                 calendar, start or next_slot(), guest, f"token-{time.monotonic_ns()}", now=NOW
             )

@@ -22,6 +22,10 @@ SCENARIOS = (
     "existing_contact_overwrite_with_event",
     "contact_first",
     "converted_lead",
+    "existing_lead_only_if_empty",
+    "existing_lead_create_only_fields",
+    "reschedule",
+    "cancel",
     "overall",
 )
 

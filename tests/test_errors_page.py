@@ -45,12 +45,12 @@ def test_a_row_names_calendar_guest_code_cause_remedy_fields_and_attempts(client
     assert response.status_code == 200
     assert "Intro call" in row and "ada@example.test" in row
     assert f"{booking.start_at:%Y-%m-%d}" in row  # the booking time (the viewer's zone is UTC)
-    assert "REQUIRED_FIELD_MISSING" in row
-    assert "A field Salesforce requires was blank" in row
+    assert "REQUIRED_FIELD_MISSING" not in row  # the code is for support, on the sync's detail
+    assert ">Failed</span>" in row and "Salesforce requires Company and the guest left it blank." in row
     assert "Make that booking question required, or give the mapping row a fallback value." in row
     assert "<code>Company</code>" in row
     assert "<td>2</td>" in row
-    assert "retry by hand" in row
+    assert "None: fix the cause, then retry by hand" in row
 
 
 def test_a_sync_awaiting_an_automatic_retry_shows_when(client, admin_view, db_session):
@@ -81,9 +81,9 @@ def test_a_waiting_sync_explains_the_broken_connection(client, admin_view, db_se
 
     text = client.get(errors_url(team)).get_data(as_text=True)
 
-    assert "needs_reconnect" in text
-    assert "Salesforce revoked the portal&#39;s access" in text
-    assert "when Salesforce is connected again" in text
+    assert ">needs_reconnect" not in text and "(needs_reconnect)" not in text  # only as the filter's value
+    assert "Salesforce stopped accepting the portal&#39;s access and needs reconnecting." in text
+    assert "When Salesforce is connected again" in text
 
 
 def test_the_list_is_newest_first_and_leaves_out_synced_and_dismissed(client, admin_view, db_session):
@@ -123,7 +123,7 @@ def test_the_code_filter_lists_that_codes_syncs_only(client, admin_view, db_sess
     response = client.get(errors_url(team, code="INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST"))
 
     assert listed_ids(response) == [picklist.id]
-    assert "Retry all with INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST" in response.get_data(as_text=True)
+    assert "Retry all with this problem…" in response.get_data(as_text=True)
 
 
 @pytest.mark.parametrize("state", ["failed", "waiting", "retrying"])
@@ -347,7 +347,7 @@ def test_the_page_draws_the_chart_as_inline_svg_with_the_counts(client, admin_vi
 
     text = client.get(errors_url(team)).get_data(as_text=True)
 
-    assert "<svg" in text and "<script" not in text
+    assert "<svg" in text and "<script>" not in text  # drawn by the server: no script of its own
     assert "2 synced" in text and "1 failed" in text and "0 waiting" in text
     today = utcnow().date()
     assert f"{today:%b} {today.day}: 2 synced, 1 failed, 0 waiting" in text

@@ -17,6 +17,7 @@ ROUTE_KINDS = {
     "sync_errors.errors": "team",
     "sync_errors.retry_all": "team",
     "sync_errors.detail": "sync",
+    "sync_errors.state": "sync",
     "sync_errors.retry": "sync",
     "sync_errors.dismiss": "sync",
     "sync_errors.fix": "manage",

@@ -222,7 +222,7 @@ def test_a_team_without_a_connection_is_told_to_connect(client, factory):
 
     section = client.get(f"/calendars/{calendar.id}/edit").get_data(as_text=True)
 
-    assert "has not connected a Salesforce org" in section
+    assert "This team has not connected Salesforce yet" in section
     assert f'href="/teams/{team.id}/settings/integrations/salesforce"' in section
 
 

@@ -12,7 +12,16 @@ import pytest
 from sqlalchemy import func, select
 
 from portal.crypto import token_cipher
-from portal.models import AuditEvent, Calendar, FieldMapping, Plan, SalesforceIntegration, SourceKind, Team
+from portal.models import (
+    AuditEvent,
+    Calendar,
+    FieldMapping,
+    Plan,
+    SalesforceIntegration,
+    SourceKind,
+    Team,
+    WriteRule,
+)
 from scripts.dev.demo_data import seed
 from tests.integration_support import add_integration, connected_world, question_id
 from tests.salesforce_flow import store_connection
@@ -86,6 +95,7 @@ def test_legacy_settings_become_lead_not_register_not_update_with_rows_unchanged
         ("OwnerId", SourceKind.ITEM, "participating_member", ""),
         ("Description", SourceKind.ITEM, "booking_datetime_text", ""),
     ]
+    assert {m.write_rule for m in imported.mappings} == {WriteRule.ON_CREATE}, "legacy rows are create-only"
     audit = db_session.scalars(select(AuditEvent).where(AuditEvent.action == "salesforce_integration.created")).all()
     assert sorted(event.details["calendar_id"] for event in audit) == sorted([first.id, second.id])
     assert all(event.details["via"] == "legacy import" and event.actor_id is None for event in audit)
@@ -239,7 +249,7 @@ def test_a_calendar_of_a_team_without_premium_is_refused(app, db_session, tmp_pa
 
     output = refused(app, tmp_path, db_session, [entry("legacy-first", *VALID)])
 
-    assert "Salesforce integrations are part of the Premium plan; this team is not on it." in output
+    assert "Salesforce integration is part of the Premium plan." in output
 
 
 def test_a_calendar_of_a_team_without_a_salesforce_connection_is_refused(app, db_session, tmp_path, factory):
@@ -249,7 +259,7 @@ def test_a_calendar_of_a_team_without_a_salesforce_connection_is_refused(app, db
 
     output = refused(app, tmp_path, db_session, [entry("legacy-unconnected", *VALID)])
 
-    assert "This team has not connected a Salesforce org yet" in output
+    assert "This team has not connected Salesforce yet" in output
 
 
 def test_a_file_over_the_size_limit_is_refused_before_it_is_read(app, db_session, tmp_path, calendars):

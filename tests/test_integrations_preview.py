@@ -95,7 +95,36 @@ def test_the_sample_preview_shows_both_cases_without_writing_to_salesforce(
     assert reads == [
         ("GET", "/services/data/v62.0/sobjects/Lead/describe"),  # once, then cached
         ("GET", "/services/data/v62.0/query"),  # the host's Salesforce user, as the sync looks it up
+        ("GET", "/services/data/v62.0/query"),  # the guest's record with the values the write rules decide on
     ]
+
+
+def test_the_preview_shows_per_field_salesforces_value_the_bookings_and_whether_it_is_written(
+    client, db_session, world, host_user_id, salesforce_control
+):
+    add_notes_question(db_session, world.calendar)
+    add_integration(db_session, world.calendar, mapping(world.calendar), overwrite=True)
+    lead_id = salesforce_control.seed_record(
+        "Lead", LastName="Sample", Company="Oldco", Email="ALEX.SAMPLE@example.com", Description="Old notes"
+    )
+    login(client, world.owner)
+
+    page = client.get(f"{world.editor_url}/preview").get_data(as_text=True)
+
+    table = re.search(r'<table class="preview-fields" data-role="write-decisions">(.*?)</table>', page, re.S).group(1)
+    cells = [html.unescape(re.sub(r"\s+", " ", cell)).strip() for cell in re.findall(r"<td>(.*?)</td>", table, re.S)]
+    rows = [tuple(cells[i : i + 4]) for i in range(0, len(cells), 4)]
+    assert (
+        "Email",
+        "ALEX.SAMPLE@example.com",
+        "alex.sample@example.com",
+        "No: Salesforce already has this value",
+    ) in rows
+    assert ("Description", "Old notes", "A longer sample answer, over two lines.", "Yes: always written") in rows
+    kept = "No: a full name is only written to new records; an existing record's names are kept"
+    assert ("LastName", "—", "Alex Sample", kept) in rows  # create-only: not even read
+    assert f"/sobjects/Lead/{lead_id}" in page
+    assert writes(salesforce_control) == []
 
 
 def test_with_update_off_the_existing_record_case_only_registers_the_event(client, db_session, world, host_user_id):
@@ -191,3 +220,12 @@ def test_the_preview_equals_what_the_sync_engine_sends_for_the_same_booking(
     assert len(composite_writes) == 2  # the read, then the write
     assert json.loads(composite_writes[1]["body"]) == previewed
     assert previewed["compositeRequest"][0]["body"]["Description"] == 'Compilers & <markup>, "quotes"'
+
+
+def test_a_booking_id_too_long_to_read_as_a_number_falls_back_to_the_sample(client, db_session, world):
+    add_integration(db_session, world.calendar, [("LastName", "fixed", "Guest"), ("Company", "fixed", "Acme")])
+    login(client, world.owner)
+
+    response = client.get(f"{world.editor_url}/preview", query_string={"booking": "9" * 4301})
+
+    assert response.status_code == 200 and "Sample booking" in response.get_data(as_text=True)

@@ -15,6 +15,7 @@ from portal.models import (
     QuestionKind,
     SalesforceIntegration,
     SourceKind,
+    WriteRule,
 )
 from tests.auth_flow import csrf_token
 from tests.booking_support import field_name, free_slot, post_booking
@@ -335,10 +336,13 @@ def test_a_field_no_longer_writable_after_a_refresh_is_refused_at_its_row(
     turned_off = client.post(world.editor_url, data=editor_post(csrf_token(client), rows, overwrite="not_update"))
 
     assert row_errors(response.get_data(as_text=True))[3] == [
-        "The connected Salesforce user may not update Title (Title), and overwrite is on; turn overwrite off, grant "
-        "access to the field, or remove the row."
+        "The connected Salesforce user may not update Title (Title), and overwrite is on; choose “Only when "
+        "creating” for this row, turn overwrite off, grant access to the field, or remove the row."
     ]
     assert turned_off.status_code == 302
+    create_only = editor_post(csrf_token(client), rows, overwrite="update")
+    create_only["rows-3-write_rule"] = "on_create"
+    assert client.post(world.editor_url, data=create_only).status_code == 302
 
 
 def test_a_row_without_field_or_source_is_refused_at_its_row(client, db_session, world):
@@ -409,3 +413,35 @@ def test_a_row_marked_for_removal_is_not_saved(client, db_session, world):
 
     assert response.status_code == 302
     assert [m.sf_field for m in saved(db_session).mappings] == ["LastName", "Email", "Company"]
+
+
+def test_each_row_keeps_its_when_to_write_choice_and_an_unchosen_one_gets_the_fields_default(client, db_session, world):
+    login(client, world.owner)
+    rows = [*base_rows(world.calendar), ("Phone", f"question:{question_id(world.calendar, 'Phone')}")]
+    data = editor_post(csrf_token(client), rows, overwrite="update")
+    data.update({"rows-1-write_rule": "if_empty", "rows-3-write_rule": "on_create"})  # rows 0 and 2 left unchosen
+
+    response = client.post(f"{world.editor_url}/new", data=data)
+
+    assert response.status_code == 302
+    assert [(m.sf_field, m.write_rule) for m in saved(db_session).mappings] == [
+        ("LastName", WriteRule.ON_CREATE),
+        ("Email", WriteRule.IF_EMPTY),
+        ("Company", WriteRule.ON_CREATE),
+        ("Phone", WriteRule.ON_CREATE),
+    ]
+    page = client.get(world.editor_url).get_data(as_text=True)
+    assert editor_form(page)["rows-1-write_rule"] == "if_empty"
+    assert "Only if empty in Salesforce: Written to new records, and to an existing record only while" in page
+
+
+def test_an_unknown_when_to_write_value_is_refused_next_to_its_row(client, db_session, world):
+    login(client, world.owner)
+    data = editor_post(csrf_token(client), base_rows(world.calendar))
+    data["rows-0-write_rule"] = "sometimes"
+
+    response = client.post(f"{world.editor_url}/new", data=data)
+
+    assert response.status_code == 422
+    assert "Not a valid choice" in response.get_data(as_text=True)
+    assert saved(db_session) is None

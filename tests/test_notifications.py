@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import email
 import email.policy
+import re
 import socket
 from datetime import UTC, datetime, timedelta
 
@@ -145,8 +146,11 @@ def test_the_digest_lists_new_failures_by_code_with_causes_remedies_and_links(ap
     message = inbox.messages[0]
     body = message.get_content()
     assert message["Subject"] == "3 bookings of Acme could not be sent to Salesforce"
-    assert "REQUIRED_FIELD_MISSING: 2" in body and "STRING_TOO_LONG: 1" in body
-    assert body.index("REQUIRED_FIELD_MISSING") < body.index("STRING_TOO_LONG")  # the most frequent first
+    required, too_long = "A field Salesforce requires was blank", "The guest's answer is longer than"
+    assert f"{required} (for example Company): 2 bookings" in body
+    assert f"{too_long} the Salesforce field allows (it is never shortened): 1 booking" in body
+    assert body.index(required) < body.index(too_long)  # the most frequent first
+    assert not re.search(r"^[A-Z_]{6,}", body, re.M)  # codes only in the links' filters, not as words
     assert "Make that booking question required, or give the mapping row a fallback value." in body
     errors = f"https://portal.example.test/teams/{team.id}/salesforce/errors"
     assert f"{errors}?code=STRING_TOO_LONG&state=failed" in body
@@ -174,7 +178,8 @@ def test_the_next_days_digest_lists_only_failures_since_the_last_one(app, inbox,
     assert send_due_digests(now=NOW + timedelta(days=1)) == 1
 
     body = inbox.messages[0].get_content()
-    assert "REQUIRED_FIELD_MISSING: 1" in body and "STRING_TOO_LONG" not in body
+    assert "A field Salesforce requires was blank (for example Company): 1 booking" in body
+    assert "The guest's answer is longer than" not in body
 
 
 def test_a_team_without_new_failures_gets_no_digest(app, inbox, team, db_session):

@@ -277,7 +277,7 @@ def test_disconnect_revokes_the_refresh_token_deletes_the_connection_and_is_audi
     assert event.details == {"org_id": org_id, "username": ADMIN, "revoked": True}
     page = owner_client.get(answer.headers["Location"]).get_data(as_text=True)
     assert "access was revoked in Salesforce" in page
-    assert "Not connected" in page
+    assert "Disconnected" in page and "Salesforce was disconnected from this team" in page
 
 
 def test_disconnect_with_salesforce_unreachable_disconnects_locally_and_says_the_revoke_did_not_happen(

@@ -104,12 +104,12 @@ def test_lead_lookup_puts_non_converted_leads_first_then_the_most_recent():
     assert {"Id", "IsConverted", "ConvertedContactId", "LastModifiedDate"} <= set(parsed.fields)
 
 
-def test_event_lookup_matches_start_and_subject_with_quotes_in_the_subject():
+def test_event_lookup_filters_on_the_start_only_and_selects_the_description_holding_the_marker():
     start = datetime(2025, 3, 4, 9, 0, tzinfo=UTC)
-    parsed = emulator_soql.parse(soql.event_by_start_and_subject(start, "Intro: Mary O'Brien"), _describe)
+    parsed = emulator_soql.parse(soql.events_at_start(start), _describe)
     assert parsed.sobject == "Event"
-    assert _where_values(parsed.where) == ["2025-03-04T09:00:00.000+0000", "Intro: Mary O'Brien"]
-    assert {"Id", "WhoId", "Subject", "StartDateTime"} <= set(parsed.fields)
+    assert _where_values(parsed.where) == ["2025-03-04T09:00:00.000+0000"]
+    assert {"Id", "WhoId", "Description"} <= set(parsed.fields)
 
 
 def test_users_by_emails_lists_each_address_as_an_escaped_literal():

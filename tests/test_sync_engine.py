@@ -3,12 +3,14 @@ emulator over HTTP. Each test asserts the records in the emulator afterwards and
 
 from __future__ import annotations
 
+import json
 import time
 from datetime import timedelta
 
 import pytest
 
 from portal.models import OnCancel, SalesforceObject, SyncEvent, SyncStatus
+from portal.planner.sources import default_write_rule
 from tests.fixtures.services import WorkerProcesses
 from tests.sync_world import World, sync_app
 
@@ -84,12 +86,69 @@ def test_existing_guest_with_update_on_gets_only_the_mapped_non_empty_fields(wor
 
     _synced(world, booking_id)
     lead = world.control.get_record(lead_id)
-    assert (lead["LastName"], lead["Company"], lead["LeadSource"]) == ("New Name", "Newco", "Web")
+    # a full-name answer never overwrites a record's name (design §5 "Write rules")
+    assert (lead["LastName"], lead["Company"], lead["LeadSource"]) == ("Old Name", "Newco", "Web")
     assert lead["Phone"] == "111", "a blank answer never blanks out a stored value"
     assert lead["Title"] == "CTO", "unmapped fields are untouched"
     assert len(world.records("Lead")) == 1
     assert len(world.events_for(lead_id)) == 1
     _assert_budget(world, 2)
+
+
+# -- write rules (issue 13) ----------------------------------------------------------------------------------------
+
+DEFAULT_RULES = {
+    field: default_write_rule(field) for field in ("LastName", "Email", "Company", "LeadSource", "OwnerId")
+}
+
+
+def test_erin_existing_keeps_her_names_email_and_owner_when_booking_as_eric(world_of):
+    rows = [
+        ("LastName", "question", "full_name", ""),
+        ("Email", "question", "email", ""),
+        ("Company", "question", "company", ""),
+        ("OwnerId", "item", "participating_member", ""),
+    ]
+    world = world_of(overwrite=True, rows=rows, rules=DEFAULT_RULES)
+    sales_rep = world.control.add_user(username="rep@acme.test", email="rep@acme.test", last_name="Rep")
+    lead_id = world.control.seed_record(
+        "Lead", FirstName="Erin", LastName="Existing", Company="Erinco", Email="erin@example.com", OwnerId=sales_rep
+    )
+
+    booking_id = world.book("ERIN@example.com", name="Eric Existing", company="Other Co")
+
+    _synced(world, booking_id)
+    lead = world.control.get_record(lead_id)
+    assert (lead["FirstName"], lead["LastName"], lead["Email"]) == ("Erin", "Existing", "erin@example.com")
+    assert (lead["OwnerId"], lead["Company"]) == (sales_rep, "Erinco")
+    assert len(world.events_for(lead_id)) == 1
+    _assert_budget(world, 2)
+
+
+def test_an_only_if_empty_field_is_filled_once_and_never_overwritten(world_of):
+    world = world_of(overwrite=True, rules={**DEFAULT_RULES, "Phone": "if_empty"})
+    lead_id = world.control.seed_record("Lead", LastName="Pia", Company="Pico", Email="pia@example.com")
+
+    _synced(world, world.book("pia@example.com", name="Pia", phone="+1 555 0001"))
+    assert world.control.get_record(lead_id)["Phone"] == "+1 555 0001"
+    _synced(world, world.book("pia@example.com", name="Pia", phone="+1 555 0002"))
+    assert world.control.get_record(lead_id)["Phone"] == "+1 555 0001"
+    assert len(world.records("Lead")) == 1
+
+
+def test_an_update_with_nothing_to_change_sends_no_write(world_of):
+    world = world_of(overwrite=True, register_event=False)
+    lead_id = world.control.seed_record(
+        "Lead", LastName="Same", Company="Sameco", Email="same@example.com", LeadSource="Web", Phone="+1 555"
+    )
+    before = world.control.get_record(lead_id)["LastModifiedDate"]
+
+    job = _synced(world, world.book("SAME@example.com ", name="Same", company="Sameco", phone="+1 555"))[0]
+
+    assert job.action_taken == "linked existing Lead (nothing to update)"
+    [read] = world.instance_calls()  # the emulator's log: one Composite read, no write
+    assert [sub["method"] for sub in json.loads(read["body"])["compositeRequest"]] == ["GET", "GET"]
+    assert world.control.get_record(lead_id)["LastModifiedDate"] == before
 
 
 def test_existing_guest_with_update_off_is_untouched_and_the_event_still_linked(world_of):
@@ -156,7 +215,7 @@ def test_email_with_apostrophe_and_plus_is_matched_exactly(world_of):
 
     job = _synced(world, booking_id)[0]
     assert job.sf_record_id == lead_id
-    assert world.control.get_record(lead_id)["LastName"] == "Pat O'Brien"
+    assert world.control.get_record(lead_id)["Company"] == "Irishco"  # the matched Lead is the one updated
     assert len(world.records("Lead")) == 2
 
 

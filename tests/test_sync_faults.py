@@ -16,7 +16,7 @@ from portal.extensions import db
 from portal.models import SyncStatus
 from portal.sync.schedule import sweep
 from tests.fixtures.services import WorkerProcesses
-from tests.sync_world import World, sync_app
+from tests.sync_world import World, next_slot, sync_app
 
 LEASE_SECONDS = 4
 
@@ -100,3 +100,25 @@ def test_redis_flushed_with_jobs_queued_loses_nothing_after_the_sweep(fault_app,
     _sweep_until_synced(fault_app, world, booking_ids)
     _assert_synced_once(world, emails)
     assert len(world.records("Lead")) == 3
+
+
+def test_two_bookings_of_one_guest_at_one_start_get_an_event_each_even_when_an_answer_is_lost(
+    fault_app, salesforce_emulator, salesforce_control, workers
+):
+    world = World.create(fault_app, salesforce_emulator, salesforce_control, hosts=2)
+    workers.start(fault_app, 1)
+    world.control.add_fault("drop_after_commit", path="sobjects/Event$", method="POST", count=1)
+    start = next_slot()
+
+    first = world.book("twice@example.com", name="Twice Booked", start=start)
+    second = world.book("twice@example.com", name="Twice Booked", start=start)
+
+    jobs = [*world.wait(first), *world.wait(second)]
+    assert [job.status for job in jobs] == [SyncStatus.SYNCED] * 2
+    assert sorted(job.attempts for job in jobs) == [1, 2], "one write's answer was lost and retried"
+    [lead] = world.records("Lead", "twice@example.com")
+    events = world.events_for(lead["Id"])
+    assert len(events) == 2, "one Event per booking, none doubled, none merged"
+    markers = sorted(event["Description"].splitlines()[0] for event in events)
+    assert markers == sorted(f"Booking reference: {booking_id}" for booking_id in (first, second))
+    assert {job.sf_event_id for job in jobs} == {event["Id"] for event in events}

@@ -15,6 +15,7 @@ from icalendar import Event, vCalAddress
 
 from .. import mail
 from ..models import Booking, BookingStatus
+from ..planner.names import display_name
 
 SUBJECTS = {
     "confirmed": "Booking confirmed: {name}",
@@ -51,7 +52,7 @@ def send_withdrawn_mails(bookings: list[Booking]) -> bool:
 
 def booking_message(booking: Booking, manage_url: str | None, kind: str) -> EmailMessage:
     calendar = booking.calendar
-    guest = Address(display_name=_guest_name(booking), addr_spec=booking.guest_email)
+    guest = Address(display_name=guest_name(booking), addr_spec=booking.guest_email)
     message = mail.new_message(SUBJECTS[kind].format(name=calendar.name), guest)
     message.set_content(_text_body(booking, manage_url, kind))
     method = "CANCEL" if booking.status == BookingStatus.CANCELLED else "REQUEST"
@@ -73,7 +74,7 @@ def local_time_text(booking: Booking) -> str:
 
 def _text_body(booking: Booking, manage_url: str | None, kind: str) -> str:
     calendar = booking.calendar
-    lines = [f"Hello {_guest_name(booking) or booking.guest_email},", "", INTROS[kind], ""]
+    lines = [f"Hello {guest_name(booking) or booking.guest_email},", "", INTROS[kind], ""]
     lines.append(f"What: {calendar.name}")
     lines.append(f"When: {local_time_text(booking)}")
     if booking.host is not None:
@@ -88,8 +89,9 @@ def _text_body(booking: Booking, manage_url: str | None, kind: str) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _guest_name(booking: Booking) -> str:
-    return booking.guest_name or " ".join(filter(None, (booking.guest_given_name, booking.guest_family_name)))
+def guest_name(booking: Booking) -> str:
+    """The guest's name as shown everywhere (design §1 "Names")."""
+    return display_name(booking.guest_name or "", booking.guest_family_name or "", booking.guest_given_name or "")
 
 
 def booking_ics(booking: Booking, manage_url: str | None) -> str:
@@ -124,7 +126,7 @@ def _booking_event(booking: Booking, manage_url: str | None, cancelled: bool) ->
         event.add("location", calendar.meeting_url)
     if booking.host is not None:
         event.add("organizer", _address(booking.host.email, booking.host.name or booking.host.email))
-    attendee = _address(booking.guest_email, _guest_name(booking) or booking.guest_email)
+    attendee = _address(booking.guest_email, guest_name(booking) or booking.guest_email)
     attendee.params["ROLE"] = "REQ-PARTICIPANT"
     event.add("attendee", attendee)
     return event

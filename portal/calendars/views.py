@@ -19,7 +19,7 @@ from ..sync.states import booking_sync_states
 from . import archive as archiving
 from . import editor
 from .forms import ArchiveForm, CalendarForm, ConfirmForm
-from .mail import send_withdrawn_mails
+from .mail import guest_name, send_withdrawn_mails
 
 bp = Blueprint("calendars", __name__)
 
@@ -216,6 +216,9 @@ def bookings(calendar_id: int):
         sync_states=booking_sync_states(db.session, [booking.id for booking in rows]),
         breadcrumbs=_calendar_crumbs(access, calendar, "Bookings"),
     )
+
+
+bp.add_app_template_filter(guest_name, "guest_name")
 
 
 @bp.app_template_filter("calendar_time")

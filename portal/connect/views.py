@@ -14,16 +14,15 @@ from ..access import TeamAccess, membership_of, require, team_access
 from ..extensions import db
 from ..integrations.legacy_page import legacy_import_page
 from ..links import public_url
-from ..models import SalesforceConnection
+from ..models import Role, SalesforceConnection
 from ..salesforce import connections, oauth, pending
 from ..salesforce.connections import ConnectFailed, PendingConnect
-from ..sync.states import team_sync_counts
+from ..sync.states import connection_history, plan_sentence, team_sync_counts
 from .forms import ConnectForm, DisconnectForm
 
 bp = Blueprint("salesforce", __name__)
 
 PAGE = "/teams/<int:team_id>/settings/integrations/salesforce"
-PREMIUM_ONLY = "Salesforce integration is part of the Premium plan. Ask the team's owner to upgrade."
 REASON_HELP = {
     "invalid_grant": "Salesforce revoked the portal's access (the token was deleted, the connected app blocked, or "
     "its refresh token policy expired it). Reconnect; ask your Salesforce admin to set the connected app's "
@@ -161,7 +160,7 @@ def _manager_access(team_id: int) -> TeamAccess:
 
 def _require_premium(access: TeamAccess) -> None:
     if not access.team.is_premium:
-        abort(403, description=PREMIUM_ONLY)
+        abort(403, description=plan_sentence(is_owner=access.role == Role.OWNER))
 
 
 def _connection_of(team_id: int) -> SalesforceConnection | None:
@@ -207,6 +206,7 @@ def _page(access: TeamAccess, form: ConnectForm):
         connection=connection,
         form=form,
         reason_help=REASON_HELP.get(reason_code, ""),
-        premium_notice=PREMIUM_ONLY,
+        premium_notice=plan_sentence(is_owner=access.role == Role.OWNER),
+        history=connection_history(db.session, access.team.id, connection),
         sync_counts=team_sync_counts(db.session, access.team.id, access.visible_calendar_ids()),
     )

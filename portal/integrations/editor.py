@@ -24,9 +24,12 @@ from ..models import (
     SourceKind,
     SyncEvent,
 )
+from ..planner import soql
 from ..planner.fields import FieldInfo, ObjectFields
 from ..planner.inputs import BookingSnapshot, IntegrationSettings, MappingRow, QuestionSnapshot, SyncRequest
+from ..planner.plan import read_fields
 from ..planner.preview import Preview, preview
+from ..planner.rules import rule_or_default
 from ..planner.sources import QUESTION_KINDS, SYSTEM_ITEMS, default_mapping, default_question_kind
 from ..planner.validation import check_mapping
 from ..sync import snapshots
@@ -84,6 +87,7 @@ def _row_data(row: MappingRow) -> dict:
         "source": source,
         "fixed_value": row.fixed_value,
         "fallback_value": row.fallback_value,
+        "write_rule": row.write_rule,
     }
 
 
@@ -171,14 +175,17 @@ def settings_from_form(form: IntegrationForm) -> tuple[IntegrationSettings, list
 
 def _row_from_form(row: MappingRowForm) -> MappingRow:
     source = (row.source.data or "").strip()
+    rule = rule_or_default(row.write_rule.data or "", row.sf_field.data or "")
     if source == SourceKind.FIXED:
-        return MappingRow(row.sf_field.data or "", SourceKind.FIXED, fixed_value=(row.fixed_value.data or "").strip())
+        fixed = (row.fixed_value.data or "").strip()
+        return MappingRow(row.sf_field.data or "", SourceKind.FIXED, fixed_value=fixed, write_rule=rule)
     kind, _, key = source.partition(":")
     return MappingRow(
         sf_field=row.sf_field.data or "",
         source_kind=kind,
         source_key=key,
         fallback_value=(row.fallback_value.data or "").strip(),
+        write_rule=rule,
     )
 
 
@@ -253,36 +260,53 @@ def recent_bookings(calendar: Calendar) -> list[Booking]:
 
 def booking_for_preview(calendar: Calendar, booking_id: str) -> Booking | None:
     """A real booking of this calendar when one is asked for by id; None means the sample booking."""
-    if not (booking_id.isascii() and booking_id.isdigit()) or not 0 < int(booking_id) <= MAX_DATABASE_ID:
-        return None  # beyond the id column's range PostgreSQL would fail; "²" passes isdigit but not int()
+    if not (booking_id.isascii() and booking_id.isdigit()) or len(booking_id) > len(str(MAX_DATABASE_ID)):
+        return None  # "²" passes isdigit but not int(); Python refuses to read more than 4,300 digits
+    if not 0 < int(booking_id) <= MAX_DATABASE_ID:
+        return None  # beyond the id column's range PostgreSQL would fail
     booking = db.session.get(Booking, int(booking_id))
     return booking if booking is not None and booking.calendar_id == calendar.id else None
 
 
-def preview_booking(calendar: Calendar, booking: Booking | None) -> BookingSnapshot:
-    """The chosen booking, or a sample one tomorrow at 10:00 in the calendar's time zone."""
+def preview_booking(calendar: Calendar, booking: Booking | None, zone_name: str) -> BookingSnapshot:
+    """The chosen booking, or a sample one tomorrow at 10:00 in the viewer's time zone (zone_name)."""
     page_url = booking_page_url(calendar)  # as the sync writes it
     if booking is not None:
         return snapshots.booking_snapshot(booking, booking_page_url=page_url)
-    zone = ZoneInfo(calendar.time_zone)
+    zone = ZoneInfo(zone_name)
     tomorrow = datetime.now(zone).date() + timedelta(days=1)
     start = datetime.combine(tomorrow, time(10), tzinfo=zone).astimezone(UTC)
     return snapshots.sample_booking(calendar, start_at=start, booking_page_url=page_url)
 
 
-def preview_page(
-    settings: IntegrationSettings, fields: ObjectFields, booking: BookingSnapshot, host_user_id: str
-) -> PreviewPage:
-    """Both cases as the planner would write them, for saved or unsaved settings; host_user_id is the host's
-    Salesforce User ("" if none)."""
-    sync = SyncRequest(
+def preview_request(settings: IntegrationSettings, fields: ObjectFields, booking: BookingSnapshot) -> SyncRequest:
+    """What the planner previews: the booking as a new one, for saved or unsaved settings."""
+    return SyncRequest(
         event=SyncEvent.CREATED,
         booking=booking,
         settings=settings,
         fields=fields,
         api_version=current_app.config["SALESFORCE_API_VERSION"],
     )
-    return PreviewPage(booking, preview(sync, host_user_id=host_user_id))
+
+
+def guest_record_query(sync: SyncRequest) -> str:
+    """The sync's own look-up of the guest's record with the fields the write rules decide on ("" when existing
+    records are never updated, so no current value matters)."""
+    if not sync.settings.overwrite:
+        return ""
+    email, wanted = sync.booking.guest_email.strip(), read_fields(sync)
+    if sync.settings.object_name == SalesforceObject.CONTACT:
+        return soql.contact_by_email(email, wanted)
+    return soql.lead_by_email(email, wanted)
+
+
+def preview_page(sync: SyncRequest, host_user_id: str, record: dict | None) -> PreviewPage:
+    """Both cases as the planner would write them; host_user_id is the host's Salesforce User ("" if none); record:
+    the guest's record as the look-up returned it (None when there is none or it was not looked up)."""
+    record_id = str(record.get("Id") or "") if record else ""
+    shown = preview(sync, host_user_id=host_user_id, existing_record_id=record_id, current=record)
+    return PreviewPage(sync.booking, shown)
 
 
 def pretty_json(value: object) -> str:

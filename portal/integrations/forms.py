@@ -24,6 +24,7 @@ from wtforms.validators import Length, Optional
 
 from ..models import OnCancel, SalesforceObject, SourceKind
 from ..planner.fields import FieldInfo, ObjectFields
+from ..planner.rules import RULE_HELP, RULE_LABELS, WRITE_RULES
 from ..planner.validation import MAX_TYPED_VALUE
 from ..validators import no_control_characters
 
@@ -48,6 +49,14 @@ class MappingRowForm(Form):
     fixed_value = StringField("Fixed value", validators=[Length(max=MAX_TYPED_VALUE), no_control_characters()])
     fallback_value = StringField(
         "Fallback when blank", validators=[Length(max=MAX_TYPED_VALUE), no_control_characters()]
+    )
+    write_rule = SelectField(
+        "When to write",
+        choices=[
+            SelectChoice("", "As usual for this field (owner, lead source, company and names: only when creating)"),
+            *(SelectChoice(rule, f"{RULE_LABELS[rule]}: {RULE_HELP[rule]}") for rule in WRITE_RULES),
+        ],
+        default="",
     )
     remove = BooleanField("Remove this row")
 
@@ -144,7 +153,9 @@ def field_choices(fields: ObjectFields, overwrite: bool, selected: str | None = 
     still listed but disabled and hidden while overwrite is on (the script shows them again when it is off)."""
     choices = [SelectChoice("", "— choose a field —")]
     for info in fields.offered(overwrite=False):
-        choices.append(SelectChoice(info.name, _field_label(info), _field_attributes(info, overwrite)))
+        # the chosen field stays choosable: its row may write it only when creating
+        hide = overwrite and info.name != selected
+        choices.append(SelectChoice(info.name, _field_label(info), _field_attributes(info, hide)))
     if selected and fields.get(selected) not in fields.offered(overwrite=False):
         # Keep a field that vanished or lost its permissions visible, so the row can show why it fails.
         choices.append(SelectChoice(selected, f"{selected} (not available in Salesforce)", {"data-unavailable": "1"}))

@@ -18,7 +18,7 @@ from sqlalchemy import select
 
 from ..extensions import db
 from ..inputs import has_control_character
-from ..models import Calendar, OnCancel, SalesforceObject, SourceKind
+from ..models import Calendar, OnCancel, SalesforceObject, SourceKind, WriteRule
 from ..planner.fields import ObjectFields, fields_from_describe
 from ..planner.inputs import IntegrationSettings, MappingRow
 from ..planner.sources import SYSTEM_ITEMS
@@ -217,13 +217,14 @@ def _row(where: str, calendar: Calendar, index: int, row: Any) -> MappingRow:
     if not separator or kind not in set(SourceKind):
         raise LegacyImportError(f"{where}: the source {source!r} must start with question:, item: or fixed:.")
     field = field.strip()
+    # Legacy calendars only ever created Leads: every row stays create-only (design §1 "Legacy settings").
+    create_only = WriteRule.ON_CREATE
     if kind == SourceKind.FIXED:
-        return MappingRow(sf_field=field, source_kind=SourceKind.FIXED, fixed_value=value)
+        return MappingRow(sf_field=field, source_kind=SourceKind.FIXED, fixed_value=value, write_rule=create_only)
     if kind == SourceKind.ITEM:
-        return MappingRow(sf_field=field, source_kind=SourceKind.ITEM, source_key=_item_key(where, value))
-    return MappingRow(
-        sf_field=field, source_kind=SourceKind.QUESTION, source_key=str(_question_id(where, calendar, value))
-    )
+        return MappingRow(field, SourceKind.ITEM, _item_key(where, value), write_rule=create_only)
+    question = str(_question_id(where, calendar, value))
+    return MappingRow(field, SourceKind.QUESTION, question, write_rule=create_only)
 
 
 def _item_key(where: str, name: str) -> str:

@@ -9,18 +9,21 @@ from flask import url_for
 from sqlalchemy import Select, select
 
 from .. import audit
+from ..access import MANAGERS
+from ..enums import ConnectionHistory
 from ..extensions import db
 from ..models import (
     Calendar,
-    ConnectionStatus,
     FieldMapping,
     OnCancel,
     Question,
     QuestionKind,
+    Role,
     SalesforceConnection,
     SalesforceIntegration,
     SalesforceObject,
     SourceKind,
+    WriteRule,
 )
 from ..planner.fields import ObjectFields, fields_from_describe
 from ..planner.inputs import IntegrationSettings, MappingRow
@@ -28,6 +31,7 @@ from ..planner.sources import GUEST_COLUMNS, QUESTION_KINDS
 from ..planner.validation import mapped_limits
 from ..salesforce import describe
 from ..sync import snapshots
+from ..sync.states import connection_history, connection_sentence, plan_sentence
 
 
 def integration_of(calendar: Calendar) -> SalesforceIntegration | None:
@@ -36,12 +40,15 @@ def integration_of(calendar: Calendar) -> SalesforceIntegration | None:
 
 @dataclass(frozen=True)
 class ServiceIntegrationState:
-    """What the calendar's Advanced settings show about Salesforce."""
+    """What the calendar's Advanced settings show about Salesforce, worded for the viewer's role (None: staff or
+    an operator's command)."""
 
     calendar: Calendar
     integration: SalesforceIntegration | None
     premium: bool
     connection: SalesforceConnection | None
+    history: ConnectionHistory
+    viewer_role: Role | None = None
 
     @property
     def salesforce_page(self) -> str:
@@ -49,32 +56,26 @@ class ServiceIntegrationState:
 
     @property
     def connected(self) -> bool:
-        connection = self.connection
-        return (
-            connection is not None
-            and connection.status == ConnectionStatus.CONNECTED
-            and connection.refresh_token_encrypted is not None
-        )
+        return self.history == ConnectionHistory.CONNECTED
 
     @property
     def unavailable_reason(self) -> str:
         """Why integrations cannot be added or edited now ("" when they can)."""
         if not self.premium:
-            return "Salesforce integrations are part of the Premium plan; this team is not on it."
-        if self.connection is None or self.connection.refresh_token_encrypted is None:
-            return "This team has not connected a Salesforce org yet; an owner or admin connects it first."
-        if not self.connected:
-            return "The team's Salesforce connection needs reconnecting; an owner or admin reconnects it first."
-        return ""
+            return plan_sentence(is_owner=self.viewer_role == Role.OWNER)
+        return connection_sentence(self.history, may_connect=self.viewer_role in MANAGERS)
 
 
-def service_integration_state(calendar: Calendar) -> ServiceIntegrationState:
+def service_integration_state(calendar: Calendar, viewer_role: Role | None = None) -> ServiceIntegrationState:
     team = calendar.team
+    connection = db.session.scalar(select(SalesforceConnection).where(SalesforceConnection.team_id == team.id))
     return ServiceIntegrationState(
         calendar=calendar,
         integration=integration_of(calendar),
         premium=team.is_premium,
-        connection=db.session.scalar(select(SalesforceConnection).where(SalesforceConnection.team_id == team.id)),
+        connection=connection,
+        history=connection_history(db.session, team.id, connection),
+        viewer_role=viewer_role,
     )
 
 
@@ -226,6 +227,7 @@ def _apply(integration: SalesforceIntegration, settings: IntegrationSettings) ->
             source_key=row.source_key if row.source_kind != SourceKind.FIXED else "",
             fixed_value=row.fixed_value if row.source_kind == SourceKind.FIXED else "",
             fallback_value=row.fallback_value if row.source_kind != SourceKind.FIXED else "",
+            write_rule=WriteRule(row.write_rule),
         )
         for position, row in enumerate(settings.mappings)
     ]

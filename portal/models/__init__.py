@@ -24,6 +24,7 @@ from .salesforce import (
     SalesforceIntegration,
     SalesforceObject,
     SourceKind,
+    WriteRule,
 )
 from .sync import OPEN_STATUSES, SalesforceLink, SyncAttempt, SyncEvent, SyncJob, SyncStatus
 
@@ -58,6 +59,7 @@ __all__ = [
     "SalesforceLink",
     "SalesforceObject",
     "SourceKind",
+    "WriteRule",
     "SyncAttempt",
     "SyncEvent",
     "SyncJob",

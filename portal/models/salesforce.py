@@ -19,7 +19,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..enums import ConnectionStatus, OnCancel, SalesforceObject, SourceKind
+from ..enums import ConnectionStatus, OnCancel, SalesforceObject, SourceKind, WriteRule
 from .accounts import Team, User, _enum
 from .base import Base, Timestamped
 from .calendars import Calendar
@@ -114,6 +114,9 @@ class FieldMapping(Base):
     source_key: Mapped[str] = mapped_column(String(80), default="")
     fixed_value: Mapped[str] = mapped_column(Text, default="")
     fallback_value: Mapped[str] = mapped_column(Text, default="")
+    write_rule: Mapped[WriteRule] = mapped_column(
+        _enum(WriteRule, "write_rule"), default=WriteRule.ALWAYS, server_default=WriteRule.ALWAYS.value
+    )
 
     integration: Mapped[SalesforceIntegration] = relationship(back_populates="mappings")
 

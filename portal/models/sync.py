@@ -90,8 +90,7 @@ class SalesforceLink(Base):
     booking_id: Mapped[int] = mapped_column(ForeignKey("bookings.id", ondelete="CASCADE"), primary_key=True)
     sf_object: Mapped[str] = mapped_column(String(40))
     record_id: Mapped[str] = mapped_column(String(18))
-    event_id: Mapped[str] = mapped_column(String(18), default="")
-    instance_url: Mapped[str] = mapped_column(String(255), default="")
+    event_id: Mapped[str] = mapped_column(String(18), default="")  # links are built from the connection's instance
     updated_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now(), onupdate=func.now()
     )

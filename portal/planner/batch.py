@@ -29,9 +29,10 @@ from .plan import (
     SeenEvent,
     Subrequest,
     WritePlan,
+    booking_marker,
     choose_record,
-    event_subject,
     needs_host_user,
+    read_fields,
 )
 
 COLLECTION_SIZE = 200  # records per sObject Collections request
@@ -64,42 +65,36 @@ def in_lists(values: Iterable[str], budget: int = IN_LIST_CHARS) -> list[str]:
 
 
 def lookup_queries(syncs: Sequence[SyncRequest]) -> list[tuple[str, str]]:
-    """(kind, SOQL) for every guest and host of the batch; all rows come back (no LIMIT: the query pages)."""
+    """(kind, SOQL) for every guest and host of the batch; all rows come back (no LIMIT: the query pages). Records
+    of the integration's object come with the mapped fields whose current values the write rules decide on."""
     settings = syncs[0].settings
     emails = [s.booking.guest_email for s in syncs]
+    current = tuple(dict.fromkeys(name for s in syncs for name in read_fields(s)))
     queries: list[tuple[str, str]] = []
     if settings.object_name == SalesforceObject.LEAD:
-        queries += [
-            (
-                LEADS,
-                "SELECT Id, Email, IsConverted, ConvertedContactId, LastModifiedDate FROM Lead "
-                f"WHERE Email IN ({chunk}) ORDER BY Email",
-            )
-            for chunk in in_lists(emails)
-        ]
+        select = soql.select_list(("Id", "Email", "IsConverted", "ConvertedContactId", "LastModifiedDate"), current)
+        queries += [(LEADS, f"SELECT {select} FROM Lead WHERE Email IN ({chunk})") for chunk in in_lists(emails)]
     if settings.object_name == SalesforceObject.CONTACT or settings.contact_first:
-        queries += [
-            (CONTACTS, f"SELECT Id, Email, LastModifiedDate FROM Contact WHERE Email IN ({chunk}) ORDER BY Email")
-            for chunk in in_lists(emails)
-        ]
+        extra = current if settings.object_name == SalesforceObject.CONTACT else ()
+        select = soql.select_list(("Id", "Email", "LastModifiedDate"), extra)
+        queries += [(CONTACTS, f"SELECT {select} FROM Contact WHERE Email IN ({chunk})") for chunk in in_lists(emails)]
     hosts = [s.booking.host_email for s in syncs if needs_host_user(s)]
     queries += [
-        (USERS, f"SELECT Id, Email FROM User WHERE Email IN ({chunk}) AND IsActive = true ORDER BY Email")
-        for chunk in in_lists(hosts)
+        (USERS, f"SELECT Id, Email FROM User WHERE Email IN ({chunk}) AND IsActive = true") for chunk in in_lists(hosts)
     ]
     return queries
 
 
 def event_queries(record_ids: Iterable[str], starts: Sequence[datetime]) -> list[tuple[str, str]]:
-    """Events of the found records within the batch's meeting times (this booking's Event, if an earlier try
-    created it, is among them)."""
+    """Events of the found records within the batch's meeting times, with the Description that carries each one's
+    booking marker (this booking's Event, if an earlier try created it, is among them)."""
     if not starts:
         return []
     low, high = soql.datetime_literal(min(starts)), soql.datetime_literal(max(starts))
     return [
         (
             EVENTS,
-            "SELECT Id, WhoId, Subject, StartDateTime FROM Event "
+            "SELECT Id, WhoId, Description FROM Event "
             f"WHERE WhoId IN ({chunk}) AND StartDateTime >= {low} AND StartDateTime <= {high}",
         )
         for chunk in in_lists(record_ids)
@@ -158,21 +153,13 @@ def lookup_for(sync: SyncRequest, reads: Reads) -> Lookup:
         sync, reads.by_email(LEADS, sync.booking.guest_email), reads.by_email(CONTACTS, sync.booking.guest_email)
     )
     users = reads.by_email(USERS, sync.booking.host_email) if needs_host_user(sync) else []
-    subject = event_subject(sync).lower()
+    marker = booking_marker(sync)
     events = tuple(
         SeenEvent(str(r["Id"]), str(r.get("WhoId") or ""))
         for r in reads.rows.get(EVENTS, ())
-        if str(r.get("Subject") or "").lower() == subject
-        and _same_moment(r.get("StartDateTime"), sync.booking.start_at)
+        if marker in (line.strip() for line in str(r.get("Description") or "").splitlines())
     )
     return Lookup(record=record, host_user_id=str(users[0]["Id"]) if users else "", events=events)
-
-
-def _same_moment(text: object, moment: datetime) -> bool:
-    try:
-        return isinstance(text, str) and datetime.fromisoformat(text) == moment
-    except ValueError:
-        return False
 
 
 # -- writes --------------------------------------------------------------------------------------------------------

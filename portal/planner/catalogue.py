@@ -157,6 +157,12 @@ CATALOGUE = MappingProxyType(
                 retryable=True,
             ),
             _info(
+                "GUEST_BUSY",
+                "Another booking by the same guest was being sent to Salesforce at the same moment.",
+                "Nothing: the sync is retried automatically once that one is done, so the guest keeps one record.",
+                retryable=True,
+            ),
+            _info(
                 "INTERNAL_ERROR",
                 "The portal failed while syncing this booking.",
                 "Nothing: the sync is retried automatically; if it keeps failing, contact support.",

@@ -10,8 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from ..enums import NameFormat, OnCancel, QuestionKind, SalesforceObject, SourceKind, SyncEvent
+from ..enums import NameFormat, OnCancel, QuestionKind, SalesforceObject, SourceKind, SyncEvent, WriteRule
 from .fields import ObjectFields
+from .names import display_name
 
 
 @dataclass(frozen=True)
@@ -54,10 +55,8 @@ class BookingSnapshot:
 
     @property
     def guest_display_name(self) -> str:
-        """The name as the guest gave it: the full name, or given and family name when asked separately."""
-        return self.guest_name.strip() or " ".join(
-            part.strip() for part in (self.guest_given_name, self.guest_family_name) if part.strip()
-        )
+        """The name as the guest gave it: the full name, or both names in their culture's order."""
+        return display_name(self.guest_name, self.guest_family_name, self.guest_given_name)
 
 
 @dataclass(frozen=True)
@@ -67,6 +66,7 @@ class MappingRow:
     source_key: str = ""  # the question id (as text) or the system item key
     fixed_value: str = ""
     fallback_value: str = ""
+    write_rule: WriteRule = WriteRule.ALWAYS
 
 
 @dataclass(frozen=True)

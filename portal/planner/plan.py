@@ -10,13 +10,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime
 from typing import Any
 
 from ..enums import OnCancel, SalesforceObject, SyncEvent
 from . import soql
 from .catalogue import SyncError, sync_error
 from .inputs import SyncRequest
+from .rules import fields_to_read, update_decisions
 from .sources import maps_host, question_value
 from .values import JsonValue, SyncRefused, as_text, check_required, record_values, utc_text
 
@@ -25,6 +25,8 @@ DUPLICATE_RULE_HEADER = ("Sforce-Duplicate-Rule-Header", "allowSave=true")
 RECORD_REF, EVENT_REF = "record", "event"  # write subrequests
 LEADS_REF, CONTACTS_REF, USERS_REF, EVENTS_REF = "leads", "contacts", "users", "events"  # read subrequests
 CANCELLED_PREFIX = "Cancelled: "
+# The first line of every Event's Description: which booking the Event belongs to (design §5 "Exactly once").
+BOOKING_MARKER = "Booking reference: {booking_id}"
 SUBJECT_LENGTH, LOCATION_LENGTH, DESCRIPTION_LENGTH = 255, 255, 32000  # standard Event field lengths
 # How a found record came to be linked; only EXISTING and DUPLICATE_RULE records of the integration's object
 # receive the mapping (when overwrite is on).
@@ -110,6 +112,7 @@ class FoundRecord:
     sf_object: str
     record_id: str
     how: str = EXISTING  # EXISTING | DUPLICATE_RULE | CONVERTED_LEAD | CONTACT_FIRST | UPDATE_BLOCKED
+    current: tuple[tuple[str, Any], ...] | None = None  # the fields the read fetched; None when it was not read
 
 
 @dataclass(frozen=True)
@@ -120,15 +123,17 @@ class SeenEvent:
 
 @dataclass(frozen=True)
 class Lookup:
-    """What the reads found: the guest's record, the host's User, and Events already created for this booking
-    (same start and subject) by an earlier attempt whose outcome was unknown."""
+    """What the reads found: the guest's record, the host's User, and the Events already created for this booking
+    (its marker in the Description) by an earlier attempt whose outcome was unknown."""
 
     record: FoundRecord | None = None
     host_user_id: str = ""
     events: tuple[SeenEvent, ...] = ()
 
     def event_for(self, record_id: str) -> str:
-        return next((e.event_id for e in self.events if same_id(e.who_id, record_id)), "") if record_id else ""
+        """This booking's Event, the one linked to the guest's record first."""
+        linked = [e.event_id for e in self.events if same_id(e.who_id, record_id)]
+        return (linked or [e.event_id for e in self.events] or [""])[0]
 
 
 def same_id(left: str, right: str) -> bool:
@@ -242,15 +247,25 @@ def plan_reads(sync: SyncRequest) -> CompositeRequest | None:
         return None
     email = sync.booking.guest_email.strip()
     object_name = sync.settings.object_name
-    queries = [(LEADS_REF, soql.lead_by_email(email))] if object_name == SalesforceObject.LEAD else []
-    if object_name == SalesforceObject.CONTACT or sync.settings.contact_first:
+    current = read_fields(sync)
+    queries = [(LEADS_REF, soql.lead_by_email(email, current))] if object_name == SalesforceObject.LEAD else []
+    if object_name == SalesforceObject.CONTACT:
+        queries.append((CONTACTS_REF, soql.contact_by_email(email, current)))
+    elif sync.settings.contact_first:
         queries.append((CONTACTS_REF, soql.contact_by_email(email)))
     if sync.event != SyncEvent.CANCELLED and needs_host_user(sync):
         queries.append((USERS_REF, soql.user_by_email(sync.booking.host_email.strip())))
     if sync.event == SyncEvent.CANCELLED or sync.settings.register_event:
-        queries.append((EVENTS_REF, soql.event_by_start_and_subject(sync.booking.start_at, event_subject(sync))))
+        queries.append((EVENTS_REF, soql.events_at_start(sync.booking.start_at)))
     subrequests = [Subrequest("GET", soql.query_url(sync.api_version, q), ref) for ref, q in queries]
     return _composite(sync, subrequests, all_or_none=False)
+
+
+def read_fields(sync: SyncRequest) -> tuple[str, ...]:
+    """The mapped fields whose current values decide an update (none when existing records are never updated)."""
+    if not sync.settings.overwrite or not applies_mapping(sync):
+        return ()
+    return fields_to_read(sync.settings.mappings, sync.booking, sync.fields)
 
 
 def read_lookup(sync: SyncRequest, response: object) -> Lookup:
@@ -289,33 +304,33 @@ def choose_record(
 ) -> FoundRecord | None:
     """The guest's record: contact-first Contact, an open Lead, a converted Lead's Contact (design §5)."""
     if sync.settings.object_name == SalesforceObject.CONTACT:
-        return FoundRecord(SalesforceObject.CONTACT, contacts[0]["Id"]) if contacts else None
+        found = contacts[0] if contacts else None
+        return FoundRecord(SalesforceObject.CONTACT, found["Id"], current=_current(sync, found)) if found else None
     if sync.settings.contact_first and contacts:
         return FoundRecord(SalesforceObject.CONTACT, contacts[0]["Id"], CONTACT_FIRST)
     open_leads = [lead for lead in leads if not lead.get("IsConverted")]
     if open_leads:
-        return FoundRecord(SalesforceObject.LEAD, open_leads[0]["Id"])
+        return FoundRecord(SalesforceObject.LEAD, open_leads[0]["Id"], current=_current(sync, open_leads[0]))
     converted = [lead for lead in leads if lead.get("ConvertedContactId")]
     return (
         FoundRecord(SalesforceObject.CONTACT, converted[0]["ConvertedContactId"], CONVERTED_LEAD) if converted else None
     )
 
 
+def _current(sync: SyncRequest, record: Mapping[str, Any]) -> tuple[tuple[str, Any], ...]:
+    """The values of the fields read for the write rules, as Salesforce returned them."""
+    by_name = {str(name).lower(): value for name, value in record.items()}
+    return tuple((name, by_name.get(name.lower())) for name in read_fields(sync))
+
+
 def _same_booking_events(sync: SyncRequest, records: list[Mapping[str, Any]]) -> tuple[SeenEvent, ...]:
-    subject = event_subject(sync).lower()
+    """The Events whose Description carries this booking's marker line (never matched by subject and time)."""
+    marker = booking_marker(sync)
     return tuple(
         SeenEvent(r["Id"], str(r.get("WhoId") or ""))
         for r in records
-        if str(r.get("Subject") or "").lower() == subject
-        and _same_moment(r.get("StartDateTime"), sync.booking.start_at)
+        if marker in (line.strip() for line in str(r.get("Description") or "").splitlines())
     )
-
-
-def _same_moment(text: object, moment: datetime) -> bool:
-    try:
-        return isinstance(text, str) and datetime.fromisoformat(text) == moment
-    except ValueError:
-        return False
 
 
 # -- the Event -----------------------------------------------------------------------------------------------------
@@ -332,10 +347,16 @@ def event_subject(sync: SyncRequest) -> str:
     return _fit(f"{booking.calendar_name}: {guest}", SUBJECT_LENGTH)
 
 
+def booking_marker(sync: SyncRequest) -> str:
+    return BOOKING_MARKER.format(booking_id=sync.booking.booking_id)
+
+
 def event_description(sync: SyncRequest) -> str:
-    """The meeting URL, the booking page URL and every answered question as "Label: answer" lines."""
+    """The booking's marker, the meeting URL, the booking page URL and every answered question as "Label: answer"
+    lines (the marker first, so shortening never drops it)."""
     booking = sync.booking
-    lines = [f"Web meeting: {booking.meeting_url}"] if booking.meeting_url else []
+    lines = [booking_marker(sync)]
+    lines += [f"Web meeting: {booking.meeting_url}"] if booking.meeting_url else []
     lines += [f"Booking page: {booking.booking_page_url}"] if booking.booking_page_url else []
     answers = [(q.label, as_text(question_value(booking, q)).strip()) for q in booking.questions]
     answer_lines = [f"{label}: {answer}" for label, answer in answers if answer]
@@ -403,13 +424,21 @@ def _record_write(sync: SyncRequest, lookup: Lookup) -> tuple[Subrequest | None,
         return None, "", _linked(found.sf_object, notes)
     if not sync.settings.overwrite:
         return None, "", _linked(object_name, [*notes, "not updated"])
-    values = record_values(sync.fields, sync.settings.mappings, sync.booking, lookup.host_user_id, creating=False)
+    values = update_values(sync, lookup)
     if not values:
-        return None, "", _linked(object_name, [*notes, "no values to update"])
+        return None, "", _linked(object_name, [*notes, "nothing to update"])
     patch = Subrequest(
         "PATCH", _sobject_url(sync, object_name, found.record_id), RECORD_REF, values, (DUPLICATE_RULE_HEADER,)
     )
     return patch, "update", f"updated {object_name}" + (f" ({', '.join(notes)})" if notes else "")
+
+
+def update_values(sync: SyncRequest, lookup: Lookup) -> tuple[tuple[str, JsonValue], ...]:
+    """What an update of the found record sends: the rows the write rules let through, values that change."""
+    found = lookup.record
+    current = dict(found.current) if found is not None and found.current is not None else None
+    decisions = update_decisions(sync.fields, sync.settings.mappings, sync.booking, lookup.host_user_id, current)
+    return tuple((d.field, d.value) for d in decisions if d.written)
 
 
 def _linked(sf_object: str, notes: list[str]) -> str:

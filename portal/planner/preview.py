@@ -3,13 +3,15 @@ whose record exists, computed by the same planner functions the sync uses (no ca
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
+from typing import Any
 
 from ..enums import QuestionKind, SalesforceObject, SyncEvent
 from .catalogue import SyncError
 from .inputs import QuestionSnapshot, SyncRequest
-from .plan import FoundRecord, Lookup, WritePlan, plan_writes, preflight
+from .plan import FoundRecord, Lookup, WritePlan, plan_writes, preflight, read_fields
+from .rules import FieldDecision, update_decisions
 from .sources import answer_limit
 from .values import SyncRefused
 
@@ -39,11 +41,21 @@ class Preview:
     new_record: WritePlan | None
     existing_record: WritePlan | None
     error: SyncError | None = None
+    # Per mapped field on the existing record: Salesforce's value, the booking's, whether it is written and why
+    # (empty when "Update behavior" is "Not update": then nothing is written to an existing record).
+    decisions: tuple[FieldDecision, ...] = ()
 
 
-def preview(sync: SyncRequest, *, host_user_id: str = "", existing_record_id: str = "") -> Preview:
+def preview(
+    sync: SyncRequest,
+    *,
+    host_user_id: str = "",
+    existing_record_id: str = "",
+    current: Mapping[str, Any] | None = None,
+) -> Preview:
     """What a completed booking would write. host_user_id: the host's Salesforce User, when known (it sets OwnerId);
-    existing_record_id: the record to show the existing-record case with (a placeholder id by default)."""
+    existing_record_id: the record to show the existing-record case with (a placeholder id by default); current:
+    that record's field values as the sync's read fetches them (None: not looked up)."""
     as_new_booking = replace(sync, event=SyncEvent.CREATED, link=None)
     problem = preflight(as_new_booking)
     if problem is not None:
@@ -51,12 +63,19 @@ def preview(sync: SyncRequest, *, host_user_id: str = "", existing_record_id: st
     object_name = sync.settings.object_name
     record_id = existing_record_id or EXISTING_RECORD_PLACEHOLDERS.get(object_name, "")
     lookup = Lookup(host_user_id=host_user_id)
+    values = None if current is None else tuple((name, current.get(name)) for name in read_fields(as_new_booking))
+    found = FoundRecord(object_name, record_id, current=values)
     try:
         new = plan_writes(as_new_booking, lookup)
-        existing = plan_writes(as_new_booking, replace(lookup, record=FoundRecord(object_name, record_id)))
+        existing = plan_writes(as_new_booking, replace(lookup, record=found))
+        decisions = (
+            update_decisions(sync.fields, sync.settings.mappings, sync.booking, host_user_id, current)
+            if sync.settings.overwrite
+            else ()
+        )
     except SyncRefused as refused:
         return Preview(None, None, refused.error)
-    return Preview(new, existing)
+    return Preview(new, existing, decisions=decisions)
 
 
 def sample_answer(question: QuestionSnapshot) -> str:

@@ -23,6 +23,7 @@ _ESCAPES = str.maketrans(
     }
 )
 LOOKUP_LIMIT = 20  # more rows than one e-mail address plausibly has; the planner picks among them
+EVENT_LOOKUP_LIMIT = 200  # more meetings than an org plausibly starts at the very same second
 
 
 def escape_literal(text: str) -> str:
@@ -46,17 +47,26 @@ def query_url(api_version: str, soql: str) -> str:
     return f"/services/data/v{api_version}/query?q={quote(soql, safe='')}"
 
 
-def lead_by_email(email: str) -> str:
-    """Leads with this e-mail, non-converted first, then the most recently modified."""
+def select_list(base: tuple[str, ...], extra: tuple[str, ...]) -> str:
+    """The select list: the base fields, then the extra ones not already in it (field names ignore case)."""
+    names = list(base)
+    names += [name for name in extra if name.lower() not in {n.lower() for n in names}]
+    return ", ".join(names)
+
+
+def lead_by_email(email: str, fields: tuple[str, ...] = ()) -> str:
+    """Leads with this e-mail, non-converted first, then the most recently modified; `fields`: mapped fields whose
+    current values the write rules decide on."""
+    select = select_list(("Id", "Email", "IsConverted", "ConvertedContactId", "LastModifiedDate"), fields)
     return (
-        "SELECT Id, Email, IsConverted, ConvertedContactId, LastModifiedDate FROM Lead "
+        f"SELECT {select} FROM Lead "
         f"WHERE Email = {string_literal(email)} ORDER BY IsConverted ASC, LastModifiedDate DESC LIMIT {LOOKUP_LIMIT}"
     )
 
 
-def contact_by_email(email: str) -> str:
+def contact_by_email(email: str, fields: tuple[str, ...] = ()) -> str:
     return (
-        "SELECT Id, Email, LastModifiedDate FROM Contact "
+        f"SELECT {select_list(('Id', 'Email', 'LastModifiedDate'), fields)} FROM Contact "
         f"WHERE Email = {string_literal(email)} ORDER BY LastModifiedDate DESC LIMIT {LOOKUP_LIMIT}"
     )
 
@@ -75,10 +85,10 @@ def users_by_emails(emails: Sequence[str]) -> str:
     return f"SELECT Id, Email FROM User WHERE Email IN ({listed}) AND IsActive = true"
 
 
-def event_by_start_and_subject(start: datetime, subject: str) -> str:
-    """Events at this start with this subject; the planner keeps the one whose WhoId is the guest's record."""
+def events_at_start(start: datetime) -> str:
+    """Events at this start, with the Description that carries each one's booking marker (a long text area can be
+    selected but not filtered on, so the planner looks for the marker itself)."""
     return (
-        "SELECT Id, WhoId, Subject, StartDateTime FROM Event "
-        f"WHERE StartDateTime = {datetime_literal(start)} AND Subject = {string_literal(subject)} "
-        f"ORDER BY CreatedDate ASC LIMIT {LOOKUP_LIMIT}"
+        "SELECT Id, WhoId, Description FROM Event "
+        f"WHERE StartDateTime = {datetime_literal(start)} ORDER BY CreatedDate ASC LIMIT {EVENT_LOOKUP_LIMIT}"
     )

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, tzinfo
 from types import MappingProxyType
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from ..enums import QuestionKind, SourceKind
+from ..enums import QuestionKind, SourceKind, WriteRule
 from .fields import TEXT_TYPES, ObjectFields
 from .inputs import BookingSnapshot, MappingRow, QuestionSnapshot
 
@@ -183,6 +183,15 @@ _DEFAULT_TARGETS = (
 )
 
 
+# Fields sales teams own once a record exists: the owner, the source, and the person's name and company.
+_CREATE_ONLY_BY_DEFAULT = frozenset({"ownerid", "leadsource", "company", "firstname", "lastname", "salutation"})
+
+
+def default_write_rule(sf_field: str) -> WriteRule:
+    """The rule a new mapping row starts with (design §5 "Write rules")."""
+    return WriteRule.ON_CREATE if sf_field.strip().lower() in _CREATE_ONLY_BY_DEFAULT else WriteRule.ALWAYS
+
+
 def default_question_kind(field_name: str) -> QuestionKind | None:
     """The built-in question kind the default mapping fills this standard field from (Company for Company)."""
     return next((kind for kind, target in _DEFAULT_TARGETS if target.lower() == field_name.lower()), None)
@@ -195,7 +204,11 @@ def default_mapping(questions: Sequence[QuestionSnapshot], fields: ObjectFields)
         question = next((q for q in questions if q.kind == kind), None)
         target = fields.get(field_name)
         if question is not None and target is not None and target.createable:
-            rows.append(MappingRow(sf_field=target.name, source_kind=SourceKind.QUESTION, source_key=str(question.id)))
+            rows.append(
+                MappingRow(
+                    target.name, SourceKind.QUESTION, str(question.id), write_rule=default_write_rule(target.name)
+                )
+            )
     return tuple(rows)
 
 

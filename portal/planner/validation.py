@@ -6,9 +6,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from ..enums import QuestionKind, SourceKind
+from ..enums import QuestionKind, SourceKind, WriteRule
 from .fields import MAPPABLE_TYPES, TEXT_TYPES, FieldInfo, ObjectFields
 from .inputs import MappingRow, QuestionSnapshot
+from .rules import rule_or_default
 from .sources import HOST_ITEM, QUESTION_KINDS, SYSTEM_ITEMS, answer_limit, question_for
 from .values import SyncRefused, convert
 
@@ -61,13 +62,15 @@ def _row_messages(
             f"{name} no longer exists in Salesforce or the connected user cannot see it; choose another field "
             "or remove the row."
         ]
-    access = _access_message(field, overwrite)
+    updates = overwrite and rule_or_default(row.write_rule, row.sf_field) != WriteRule.ON_CREATE
+    access = _access_message(field, updates)
     if access:
         return [access]
     return _source_messages(field, row, questions) + _fallback_messages(field, row)
 
 
-def _access_message(field: FieldInfo, overwrite: bool) -> str:
+def _access_message(field: FieldInfo, updates: bool) -> str:
+    """Why the connected user cannot write the field as the row would (`updates`: also to existing records)."""
     if field.type not in MAPPABLE_TYPES:
         return f"{field.display} is a {field.type} field, which a mapping cannot fill; choose another field."
     if not field.createable:
@@ -75,10 +78,10 @@ def _access_message(field: FieldInfo, overwrite: bool) -> str:
             f"The connected Salesforce user may not set {field.display} on new records; grant access to the field "
             "or remove the row."
         )
-    if overwrite and not field.updateable:
+    if updates and not field.updateable:
         return (
-            f"The connected Salesforce user may not update {field.display}, and overwrite is on; turn overwrite off, "
-            "grant access to the field, or remove the row."
+            f"The connected Salesforce user may not update {field.display}, and overwrite is on; choose “Only when "
+            "creating” for this row, turn overwrite off, grant access to the field, or remove the row."
         )
     return ""
 

@@ -230,7 +230,7 @@ def convert(field: FieldInfo, value: SourceValue) -> JsonValue | None:
     return converter(field, value)
 
 
-def _writable_field(fields: ObjectFields, row: MappingRow, creating: bool) -> FieldInfo:
+def writable_field(fields: ObjectFields, row: MappingRow, creating: bool) -> FieldInfo:
     field = fields.get(row.sf_field)
     if field is None:
         raise SyncRefused(
@@ -274,7 +274,7 @@ def record_values(
     """The mapped, non-blank values for the record, in row order; raises SyncRefused naming a field that cannot fit."""
     values = []
     for row in rows:
-        field = _writable_field(fields, row, creating)
+        field = writable_field(fields, row, creating)
         value = row_value(field, row, booking, host_user_id)
         if value is not None:
             values.append((field.name, value))

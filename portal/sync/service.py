@@ -38,7 +38,7 @@ from ..planner.plan import Outcome, Step, advance, first_step
 from ..salesforce.client import SalesforceClient, client_for_connection
 from ..salesforce.describe import describe_of
 from ..salesforce.errors import SalesforceAuthError, SalesforceRequestError, SalesforceUnavailable
-from . import schedule
+from . import guest_lock, schedule
 from .snapshots import sync_request
 
 log = logging.getLogger("portal.sync")
@@ -84,6 +84,25 @@ def _attempt(session: Session, job: SyncJob, attempt: SyncAttempt, trail: list[d
     if blocker is not None:
         return _blocked(session, job, attempt, blocker)
 
+    trail: list[dict] = []
+    wait = current_app.config["SYNC_LEASE_SECONDS"] / 2  # the lease must outlast the wait and the calls after it
+    try:
+        with guest_lock.held(job.team_id, job.booking.guest_email, wait_seconds=wait):
+            return _call_salesforce(session, job, attempt, integration, connection, trail)
+    except guest_lock.GuestBusy as busy:
+        _close_attempt(attempt, trail, "waiting for the guest's other sync", "GUEST_BUSY")
+        return _failed(session, job, attempt, sync_error("GUEST_BUSY", str(busy)))
+
+
+def _call_salesforce(
+    session: Session,
+    job: SyncJob,
+    attempt: SyncAttempt,
+    integration: SalesforceIntegration,
+    connection: SalesforceConnection,
+    trail: list[dict],
+) -> str:
+    """Apply the job through one client and record what happened (under the guest's lock)."""
     try:
         with client_for_connection(connection.id, on_exchange=trail.append) as client:
             outcome = _apply(session, job, integration, connection, client)
@@ -105,7 +124,7 @@ def _attempt(session: Session, job: SyncJob, attempt: SyncAttempt, trail: list[d
     )
     if not outcome.ok:
         return _failed(session, job, attempt, outcome.error)
-    return _synced(session, job, outcome, connection.instance_url)
+    return _synced(session, job, outcome)
 
 
 def _apply(
@@ -212,12 +231,12 @@ def _blocked(session: Session, job: SyncJob, attempt: SyncAttempt, blocker: Bloc
     return f"{blocker.status.value}: {blocker.reason}"
 
 
-def _synced(session: Session, job: SyncJob, outcome: Outcome, instance_url: str) -> str:
+def _synced(session: Session, job: SyncJob, outcome: Outcome) -> str:
     job.action_taken = outcome.action_taken
     job.sf_object, job.sf_record_id, job.sf_event_id = outcome.sf_object, outcome.record_id, outcome.event_id
     job.error_code, job.error_message, job.error_fields, job.retryable = "", "", [], False
     if outcome.record_id:
-        _store_link(session, job.booking_id, outcome, instance_url)
+        _store_link(session, job.booking_id, outcome)
     schedule.finish(session, job, SyncStatus.SYNCED)
     _reapply_finished_cancel(session, job)
     log.info("synced: %s", outcome.action_taken, extra={"sync_job_id": job.id, "booking_id": job.booking_id})
@@ -240,10 +259,9 @@ def _reapply_finished_cancel(session: Session, job: SyncJob) -> None:
         schedule.requeue(session, [cancel])
 
 
-def _store_link(session: Session, booking_id: int, outcome: Outcome, instance_url: str) -> None:
+def _store_link(session: Session, booking_id: int, outcome: Outcome) -> None:
     link = session.get(SalesforceLink, booking_id) or SalesforceLink(booking_id=booking_id)
     link.sf_object, link.record_id, link.event_id = outcome.sf_object, outcome.record_id, outcome.event_id
-    link.instance_url = instance_url
     session.add(link)
 
 

@@ -8,6 +8,7 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
+from ..enums import WriteRule
 from ..planner.fields import ObjectFields
 from ..planner.inputs import (
     BookingSnapshot,
@@ -82,6 +83,7 @@ def mapping_rows(mappings: Iterable[FieldMapping]) -> tuple[MappingRow, ...]:
             source_key=m.source_key or "",
             fixed_value=m.fixed_value or "",
             fallback_value=m.fallback_value or "",
+            write_rule=WriteRule(m.write_rule or WriteRule.ALWAYS),
         )
         for m in sorted(mappings, key=lambda m: m.position)
     )

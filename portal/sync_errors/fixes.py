@@ -9,7 +9,7 @@ from flask_wtf import FlaskForm
 from wtforms import StringField, SubmitField
 from wtforms.validators import Length
 
-from ..integrations.editor import preview_page
+from ..integrations.editor import preview_page, preview_request
 from ..links import booking_page_url
 from ..models import Booking, Calendar, FieldMapping, SalesforceConnection, SalesforceIntegration, SyncJob
 from ..planner.fields import ObjectFields, fields_from_describe
@@ -113,7 +113,8 @@ def preview_with(
         booking_page_url=booking_page_url(calendar),
         corrections={**(booking.corrections or {}), **corrections},
     )
-    return FixPreview(preview_page(integration, fields, snapshot, host_user_id="").result)
+    sync = preview_request(snapshots.settings_snapshot(integration), fields, snapshot)
+    return FixPreview(preview_page(sync, host_user_id="", record=None).result)
 
 
 def fallback_problems(

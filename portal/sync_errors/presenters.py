@@ -15,6 +15,7 @@ from flask import Flask, url_for
 from ..models import FieldMapping, SyncJob, SyncReason, SyncStatus
 from ..planner.catalogue import explain
 from ..salesforce.redaction import redacted
+from ..sync import states
 
 # Why a sync waits (SyncJob.reason) when Salesforce gave no error code.
 WAITING_REASONS = {
@@ -121,17 +122,23 @@ class FallbackOffer:
     form: Any
 
 
-def next_retry(status: str, reason: str, next_attempt_at: datetime | None) -> str:
-    """When the sync runs again without anyone pressing Retry."""
-    if status == SyncStatus.PENDING and next_attempt_at is not None:
-        return when_utc(next_attempt_at)
+def next_retry(status: str, reason: str, next_attempt_at: datetime | None, zone: str = "UTC") -> str:
+    """When the sync runs again without anyone pressing Retry, worded for its state."""
+    if status == SyncStatus.PENDING:
+        return when_in_zone(next_attempt_at, zone) if next_attempt_at is not None else "Within a minute"
+    if status == SyncStatus.RUNNING:
+        return "Being sent now"
     if status == SyncStatus.WAITING:
         return (
-            "when Salesforce is connected again"
+            "When Salesforce is connected again"
             if reason != SyncReason.PLAN
-            else "when the team is on the Premium plan"
+            else "When the team is on the Premium plan"
         )
-    return "none: retry by hand once the cause is fixed"
+    if status == SyncStatus.FAILED:
+        return "None: fix the cause, then retry by hand"
+    return {"synced": "Not needed: the booking is in Salesforce", "dismissed": "None: it was dismissed"}.get(
+        status, "None: nothing is sent for this booking"
+    )
 
 
 def when_utc(moment: datetime | None) -> str:
@@ -159,6 +166,12 @@ def init_app(app: Flask) -> None:
     """Make the presenters available to the errors page and support console templates."""
     app.add_template_global(explain_sync, "explain_sync")
     app.add_template_global(next_retry, "sync_next_retry")
+    app.add_template_global(states.sync_explanation, "sync_explanation")
+    app.add_template_global(states.state_name, "sync_state_name")
+    app.add_template_global(states.problem_words, "sync_problem_words")
+    app.add_template_global(states.CONNECTION_LABELS, "connection_labels")
+    app.add_template_global(states.connection_sentence, "connection_sentence")
+    app.add_template_global(states.plan_sentence, "plan_sentence")
     app.add_template_global(VALUE_CODES, "fixable_codes")
     app.add_template_global(pretty_trail, "pretty_trail")
     app.add_template_filter(when_utc, "when_utc")

@@ -14,6 +14,7 @@ from sqlalchemy import ColumnElement, Date, Select, and_, cast, exists, func, or
 from sqlalchemy.orm import Session
 
 from ..access import own_calendar_ids
+from ..links import salesforce_record_url
 from ..models import (
     Booking,
     Calendar,
@@ -373,17 +374,15 @@ def sync_detail(session: Session, sync_id: int) -> SyncDetail | None:
 
 
 def _record_url(session: Session, job: SyncJob) -> str:
-    """instance_url/record id: from the booking's Salesforce link, else the job's record and the team's org."""
+    """The booking's record (its Salesforce link, else the job's record) in the team's org as connected now."""
     link = session.get(SalesforceLink, job.booking_id)
-    if link is not None and link.record_id and link.instance_url:
-        return f"{link.instance_url.rstrip('/')}/{link.record_id}"
-    record_id = job.sf_record_id or (link.record_id if link else "")
+    record_id = link.record_id if link is not None and link.record_id else job.sf_record_id
     if not record_id:
         return ""
     instance_url = session.scalar(
         select(SalesforceConnection.instance_url).where(SalesforceConnection.team_id == job.team_id)
     )
-    return f"{instance_url.rstrip('/')}/{record_id}" if instance_url else ""
+    return salesforce_record_url(instance_url or "", record_id)
 
 
 def _answers(calendar: Calendar, booking: Booking) -> list[tuple[str, str, str | None]]:

@@ -4,14 +4,14 @@ console instead. Each view loads (404), authorizes (403), validates, acts once, 
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from ..access import TeamAccess, require, team_access
 from ..extensions import db
 from ..integrations.service import integration_of
-from ..models import SalesforceConnection, SourceKind, utcnow
+from ..models import SalesforceConnection, SourceKind, SyncStatus, utcnow
 from . import actions, fixes, presenters
 from .chart import health_chart
 from .forms import (
@@ -40,6 +40,9 @@ from .queries import (
 )
 
 bp = Blueprint("sync_errors", __name__)
+
+# While a sync is in one of these, its detail page updates itself.
+IN_PROGRESS = (SyncStatus.PENDING, SyncStatus.RUNNING)
 
 
 def scope_of(access: TeamAccess) -> Scope:
@@ -86,10 +89,20 @@ def detail(team_id: int, sync_id: int):
         may_fix=access.can_manage_calendar(found.calendar),
         may_retry=actions.may_retry(found.job),
         may_dismiss=actions.may_dismiss(found.job),
+        in_progress=found.job.status in IN_PROGRESS,
         retention_days=current_app.config["SYNC_TRAIL_RETENTION_DAYS"],
         mapping_url=url_for("integrations.edit", calendar_id=found.calendar.id),
         breadcrumbs=_sync_breadcrumbs(access, found),
     )
+
+
+@bp.get("/teams/<int:team_id>/salesforce/syncs/<int:sync_id>/state")
+@login_required
+def state(team_id: int, sync_id: int):
+    """The sync's state as JSON, polled by static/js/sync-progress.js while the sync is queued or sending."""
+    _, found = _load_sync(team_id, sync_id)
+    job = found.job
+    return jsonify(status=job.status.value, attempts=job.attempts, done=job.status not in IN_PROGRESS)
 
 
 @bp.route("/teams/<int:team_id>/salesforce/syncs/<int:sync_id>/retry", methods=["GET", "POST"])

@@ -11,7 +11,7 @@ from ..access import require, team_access
 from ..extensions import db
 from ..integrations.service import needing_attention
 from ..models import Invitation, Membership, Role, SalesforceConnection
-from ..sync.states import team_sync_counts
+from ..sync.states import connection_history, team_sync_counts
 from . import bp, services
 from .forms import AddMemberForm, RoleForm, TeamNameForm
 
@@ -24,12 +24,14 @@ def dashboard():
         return render_template("teams/no_space.html", form=TeamNameForm())
     access = team_access(space.id)
     members = services.members_of(space)
+    connection = db.session.scalar(select(SalesforceConnection).where(SalesforceConnection.team_id == space.id))
     return render_template(
         "teams/dashboard.html",
         team=space,
         access=access,
         member_count=len(members),
-        connection=db.session.scalar(select(SalesforceConnection).where(SalesforceConnection.team_id == space.id)),
+        connection=connection,
+        history=connection_history(db.session, space.id, connection),
         sync_counts=team_sync_counts(db.session, space.id, access.visible_calendar_ids()),
         needing_attention=needing_attention(space.id, access.visible_calendar_ids()),
     )

@@ -1,5 +1,6 @@
 """The demo launcher: services (embedded unless DATABASE_URL / REDIS_URL say otherwise), migrations, demo data,
-both emulators, an RQ worker and the web server, with the URLs and demo accounts printed. Ctrl-C stops it all.
+both emulators, a mail catcher, an RQ worker and the web server, with the URLs and demo accounts printed.
+Ctrl-C (or SIGTERM) stops everything it started, the embedded PostgreSQL and Redis included.
 
 `python -m scripts.dev.launcher [--port 5000]` (scripts/demo runs it after setting up).
 """
@@ -20,9 +21,10 @@ from cryptography.fernet import Fernet
 
 from portal.logs import open_log_file
 
-from .services import INSTANCE, ROOT, ensure_environment
+from .services import INSTANCE, ROOT, EmbeddedServer, ensure_environment
 
 PYTHON = sys.executable
+MAILBOX = INSTANCE / "mail"
 
 
 def _persistent_secret(name: str, make) -> str:
@@ -35,8 +37,10 @@ def _persistent_secret(name: str, make) -> str:
     return path.read_text().strip()
 
 
-def demo_environment(port: int, identity_port: int, salesforce_port: int) -> dict[str, str]:
-    ensure_environment("portal")
+def demo_environment(
+    port: int, identity_port: int, salesforce_port: int, mail_port: int, started: list[EmbeddedServer]
+) -> dict[str, str]:
+    ensure_environment("portal", started)
     identity = f"http://127.0.0.1:{identity_port}"
     return {
         **os.environ,
@@ -56,8 +60,9 @@ def demo_environment(port: int, identity_port: int, salesforce_port: int) -> dic
         "SALESFORCE_PRODUCTION_URL": f"http://127.0.0.1:{salesforce_port}",
         "SALESFORCE_SANDBOX_URL": f"http://127.0.0.1:{salesforce_port + 1}",
         "SALESFORCE_EXTRA_LOGIN_HOSTS": f"127.0.0.1:{salesforce_port + 2}",
-        "SMTP_HOST": os.environ.get("SMTP_HOST", "127.0.0.1"),
-        "SMTP_PORT": os.environ.get("SMTP_PORT", "1025"),
+        "SMTP_HOST": "127.0.0.1",  # the mail catcher: the demo never sends real e-mail
+        "SMTP_PORT": str(mail_port),
+        "DEMO_MAILBOX_DIR": str(MAILBOX),
     }
 
 
@@ -77,18 +82,14 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", 5000)))
     parser.add_argument("--identity-port", type=int, default=5001)
     parser.add_argument("--salesforce-port", type=int, default=5101, help="first of four consecutive ports")
+    parser.add_argument("--mail-port", type=int, default=1025, help="the mail catcher's SMTP port")
     args = parser.parse_args(argv)
 
-    env = demo_environment(args.port, args.identity_port, args.salesforce_port)
-    log_dir = INSTANCE / "logs"
-    log_dir.mkdir(parents=True, exist_ok=True)
     children: list[subprocess.Popen] = []
+    started: list[EmbeddedServer] = []  # the embedded PostgreSQL / Redis this run started, stopped with it
 
-    def start(name: str, *command: str) -> None:
-        log = open_log_file(log_dir / f"{name}.log")  # the child process keeps it open
-        children.append(subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT))
-
-    def stop(*_):
+    def shutdown() -> None:
+        """End every process this run started, then the embedded servers they used; safe to call twice."""
         for child in children:
             child.terminate()
         for child in children:
@@ -96,19 +97,44 @@ def main(argv: list[str] | None = None) -> None:
                 child.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 child.kill()
+                child.wait()
+        for server in reversed(started):  # after the processes that use them
+            server.stop()
+        children.clear()
+        started.clear()
+
+    def stop_on_signal(*_):
+        shutdown()
         sys.exit(0)
 
-    signal.signal(signal.SIGTERM, stop)
-    subprocess.run([PYTHON, "-m", "alembic", "upgrade", "head"], cwd=ROOT, env=env, check=True)
-    seeded = subprocess.run(
-        [PYTHON, "-m", "scripts.dev.demo_data"],
-        cwd=ROOT,
-        env=env,
-        check=True,
-        capture_output=True,
-        text=True,
-    )
+    signal.signal(signal.SIGTERM, stop_on_signal)
+    try:
+        env = demo_environment(args.port, args.identity_port, args.salesforce_port, args.mail_port, started)
+    except BaseException:
+        shutdown()
+        raise
+    log_dir = INSTANCE / "logs"
+    log_dir.mkdir(parents=True, exist_ok=True)
 
+    def start(name: str, *command: str) -> None:
+        log = open_log_file(log_dir / f"{name}.log")  # the child process keeps it open
+        children.append(subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT))
+
+    try:
+        subprocess.run([PYTHON, "-m", "alembic", "upgrade", "head"], cwd=ROOT, env=env, check=True)
+        seeded = subprocess.run(
+            [PYTHON, "-m", "scripts.dev.demo_data"],
+            cwd=ROOT,
+            env=env,
+            check=True,
+            capture_output=True,
+            text=True,
+        )
+    except BaseException:
+        shutdown()
+        raise
+
+    start("mail", PYTHON, "-m", "scripts.dev.mailcatcher", "--port", str(args.mail_port), "--dir", str(MAILBOX))
     start("identity", PYTHON, "-m", "emulators.identity", "--port", str(args.identity_port))
     start("salesforce", PYTHON, "-m", "emulators.salesforce", "--port", str(args.salesforce_port))
     start("worker", PYTHON, "-m", "jobs.worker")
@@ -132,7 +158,7 @@ def main(argv: list[str] | None = None) -> None:
         _wait_for(f"http://127.0.0.1:{args.port}/healthz")
         _seed_salesforce_users(args.salesforce_port + 3)
     except SystemExit:
-        stop()
+        shutdown()
         raise
 
     print(_banner(args, seeded.stdout), flush=True)
@@ -142,7 +168,7 @@ def main(argv: list[str] | None = None) -> None:
         print(f"A demo process stopped; see {log_dir}", file=sys.stderr)
     except KeyboardInterrupt:
         pass
-    stop()
+    shutdown()
 
 
 def _seed_salesforce_users(instance_port: int) -> None:
@@ -165,6 +191,7 @@ def _banner(args, seeded: str) -> str:
             f"Identity emulator:   http://127.0.0.1:{args.identity_port}/  (log in as any e-mail; demo accounts below)",
             f"Salesforce emulator: http://127.0.0.1:{args.salesforce_port}/  (login admin@example-org.test / emulator)",
             f"  records:           http://127.0.0.1:{args.salesforce_port + 3}/__emulator__/records",
+            f"Demo inbox:          http://127.0.0.1:{args.port}/demo/mail  (every e-mail the demo sent, .ics included)",
             "",
             seeded.strip(),
             "",

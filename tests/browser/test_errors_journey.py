@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from portal.extensions import db
-from portal.models import Membership, Role, SyncStatus, User
+from portal.models import Membership, Role, SyncJob, SyncStatus, User
 from tests.fixtures.services import WorkerProcesses
 from tests.sync_world import World
 
@@ -61,7 +61,8 @@ def test_an_admin_fixes_a_required_field_failure_and_retries_it_to_synced(journe
     page.get_by_role("link", name="Failed and waiting syncs").click()
     row = page.locator(f"#sync-{failed.id}")
     assert "gita@example.com" in row.inner_text()
-    assert "REQUIRED_FIELD_MISSING" in row.inner_text()
+    assert "Salesforce requires Company and the guest left it blank." in row.inner_text()
+    assert "REQUIRED_FIELD_MISSING" not in row.inner_text()  # codes are for support, folded in the detail
     assert "Company" in row.locator(".remedy").inner_text()
     assert "give the mapping row a fallback value" in row.locator(".remedy").inner_text()
 
@@ -87,7 +88,7 @@ def test_an_admin_fixes_a_required_field_failure_and_retries_it_to_synced(journe
     [synced] = world.wait(booking_id)
     assert synced.status == SyncStatus.SYNCED, (synced.error_code, synced.error_message)
     page.reload()
-    assert page.locator(".badge-synced").first.inner_text() == "synced"
+    assert page.locator(".badge-synced").first.inner_text() == "Synced"
     assert (
         page.get_by_role("link", name="Open the Lead in Salesforce")
         .get_attribute("href")
@@ -98,3 +99,30 @@ def test_an_admin_fixes_a_required_field_failure_and_retries_it_to_synced(journe
 
     page.goto(f"{server.url}/teams/{world.team_id}/salesforce/errors")
     assert page.locator(f"#sync-{failed.id}").count() == 0
+
+
+@pytest.fixture
+def idle_world(make_app, live_server, salesforce_emulator, salesforce_control, run_id):
+    """The portal served over HTTP with a connected team, and no worker: a booking's sync stays queued."""
+    app = make_app(RQ_QUEUE_PREFIX=f"errprogress{run_id}")
+    server = live_server(app)
+    app.config["PUBLIC_BASE_URL"] = server.url
+    return server, World.create(app, salesforce_emulator, salesforce_control)
+
+
+def test_a_queued_syncs_detail_page_updates_itself_when_the_sync_ends(idle_world, page):
+    server, world = idle_world
+    booking_id = world.book("hana@example.com", name="Hana Guest")
+    [queued] = world.jobs(booking_id)
+    log_in(page, server, admin_email(world.app, world.team_id))
+    page.goto(f"{server.url}/teams/{world.team_id}/salesforce/syncs/{queued.id}")
+    assert page.locator("[data-sync-state]").inner_text() == "Queued"
+    assert page.get_by_text("This page updates itself until the sync ends.").is_visible()
+
+    with world.app.app_context():  # the sync ends as a worker would leave it
+        db.session.get(SyncJob, queued.id).status = SyncStatus.SYNCED
+        db.session.commit()
+        db.session.remove()
+
+    page.locator("[data-sync-state]", has_text="Synced").wait_for()  # no reload by hand
+    assert page.get_by_text("This page updates itself until the sync ends.").count() == 0

@@ -36,7 +36,7 @@ def test_an_owner_connects_salesforce_through_the_allow_page_and_disconnects(
     page.wait_for_url(re.compile(re.escape(server.url) + "/.*"))
 
     page.goto(f"{server.url}/teams/{team_id}/settings/integrations/salesforce")
-    assert page.get_by_text("Not connected").is_visible()
+    assert page.get_by_text("Not connected yet", exact=True).is_visible()
     page.get_by_label("Production (login.salesforce.com)").check()
     page.get_by_role("button", name="Connect to Salesforce").click()
 
@@ -57,7 +57,7 @@ def test_an_owner_connects_salesforce_through_the_allow_page_and_disconnects(
 
     page.wait_for_url(f"{server.url}/teams/{team_id}/settings/integrations/salesforce")
     assert page.get_by_text("access was revoked in Salesforce").is_visible()
-    assert page.get_by_text("Not connected").is_visible()
+    assert page.get_by_text("Disconnected", exact=True).is_visible()
     with app.app_context():
         assert db.session.query(SalesforceConnection).count() == 0
         db.session.remove()

@@ -1,15 +1,15 @@
 """backfills: sending a calendar's earlier bookings in batches; sync_jobs.backfill_id marks the bookings it sent
 
 Revision ID: b4cf11a0b0f1
-Revises: c0aec7ed0001
-Create Date: 2026-12-11 09:00:00
+Revises: b13b1c4e11a2
+Create Date: 2026-12-12 09:00:00
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "b4cf11a0b0f1"
-down_revision = "c0aec7ed0001"
+down_revision = "b13b1c4e11a2"
 branch_labels = None
 depends_on = None
 
