@@ -498,7 +498,6 @@ def _send(
     connection: SalesforceConnection,
 ) -> None:
     """Send one batch (of a backfill, or of released syncs when `backfill` is None); record every outcome."""
-    instance_url = connection.instance_url
     claimed = {job.id: job.attempts for job in jobs}
     items: list[_Item] = []
     try:
@@ -527,7 +526,7 @@ def _send(
             _fail_one(session, item.job, item.error)
         else:
             outcome = Outcome(item.plan.sf_object, item.record_id, item.event_id, item.plan.actions)
-            _synced(session, item.job, outcome, instance_url)
+            _synced(session, item.job, outcome)
 
 
 def _ours(session: Session, backfill: Backfill | None, jobs: list[SyncJob], claimed: dict[int, int]) -> list[SyncJob]:
