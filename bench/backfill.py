@@ -1,12 +1,12 @@
 """bench/backfill: Salesforce API calls per booking when a calendar's earlier bookings are sent with "Send earlier
 bookings" (batches: SOQL IN lookups and sObject Collections writes), against the live path's one-by-one syncs.
 Target (issue 14): at most 0.05 calls per booking for a backfill of 1,000 bookings, new guests or half existing
-Leads. Calls are counted in the emulator's request log; the emulator answers after `--latency-ms`.
+Leads whose mapped fields are written only while empty (the "if empty" write rule). Calls are counted in the emulator's request log; the emulator answers after `--latency-ms`.
 
 Lines: `backfill scenario=<name> bookings=… api_calls=… calls_per_booking=… seconds=… bookings_per_s=…`, one per
-backfill scenario, then `live scenario=new_guests bookings=… api_calls=… calls_per_booking=…` for the same kind of
-bookings synced one by one as they are made, and `released scenario=reconnect bookings=… api_calls=…
-calls_per_booking=… seconds=…` for waiting syncs of new guests released at once by a reconnect (target 0.1).
+backfill scenario; `released scenario=reconnect bookings=… api_calls=… calls_per_booking=… seconds=…` for waiting
+syncs of new guests released at once by a reconnect (target 0.1); then `live scenario=new_guests bookings=…
+api_calls=… calls_per_booking=…` for the same kind of bookings synced one by one as they are made.
 """
 
 from __future__ import annotations
@@ -20,7 +20,17 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import insert, select
 
 from portal.extensions import db
-from portal.models import Backfill, BackfillState, Booking, Calendar, SyncStatus, User, utcnow
+from portal.models import (
+    Backfill,
+    BackfillState,
+    Booking,
+    Calendar,
+    SalesforceIntegration,
+    SyncStatus,
+    User,
+    WriteRule,
+    utcnow,
+)
 
 from .common import Bench, figure, note
 from .seed import Booker, add_integrated_calendar, wait_for_syncs
@@ -48,8 +58,10 @@ def main(argv=None) -> None:
     with Bench("backfill") as bench:
         world = sync_world(bench, latency_ms=args.latency_ms)
         bench.workers(world.app, 1).wait_registered()
-        for name, overwrite, existing_share in (("new_guests", False, 0), ("half_existing_leads_overwrite", True, 2)):
+        for name, overwrite, existing_share in (("new_guests", False, 0), ("half_existing_leads_if_empty", True, 2)):
             calendar_id = add_integrated_calendar(world.app, world.team, f"backfill_{name}", overwrite=overwrite)
+            if overwrite:
+                only_if_empty(world.app, calendar_id)
             emails = [f"{name.replace('_', '-')}-{n}@guests.example" for n in range(args.bookings)]
             if existing_share:
                 note(f"{name}: seeding {len(emails) // existing_share} existing Leads")
@@ -90,6 +102,18 @@ def main(argv=None) -> None:
         api_calls=live,
         calls_per_booking=live / args.live_bookings,
     )
+
+
+def only_if_empty(app, calendar_id: int) -> None:
+    """Every mapping row of the calendar writes an existing record's field only while it is empty."""
+    with app.app_context():
+        integration = db.session.scalar(
+            select(SalesforceIntegration).where(SalesforceIntegration.calendar_id == calendar_id)
+        )
+        for row in integration.mappings:
+            row.write_rule = WriteRule.IF_EMPTY
+        db.session.commit()
+        db.session.remove()
 
 
 def earlier_bookings(app, calendar_id: int, emails: list[str]) -> None:

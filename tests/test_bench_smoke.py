@@ -109,7 +109,7 @@ def test_backfill_prints_calls_per_booking_for_backfills_released_syncs_and_the_
     patterns = [
         rf"backfill scenario={name} bookings=20 api_calls=\d+ calls_per_booking={NUMBER} seconds={NUMBER} "
         rf"bookings_per_s={NUMBER}"
-        for name in ("new_guests", "half_existing_leads_overwrite")
+        for name in ("new_guests", "half_existing_leads_if_empty")
     ]
     patterns.append(
         rf"released scenario=reconnect bookings=5 api_calls=\d+ calls_per_booking={NUMBER} seconds={NUMBER}"
