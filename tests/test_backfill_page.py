@@ -89,3 +89,20 @@ def test_bad_dates_are_refused_without_an_error_page(client, db_session, world):
     nonsense = client.get(page_url(world), query_string={"booked_from": "yesterday"})
     assert response.status_code == 200 and "comes before the first day" in response.get_data(as_text=True)
     assert nonsense.status_code == 200
+
+
+def test_staff_see_every_team_s_backfills_in_the_support_console_and_the_look_is_audited(
+    client, factory, db_session, world
+):
+    make_booking(db_session, world.calendar)
+    login(client, world.owner)
+    client.post(
+        page_url(world), data={"csrf_token": csrf_token(client), "booked_from": "2000-01-01", "booked_to": "2100-01-01"}
+    )
+    login(client, factory.user(email="help@portal.test", staff=True))
+
+    page = client.get("/support/backfills").get_data(as_text=True)
+
+    [backfill_id] = db_session.scalars(select(Backfill.id)).all()
+    assert f'id="backfill-{backfill_id}"' in page and world.calendar.name in page and "0 of 1" in page
+    assert db_session.scalar(select(AuditEvent).where(AuditEvent.action == "support.view_backfills")) is not None

@@ -752,3 +752,9 @@ def run_released(job_ids: list[int]) -> str:
         return "handed over"
     _send(session, None, jobs, integration, connection)
     return f"sent {len(jobs)}"
+
+
+def recent(session: Session, limit: int = 50) -> list[tuple[Backfill, Progress]]:
+    """The latest backfills of every team with their counts, newest first (the support console's list)."""
+    backfills = session.scalars(select(Backfill).order_by(Backfill.id.desc()).limit(limit)).all()
+    return [(backfill, progress(session, backfill)) for backfill in backfills]
