@@ -107,3 +107,20 @@ def test_drill_ends_with_the_count_and_loses_or_doubles_nothing(service_urls):
         lines[-2],
     ), lines
     assert lines[-1] == "bookings=20 synced=20 lost=0 duplicates=0"
+
+
+def test_backfill_prints_calls_per_booking_for_backfills_released_syncs_and_the_live_path(service_urls):
+    lines = run_bench("backfill", service_urls)
+
+    patterns = [
+        rf"backfill scenario={name} bookings=20 api_calls=\d+ calls_per_booking={NUMBER} seconds={NUMBER} "
+        rf"bookings_per_s={NUMBER}"
+        for name in ("new_guests", "half_existing_leads_if_empty")
+    ]
+    patterns.append(
+        rf"released scenario=reconnect bookings=5 api_calls=\d+ calls_per_booking={NUMBER} seconds={NUMBER}"
+    )
+    patterns.append(rf"live scenario=new_guests bookings=2 api_calls=\d+ calls_per_booking={NUMBER}")
+    assert len(lines) == len(patterns), lines
+    for pattern, line in zip(patterns, lines, strict=True):
+        assert re.fullmatch(pattern, line), line

@@ -7,9 +7,20 @@ from __future__ import annotations
 import json
 from typing import NamedTuple
 
-from wtforms import BooleanField, FieldList, Form, FormField, RadioField, SelectField, StringField, SubmitField
+from wtforms import (
+    BooleanField,
+    DateField,
+    FieldList,
+    Form,
+    FormField,
+    RadioField,
+    SelectField,
+    StringField,
+    SubmitField,
+    ValidationError,
+)
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import Length
+from wtforms.validators import Length, Optional
 
 from ..models import OnCancel, SalesforceObject, SourceKind
 from ..planner.fields import FieldInfo, ObjectFields
@@ -174,3 +185,14 @@ def source_choices_for(sources: list[SourceOption]) -> list[SelectChoice]:
         choices.append(SelectChoice(option.value, option.label, {}, option.group))
     choices.append(SelectChoice(SourceKind.FIXED.value, "A fixed value (type it in “Fixed value”)", {}, "Fixed value"))
     return choices
+
+
+class BackfillRangeForm(Form):
+    """Send earlier bookings: the days (in the calendar's time zone) whose bookings to send, both included."""
+
+    booked_from = DateField("Bookings made from", validators=[Optional()])
+    booked_to = DateField("up to and including", validators=[Optional()])
+
+    def validate_booked_to(self, field: DateField) -> None:
+        if field.data and self.booked_from.data and field.data < self.booked_from.data:
+            raise ValidationError("The last day comes before the first day.")

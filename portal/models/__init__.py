@@ -3,6 +3,7 @@
 from ..enums import ConnectionHistory, SyncReason
 from .accounts import Identity, Invitation, Membership, Plan, Role, Team, User
 from .audit import AuditEvent, NotificationLog
+from .backfill import ACTIVE_BACKFILL_STATES, Backfill, BackfillState
 from .base import MAX_DATABASE_ID, Base, utcnow
 from .calendars import (
     AvailabilityRange,
@@ -29,9 +30,12 @@ from .sync import ERROR_CODE_SQL, LISTED_SQL, OPEN_STATUSES, SalesforceLink, Syn
 
 __all__ = [
     "ConnectionHistory",
+    "ACTIVE_BACKFILL_STATES",
     "MAX_DATABASE_ID",
     "AuditEvent",
     "AvailabilityRange",
+    "Backfill",
+    "BackfillState",
     "Base",
     "Booking",
     "BookingStatus",

@@ -48,6 +48,8 @@ class SyncJob(Timestamped, Base):
     dismissed_note: Mapped[str] = mapped_column(Text, default="")
     dismissed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Set when a backfill sent this booking (portal.sync.backfill); otherwise an ordinary sync.
+    backfill_id: Mapped[int | None] = mapped_column(ForeignKey("backfills.id", ondelete="SET NULL"))
     updated_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now(), onupdate=func.now()
     )
@@ -69,6 +71,7 @@ class SyncJob(Timestamped, Base):
         Index("ix_sync_jobs_listed", "created_at", "id", postgresql_where=text(LISTED_SQL)),
         Index("ix_sync_jobs_listed_team_code", "team_id", text(ERROR_CODE_SQL), postgresql_where=text(LISTED_SQL)),
         Index("ix_sync_jobs_listed_code", text(ERROR_CODE_SQL), postgresql_where=text(LISTED_SQL)),
+        Index("ix_sync_jobs_backfill", "backfill_id", postgresql_where=text("backfill_id IS NOT NULL")),
     )
 
 

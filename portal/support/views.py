@@ -8,6 +8,7 @@ from flask import abort, current_app, flash, redirect, render_template, request,
 from ..audit import record_view
 from ..extensions import db
 from ..integrations.legacy_page import legacy_import_page
+from ..sync import backfill as backfills
 from ..sync_errors import actions
 from ..sync_errors.forms import (
     ERROR_FILTER_ARGS,
@@ -56,6 +57,15 @@ def failures():
         per_page_choices=PER_PAGE_CHOICES,
         query_args=carried,
         breadcrumbs=[("Support", None), ("Failed syncs", None)],
+    )
+
+
+@bp.get("/backfills")
+def backfill_list():
+    rows = backfills.recent(db.session)
+    record_view("support.view_backfills", team_id=None, teams_shown=sorted({b.team_id for b, _ in rows}))
+    return render_template(
+        "support/backfills.html", rows=rows, breadcrumbs=[("Support", None), ("Earlier bookings sent", None)]
     )
 
 
