@@ -8,6 +8,10 @@ Redis is restarted once (it keeps nothing: queued and scheduled jobs are gone). 
 workers as systemd would, and `python -m jobs.sweep` runs. Retries are compressed from minutes to seconds
 (SYNC_RETRY_BACKOFF_SECONDS), leases to 15 s and the sweep interval to 2 s so the drill ends in minutes; the
 logic is the product's. Then it waits for every sync to finish, runs the sweep once more, waits again, and counts.
+
+`--backfill`: the same faults and chaos while the bookings, made earlier without syncs, are sent by one
+"Send earlier bookings" backfill (batches of 200); the kills and the restart come as its progress passes 25%, 50%
+and 75%.
 """
 
 from __future__ import annotations
@@ -43,6 +47,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--workers", type=int, default=4, help="RQ workers (default 4)")
     parser.add_argument("--latency-ms", type=int, default=20, help="emulator latency per call (default 20)")
     parser.add_argument("--drain-timeout", type=float, default=420, help="seconds to wait for the syncs (420)")
+    parser.add_argument("--backfill", action="store_true", help="send earlier bookings with a backfill instead")
     parser.add_argument("--quick", action="store_true", help="a tiny run: 20 bookings, the same faults and chaos")
     args = parser.parse_args(argv)
     if args.quick:
@@ -59,13 +64,15 @@ def main(argv=None) -> None:
         pool.wait_registered()
         bench.sweep(world.app)
         chaos = Chaos(world, pool, args.bookings)
-        booker = Booker(world.app)
         note(f"drill: {args.bookings} bookings with faults, 2 worker kills and a Redis restart")
-        emails = []
-        for n in range(args.bookings):
-            emails.append(f"drill-{n}@guests.example")
-            booker.book(world.calendar_id, emails[-1], name=f"Guest {n}")
-            chaos.after_booking(n)
+        emails = [f"drill-{n}@guests.example" for n in range(args.bookings)]
+        if args.backfill:
+            backfill_with_chaos(world, chaos, emails, args.drain_timeout)
+        else:
+            booker = Booker(world.app)
+            for n, email in enumerate(emails):
+                booker.book(world.calendar_id, email, name=f"Guest {n}")
+                chaos.after_booking(n)
         chaos.finish()
         states = drain(world, pool, emails, args.drain_timeout)
         note("drill: queue drained; one more sweep")
@@ -84,6 +91,22 @@ def main(argv=None) -> None:
         sync_states=",".join(f"{status.value}:{count}" for status, count in sorted(states.items())),
     )
     figure(f"bookings={len(emails)}", synced=counts["synced"], lost=counts["lost"], duplicates=counts["duplicates"])
+
+
+def backfill_with_chaos(world: SyncWorld, chaos: Chaos, emails: list[str], timeout: float) -> None:
+    """Send the bookings (made earlier, without syncs) with one backfill; chaos strikes as its progress passes."""
+    from .backfill import backfill_progress, earlier_bookings, start_backfill
+
+    earlier_bookings(world.app, world.calendar_id, emails)
+    backfill_id = start_backfill(world.app, world.calendar_id)
+    passed, deadline = 0, time.monotonic() + timeout
+    while passed < len(emails) and time.monotonic() < deadline:
+        done = backfill_progress(world.app, backfill_id)[1].done
+        for n in range(passed, max(done, passed)):
+            chaos.after_booking(n)
+        chaos.supervise()
+        passed = max(done, passed)
+        time.sleep(0.2)
 
 
 def inject_faults(control) -> None:
@@ -115,6 +138,10 @@ class Chaos:
         if n == self.restart_at:
             self._restart = threading.Thread(target=self._restart_redis)
             self._restart.start()
+        self.supervise()
+
+    def supervise(self) -> None:
+        """Replace dead workers, as systemd would (not while Redis is down: they would die again at once)."""
         if self._restart is None or not self._restart.is_alive():
             self.pool.restart_dead()
 

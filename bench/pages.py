@@ -2,6 +2,12 @@
 concurrent load against gunicorn (as docs/operations.md runs it): requests per second, p50, p95 and SQL queries
 per request. Target: booking page p95 under 50 ms at 20 concurrent clients on 2 cores.
 
+The booking page is requested as a guest would, without the login cookie.
+
+Then the scale lines: the errors page and the booking page in-process, for this team (--failures failed syncs,
+each with a booking of the page's host) and for a second team with ten times as many, in alternating rounds: a page
+whose cost does not grow with the data prints a ratio near 1.
+
 Load comes from a Python thread pool with one requests.Session (keep-alive) per client, on this same machine.
 SQL statements are counted in this process: the same requests, with the same session cookie, go through the
 same app built on the same database, with a SQLAlchemy `before_cursor_execute` listener on its engine.
@@ -11,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import re
+import statistics
 import threading
 import time
 from dataclasses import dataclass, field
@@ -36,6 +43,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--failures", type=int, default=10_000, help="failed syncs on the errors page (10,000)")
     parser.add_argument("--gunicorn-workers", type=int, default=2)
     parser.add_argument("--threads", type=int, default=4, help="threads per gunicorn worker (default 4)")
+    parser.add_argument("--scale-only", action="store_true", help="only the scale lines, no load")
     parser.add_argument("--quick", action="store_true", help="a tiny run: 4 clients, 2 s, 200 failures")
     args = parser.parse_args(argv)
     if args.quick:
@@ -54,7 +62,9 @@ def main(argv=None) -> None:
         seed_upcoming_bookings(app, seeded, 20)
         base = bench.gunicorn(app, workers=args.gunicorn_workers, threads=args.threads)
         session = log_in(base, identity, seeded)
-        results = [measure(app, base, session, name, path, args) for name, path in pages_of(seeded).items()]
+        pages = pages_of(seeded)
+        results = [] if args.scale_only else [measure(app, base, session, n, p, args) for n, p in pages.items()]
+        scale = scale_lines(app, base, identity, seeded, session, args.failures)
     for result in results:
         figure(
             "pages",
@@ -67,6 +77,56 @@ def main(argv=None) -> None:
             in_process_ms=result.in_process_ms,
             errors=result.errors,
         )
+    for line in scale:
+        figure("pages_scale", **line)
+
+
+SCALED_PAGES = ("errors", "booking")
+SCALE_FACTOR = 10
+SCALE_ROUNDS = 9
+
+
+def scale_lines(app: Flask, base: str, identity, small: SeededTeam, small_session, failures: int) -> list[dict]:
+    """The errors and booking pages in-process for a team with `failures` failed syncs (each with a booking of the
+    page's host outside the week shown) and for a second team with SCALE_FACTOR times as many: rounds alternate
+    between the two so drift in the machine's speed falls on both alike; medians of the rounds, and their ratio."""
+    large_count = failures * SCALE_FACTOR
+    large = seed_team(app, "scale", office_hours=True)
+    note(f"seeding {large_count} failed syncs for the second team…")
+    seed_failed_syncs(app, large, large_count)
+    seed_upcoming_bookings(app, large, 20)
+    teams = {failures: (small, small_session), large_count: (large, log_in(base, identity, large))}
+    timings: dict[tuple[int, str], list[float]] = {(n, page): [] for n in teams for page in SCALED_PAGES}
+    queries: dict[tuple[int, str], float] = {}
+    for _ in range(SCALE_ROUNDS):
+        for count, (seeded, session) in teams.items():
+            for page in SCALED_PAGES:
+                headers = {} if page in GUEST_PAGES else session_headers(session)
+                queries[count, page], ms = in_process(app, pages_of(seeded)[page], headers)
+                timings[count, page].append(ms)
+    lines = []
+    for page in SCALED_PAGES:
+        medians = {count: statistics.median(timings[count, page]) for count in teams}
+        for count in teams:
+            lines.append(
+                dict(
+                    page=page,
+                    failures=count,
+                    sql_queries_per_request=queries[count, page],
+                    in_process_ms=medians[count],
+                )
+            )
+        lines.append(
+            dict(
+                page=page,
+                failures=f"{large_count}/{failures}",
+                in_process_ratio=medians[large_count] / medians[failures],
+            )
+        )
+    return lines
+
+
+GUEST_PAGES = {"booking"}  # requested without the login cookie, as guests do
 
 
 def pages_of(seeded: SeededTeam) -> dict[str, str]:
@@ -112,7 +172,7 @@ def measure(app: Flask, base: str, logged_in: requests.Session, name: str, path:
         raise SystemExit(f"{path} answered {check.status_code}, not 200: the page or the login is broken")
     note(f"{name}: {args.clients} clients for {args.warmup:g}+{args.seconds:g} s on {path}")
     clients = [_Client() for _ in range(args.clients)]
-    headers = session_headers(logged_in)
+    headers = {} if name in GUEST_PAGES else session_headers(logged_in)
     start = time.monotonic() + 0.5  # every thread ready before the clock starts
     measured_from, stop = start + args.warmup, start + args.warmup + args.seconds
     threads = [
@@ -124,7 +184,7 @@ def measure(app: Flask, base: str, logged_in: requests.Session, name: str, path:
     for thread in threads:
         thread.join()
     latencies = [latency for client in clients for latency in client.latencies]
-    queries, in_process_ms = in_process(app, path, logged_in)
+    queries, in_process_ms = in_process(app, path, headers)
     return PageResult(
         name=name,
         requests_per_second=len(latencies) / args.seconds,
@@ -167,7 +227,7 @@ def session_headers(logged_in: requests.Session) -> dict[str, str]:
     }
 
 
-def in_process(app: Flask, path: str, logged_in: requests.Session, repeats: int = 10) -> tuple[float, float]:
+def in_process(app: Flask, path: str, headers: dict[str, str], repeats: int = 10) -> tuple[float, float]:
     """SQL statements per request and milliseconds per request for this page, one request at a time in this process
     (no network, no concurrency: the page's own cost), averaged after a first, uncounted request."""
     statements = 0
@@ -176,8 +236,7 @@ def in_process(app: Flask, path: str, logged_in: requests.Session, repeats: int 
         nonlocal statements
         statements += 1
 
-    client = app.test_client(use_cookies=False)  # the Cookie header carries the logged-in session
-    headers = session_headers(logged_in)
+    client = app.test_client(use_cookies=False)  # the Cookie header, if any, carries the logged-in session
     with app.app_context():
         engine = db.engine
     if client.get(path, headers=headers).status_code != 200:

@@ -1,7 +1,7 @@
 """The periodic sweep: `python -m jobs.sweep [--every 30] [--once]`.
 
 Re-enqueues due sync rows whose RQ job is missing (Redis flushed or down), reclaims rows whose worker lease
-expired, and releases waiting rows once their team is premium and connected again. Every ten minutes it also prunes
+expired, enqueues backfills that should be running and are not, and releases waiting rows once their team is premium and connected again. Every ten minutes it also prunes
 sync trails past their retention and sends the daily failure digests. Run exactly one per deployment (running more
 is safe, only wasteful: claims are atomic, and a digest is claimed in notification_log before it is sent).
 """
@@ -15,6 +15,7 @@ import time
 from portal import create_app
 from portal.extensions import db
 from portal.notifications import send_due_digests
+from portal.sync import backfill
 from portal.sync.retention import prune_configured
 from portal.sync.schedule import sweep
 
@@ -35,6 +36,9 @@ def sweep_once() -> None:
     result = sweep(db.session)
     if result.reclaimed or result.released or result.enqueued:
         log.info("sweep: reclaimed=%d released=%d enqueued=%d", result.reclaimed, result.released, result.enqueued)
+    resumed = backfill.sweep(db.session)
+    if resumed:
+        log.info("sweep: %d backfills enqueued again", resumed)
 
 
 def main(argv: list[str] | None = None) -> None:

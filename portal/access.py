@@ -11,7 +11,8 @@ from flask_login import current_user, user_logged_in
 from sqlalchemy import Select, exists, or_, select
 
 from .extensions import db, login_manager
-from .models import Calendar, CalendarHost, Membership, Role, Team, User
+from .inputs import whole_number
+from .models import MAX_DATABASE_ID, Calendar, CalendarHost, Membership, Role, Team, User
 
 MANAGERS = (Role.OWNER, Role.ADMIN)
 EDITORS = (Role.OWNER, Role.ADMIN, Role.ADMIN_ASSISTANT)
@@ -32,7 +33,8 @@ SESSION_VERSION_KEY = "_session_version"
 
 def _load_user(user_id: str) -> User | None:
     """The session's user, unless their sessions were ended since it began (logout, removal, role change)."""
-    user = db.session.get(User, int(user_id)) if user_id.isdigit() and len(user_id) < 11 else None
+    key = whole_number(user_id, 10)
+    user = db.session.get(User, key) if key is not None and key <= MAX_DATABASE_ID else None
     if user is None or session.get(SESSION_VERSION_KEY) != user.session_version:
         return None
     return user

@@ -106,6 +106,16 @@ class SyncReason(enum.StrEnum):
     NEAR_API_LIMIT = "near_api_limit"  # pending, deferred
 
 
+class BackfillState(enum.StrEnum):
+    """Where a "Send earlier bookings" backfill stands (portal.sync.backfill)."""
+
+    QUEUED = "queued"
+    RUNNING = "running"
+    DONE = "done"
+    STOPPED = "stopped"
+    PAUSED = "paused"  # the org's daily API budget is nearly spent, or the connection is not usable; resumes itself
+
+
 class ConnectionHistory(enum.StrEnum):
     """Where a team stands with Salesforce as its pages word it: a missing connection was either never made or
     disconnected (portal.sync.states.connection_history)."""

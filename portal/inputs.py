@@ -56,3 +56,12 @@ def _pairs(multidict) -> Iterable[str]:
     for key, values in multidict.lists():
         yield key
         yield from values
+
+
+def whole_number(text: str, most_digits: int) -> int | None:
+    """A positive-or-zero whole number typed as ASCII digits, at most `most_digits` of them, else None.
+
+    str.isdigit alone accepts '²' (which int() refuses) and any length (int() refuses over 4,300 digits; PostgreSQL
+    over its column's range)."""
+    text = str(text)
+    return int(text) if text.isascii() and text.isdigit() and len(text) <= most_digits else None

@@ -30,6 +30,13 @@ def free_slot(calendar: Calendar, index: int = 0, *, after: timedelta = timedelt
     return [slot.start for slot in open_slots(calendar, now) if slot.start >= now + after][index]
 
 
+def free_slot_with_another(calendar: Calendar, gap: timedelta) -> datetime:
+    """A free slot start with another free slot `gap` later (not the day's last), whatever the time of day."""
+    now = utcnow()
+    starts = [slot.start for slot in open_slots(calendar, now) if slot.start >= now + timedelta(hours=2)]
+    return next(start for start in starts if start + gap in starts)
+
+
 def guest_answers(calendar: Calendar, **overrides: str) -> dict[str, str]:
     """Valid form data for every question of the calendar, keyed by field name."""
     values = {

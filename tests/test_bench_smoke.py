@@ -79,7 +79,7 @@ def test_latency_prints_p50_and_p95_from_commit_to_the_salesforce_write(service_
     assert len(lines) == 1 and re.fullmatch(pattern, lines[0]), lines
 
 
-def test_pages_prints_rate_percentiles_and_queries_for_the_three_pages(service_urls):
+def test_pages_prints_rate_percentiles_and_queries_for_the_three_pages_then_the_scale_lines(service_urls):
     lines = run_bench("pages", service_urls)
 
     patterns = [
@@ -87,7 +87,13 @@ def test_pages_prints_rate_percentiles_and_queries_for_the_three_pages(service_u
         rf"sql_queries_per_request={NUMBER} in_process_ms={NUMBER} errors=\d+"
         for page in ("booking", "calendar_editor", "errors")
     ]
-    assert len(lines) == 3, lines
+    for page in ("errors", "booking"):
+        patterns += [
+            rf"pages_scale page={page} failures={count} sql_queries_per_request={NUMBER} in_process_ms={NUMBER}"
+            for count in (200, 2000)
+        ]
+        patterns.append(rf"pages_scale page={page} failures=2000/200 in_process_ratio={NUMBER}")
+    assert len(lines) == len(patterns), lines
     for pattern, line in zip(patterns, lines, strict=True):
         assert re.fullmatch(pattern, line), line
 
@@ -101,3 +107,20 @@ def test_drill_ends_with_the_count_and_loses_or_doubles_nothing(service_urls):
         lines[-2],
     ), lines
     assert lines[-1] == "bookings=20 synced=20 lost=0 duplicates=0"
+
+
+def test_backfill_prints_calls_per_booking_for_backfills_released_syncs_and_the_live_path(service_urls):
+    lines = run_bench("backfill", service_urls)
+
+    patterns = [
+        rf"backfill scenario={name} bookings=20 api_calls=\d+ calls_per_booking={NUMBER} seconds={NUMBER} "
+        rf"bookings_per_s={NUMBER}"
+        for name in ("new_guests", "half_existing_leads_if_empty")
+    ]
+    patterns.append(
+        rf"released scenario=reconnect bookings=5 api_calls=\d+ calls_per_booking={NUMBER} seconds={NUMBER}"
+    )
+    patterns.append(rf"live scenario=new_guests bookings=2 api_calls=\d+ calls_per_booking={NUMBER}")
+    assert len(lines) == len(patterns), lines
+    for pattern, line in zip(patterns, lines, strict=True):
+        assert re.fullmatch(pattern, line), line

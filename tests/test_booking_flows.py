@@ -14,7 +14,7 @@ from portal.calendars.slots import Refusal, SlotRefused
 from portal.extensions import db
 from portal.models import Booking, BookingStatus, NameFormat, Question, QuestionKind, utcnow
 
-from .booking_support import csrf_token, free_slot, manage_path, post_booking, slot_links
+from .booking_support import csrf_token, free_slot, free_slot_with_another, manage_path, post_booking, slot_links
 
 
 @pytest.fixture
@@ -191,12 +191,7 @@ def test_the_first_free_host_in_order_gets_the_booking(client, factory, team, ho
 
 
 def test_a_slot_taken_meanwhile_shows_just_taken_with_fresh_slots_and_keeps_the_answers(client, calendar):
-    # A slot with another an hour later, so the test holds at any time of day (not the day's last slot).
-    start = next(
-        free_slot(calendar, i)
-        for i in range(40)
-        if free_slot(calendar, i) + timedelta(minutes=60) in {free_slot(calendar, j) for j in range(i, i + 8)}
-    )
+    start = free_slot_with_another(calendar, timedelta(minutes=60))  # the next one is offered instead
     page = client.get(f"/book/{calendar.slug}/confirm?slot={format_slot(start)}&tz=UTC").get_data(as_text=True)
     service.book(calendar, start, guest(), service.new_manage_token(), now=utcnow())  # another guest was faster
     name_field = f"q{calendar.questions[0].id}"
@@ -234,7 +229,7 @@ def test_the_database_refuses_an_overlapping_booking_the_code_did_not_see(calend
 
 
 def test_guest_reschedules_through_the_manage_link(client, calendar, host):
-    start = free_slot(calendar)
+    start = free_slot_with_another(calendar, timedelta(minutes=30))
     manage = manage_path(post_booking(client, calendar, start))
     listing = client.get(f"{manage}/reschedule?tz=UTC").get_data(as_text=True)
     new_start = start + timedelta(minutes=30)  # overlaps the booking's own buffer: it may move there

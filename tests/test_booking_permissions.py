@@ -84,7 +84,7 @@ def outcome(client, setup: Setup, page: str) -> str | int:
         "bookings list": (f"/calendars/{calendar_id}/bookings", GUEST),
         "sync detail": (f"/teams/{team_id}/salesforce/syncs/{sync_id}", GUEST),
         "errors page": (f"/teams/{team_id}/salesforce/errors", f'id="sync-{sync_id}"'),
-        "dashboard counts": ("/dashboard", "1 failed, 0 waiting"),
+        "dashboard counts": ("/dashboard", "1 booking failed to reach Salesforce, 0 waiting"),
         "salesforce page counts": (f"/teams/{team_id}/settings/integrations/salesforce", "1 failed"),
         "calendar list link": (f"/teams/{team_id}/calendars", f"/calendars/{calendar_id}/bookings"),
         "preview with the booking": (

@@ -10,7 +10,7 @@ import pytest
 from portal.i18n import format_moment
 from portal.models import Role, SyncStatus, utcnow
 from portal.sync_errors.chart import health_chart
-from portal.sync_errors.queries import DayCounts, Scope, health_counts
+from portal.sync_errors.queries import Cursor, DayCounts, ErrorFilters, Scope, error_page, health_counts
 from tests.factories import login
 from tests.sync_factories import make_booking, make_integration, make_sync
 
@@ -197,6 +197,11 @@ def test_search_finds_a_booking_by_its_id(client, admin_view, db_session):
     assert listed_ids(client.get(errors_url(team, q=wanted.id))) == [job.id]
 
 
+def link(response, rel: str) -> str | None:
+    found = re.search(rf'<a rel="{rel}" href="([^"]*)"', response.get_data(as_text=True))
+    return found.group(1).replace("&amp;", "&") if found else None
+
+
 def test_pages_hold_per_page_rows_newest_first_and_link_on_with_the_filters(client, admin_view, db_session):
     team, calendar, _ = admin_view
     now = utcnow()
@@ -206,21 +211,51 @@ def test_pages_hold_per_page_rows_newest_first_and_link_on_with_the_filters(clie
     ]
 
     first = client.get(errors_url(team, per_page=25, code="REQUIRED_FIELD_MISSING"))
-    second = client.get(errors_url(team, per_page=25, code="REQUIRED_FIELD_MISSING", page=2))
+    second = client.get(link(first, "next"))
 
     assert listed_ids(first) == [j.id for j in jobs[:25]]
     assert listed_ids(second) == [j.id for j in jobs[25:]]
-    text = first.get_data(as_text=True)
-    assert "Page 1 of 2" in text and "30 syncs found" in text
-    assert re.search(r'href="[^"]*page=2[^"]*"', text)
-    assert "code=REQUIRED_FIELD_MISSING" in re.search(r'<a rel="next" href="([^"]*)"', text).group(1)
+    assert "30 syncs found" in first.get_data(as_text=True)
+    assert "code=REQUIRED_FIELD_MISSING" in link(first, "next") and "per_page=25" in link(first, "next")
+    assert link(first, "prev") is None and link(second, "next") is None
+    assert listed_ids(client.get(link(second, "prev"))) == [j.id for j in jobs[:25]]
 
 
-def test_a_page_past_the_end_is_empty_not_an_error(client, admin_view, db_session):
+def test_walking_the_pages_both_ways_shows_every_sync_once_even_with_equal_times(admin_view, db_session):
+    team, calendar, _ = admin_view
+    now = utcnow()
+    # 23 syncs made in 4 instants: pages of 5 must split instants by id without skipping or repeating a row.
+    jobs = [
+        make_sync(db_session, make_booking(db_session, calendar), created_at=now - timedelta(seconds=i % 4))
+        for i in range(23)
+    ]
+    newest_first = [j.id for j in sorted(jobs, key=lambda j: (j.created_at, j.id), reverse=True)]
+    scope = Scope(team.id)
+
+    pages, cursor = [], None
+    while True:
+        page = error_page(db_session, scope, ErrorFilters(per_page=5, cursor=cursor))
+        pages.append([row.id for row in page.rows])
+        if page.older is None:
+            break
+        cursor = Cursor.parse(page.older)
+    back, cursor = [], Cursor.parse(page.newer, newer=True)
+    while cursor is not None:
+        page = error_page(db_session, scope, ErrorFilters(per_page=5, cursor=cursor))
+        back.insert(0, [row.id for row in page.rows])
+        cursor = Cursor.parse(page.newer, newer=True) if page.newer else None
+
+    assert [len(p) for p in pages] == [5, 5, 5, 5, 3]
+    assert sum(pages, []) == newest_first
+    assert back == pages[:-1]
+    assert page.newer is None  # the newest page links to no newer one
+
+
+def test_a_cursor_past_the_end_shows_an_empty_page_not_an_error(client, admin_view, db_session):
     team, calendar, _ = admin_view
     make_sync(db_session, make_booking(db_session, calendar))
 
-    response = client.get(errors_url(team, page=99))
+    response = client.get(errors_url(team, older="1.1"))
 
     assert response.status_code == 200 and listed_ids(response) == []
 
@@ -254,10 +289,16 @@ def test_a_filter_value_not_understood_is_reported_next_to_its_field(
     "args",
     [
         {"page": "-1"},
-        {"page": "x"},
+        {"older": "x"},
+        {"older": "99999999999999999.1"},
+        {"older": "1.99999999999"},
+        {"newer": "1.0"},
+        {"newer": "-5.-5"},
+        {"older": "².²"},
+        {"calendar": "²"},
         {"per_page": "100000"},
         {"q": "x" * 2000},
-        {"page": "99999999999999999999"},
+        {"older": "9" * 16 + ".2147483647"},
         {"calendar": "99999999999999999"},
     ],
 )
@@ -275,10 +316,10 @@ def test_pagination_links_carry_only_the_known_filters(client, admin_view, db_se
 
     response = client.get(errors_url(team, per_page=25, state="failed", _method="PATCH", _scheme="javascript"))
 
-    next_link = re.search(r'<a rel="next" href="([^"]*)"', response.get_data(as_text=True)).group(1)
+    next_link = link(response, "next")
     assert response.status_code == 200
     assert next_link.startswith(f"/teams/{team.id}/salesforce/errors?")
-    assert "state=failed" in next_link and "page=2" in next_link and "_method" not in next_link
+    assert "state=failed" in next_link and "older=" in next_link and "_method" not in next_link
 
 
 # --- health at a glance ----------------------------------------------------------------------------------------

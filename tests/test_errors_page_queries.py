@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import re
 from contextlib import contextmanager
+from datetime import timedelta
 
 import pytest
-from sqlalchemy import event, text
+from sqlalchemy import event, select, text
 
 from portal.extensions import db
-from portal.models import Role
+from portal.models import Calendar, Role, utcnow
+from portal.sync_errors.queries import Cursor, ErrorFilters, Scope, error_code_choices, error_page
 from tests.factories import login
 from tests.sync_factories import make_booking, make_sync
 
@@ -27,6 +29,9 @@ BULK_FAILED_SYNCS = text(
     JOIN bookings b ON b.id = (CAST(:booking_ids AS integer[]))[1 + g % 50]
     """
 )
+
+
+OLDER = Cursor(utcnow() - timedelta(days=2), 1).token
 
 
 @contextmanager
@@ -77,7 +82,7 @@ def test_the_errors_page_costs_the_same_statements_whatever_the_data_or_page_siz
     assert rows_shown(client, f"{big_url}?per_page=200") == 200
     big_25 = statements_for(client, f"{big_url}?per_page=25")
     big_200 = statements_for(client, f"{big_url}?per_page=200")
-    big_filtered = statements_for(client, f"{big_url}?per_page=200&code=STRING_TOO_LONG&page=7&q=guest")
+    big_filtered = statements_for(client, f"{big_url}?per_page=200&code=STRING_TOO_LONG&older={OLDER}&q=guest")
     login(client, small_users[Role.ADMIN])
     small_25 = statements_for(client, f"/teams/{small.id}/salesforce/errors?per_page=25")
 
@@ -106,3 +111,61 @@ def test_the_support_console_costs_the_same_statements_whatever_the_page_size(cl
     many = statements_for(client, "/support/syncs?per_page=200")
 
     assert few == many and 5 <= few <= 14, few
+
+
+def test_the_count_says_10000_plus_beyond_ten_thousand_without_reading_them_all(client, big_team, db_session):
+    (team, users), _ = big_team
+    url = f"/teams/{team.id}/salesforce/errors"
+    login(client, users[Role.ADMIN])
+
+    exactly = client.get(url).get_data(as_text=True)
+    make_sync(
+        db_session, make_booking(db_session, db_session.scalar(select(Calendar).filter_by(team_id=team.id).limit(1)))
+    )
+    beyond = client.get(url).get_data(as_text=True)
+
+    assert "10,000 syncs found." in exactly
+    assert "10,000+ syncs found." in beyond
+    assert "3 syncs found." in client_for_small(client, big_team)
+
+
+def client_for_small(client, big_team) -> str:
+    _, (small, small_users) = big_team
+    login(client, small_users[Role.ADMIN])
+    return client.get(f"/teams/{small.id}/salesforce/errors").get_data(as_text=True)
+
+
+def test_a_page_far_back_and_the_code_choices_read_a_page_not_every_failure(big_team, db_session):
+    """The listing reads along an index from the cursor, so a page deep in 10,000 failures reads about a page of
+    rows; the code filter's choices come from one index probe per code."""
+    (team, _), _ = big_team
+    db_session.execute(text("ANALYZE sync_jobs"))
+    scope = Scope(team.id)
+    statements: list = []
+
+    def keep(conn, cursor, statement, parameters, context, executemany):
+        statements.append((statement, parameters))
+
+    deep = Cursor(utcnow() - timedelta(minutes=5_000), 2**31 - 1)
+    event.listen(db.engine, "before_cursor_execute", keep)
+    try:
+        page = error_page(db_session, scope, ErrorFilters(per_page=25, cursor=deep))
+        codes = error_code_choices(db_session, scope)
+    finally:
+        event.remove(db.engine, "before_cursor_execute", keep)
+
+    assert len(page.rows) == 25 and page.rows[0].created_at < deep.created_at
+    assert codes == ["REQUIRED_FIELD_MISSING", "STRING_TOO_LONG"]
+    listing, _count, code_choices = statements
+    assert explained_rows(db_session, *listing) < 500
+    assert explained_rows(db_session, *code_choices) < 100
+
+
+def explained_rows(session, statement: str, parameters) -> int:
+    """Rows every plan node of the statement produced (EXPLAIN ANALYZE), summed: the work it did."""
+    plan = session.connection().exec_driver_sql(f"EXPLAIN (ANALYZE, FORMAT JSON) {statement}", parameters).scalar()
+
+    def total(node) -> int:
+        return node.get("Actual Rows", 0) * node.get("Actual Loops", 1) + sum(map(total, node.get("Plans", [])))
+
+    return total(plan[0]["Plan"])

@@ -174,26 +174,35 @@ def _check_lock_fault(ctx: Context, method: str, path: str, record_id: str | Non
 
 def create(ctx: Context, sobject: str, body: object, **_) -> Response:
     name = _sobject_name(sobject)
-    values = check_write(ctx.org, name, _require_object_body(body), None, ctx.headers, ctx.version)
+    record_id = _insert(ctx, name, _require_object_body(body))
+    path = f"/services/data/v{ctx.version}/sobjects/{name}"
+    return Response(201, {"id": record_id, "success": True, "errors": []}, {"Location": f"{path}/{record_id}"})
+
+
+def _insert(ctx: Context, name: str, body: dict) -> str:
+    values = check_write(ctx.org, name, body, None, ctx.headers, ctx.version)
     if name == "Event":
         values.update(_event_derived_fields(values))
-    path = f"/services/data/v{ctx.version}/sobjects/{name}"
-    _check_lock_fault(ctx, "POST", path, None)
-    record_id = ctx.org.insert_record(name, values)
-    return Response(201, {"id": record_id, "success": True, "errors": []}, {"Location": f"{path}/{record_id}"})
+    _check_lock_fault(ctx, "POST", f"/services/data/v{ctx.version}/sobjects/{name}", None)
+    return ctx.org.insert_record(name, values)
 
 
 def update(ctx: Context, sobject: str, record_id: str, body: object, **_) -> Response:
     name = _sobject_name(sobject)
+    _update_existing(ctx, name, record_id, _require_object_body(body))
+    return Response(204)
+
+
+def _update_existing(ctx: Context, name: str, record_id: str, body: dict) -> str:
     record = _existing(ctx, name, record_id)
     if record["IsDeleted"]:
         raise api_error(404, "ENTITY_IS_DELETED", "entity is deleted", [])
-    values = check_write(ctx.org, name, _require_object_body(body), record, ctx.headers, ctx.version)
+    values = check_write(ctx.org, name, body, record, ctx.headers, ctx.version)
     if name == "Event":
         values.update(_event_derived_fields({**record, **values}, changed=values))
     _check_lock_fault(ctx, "PATCH", f"/services/data/v{ctx.version}/sobjects/{name}/{record_id}", record["Id"])
     ctx.org.update_record(name, record["Id"], values)
-    return Response(204)
+    return record["Id"]
 
 
 def delete(ctx: Context, sobject: str, record_id: str, **_) -> Response:
@@ -279,6 +288,121 @@ def query_more(ctx: Context, locator: str, **_) -> Response:
     return _query_page(ctx, remaining, total)
 
 
+# -- sObject Collections ---------------------------------------------------------------------------
+# POST/PATCH /composite/sobjects save up to 200 records (in at most 10 runs of one object type) and answer 200
+# with one SaveResult per record, in order; errors there use statusCode, not errorCode. With allOrNone every
+# record is rolled back when one fails. GET/POST /composite/sobjects/{type} retrieve records of one type by id.
+
+COLLECTION_LIMIT = 200
+COLLECTION_CHUNKS = 10
+RETRIEVE_LIMIT = 2000
+ROLLED_BACK = "Record rolled back because not all records were valid and the request was using AllOrNone header"
+
+
+def collection_create(ctx: Context, body: object, **_) -> Response:
+    return _save_collection(ctx, body, creating=True)
+
+
+def collection_update(ctx: Context, body: object, **_) -> Response:
+    return _save_collection(ctx, body, creating=False)
+
+
+def _save_collection(ctx: Context, body: object, creating: bool) -> Response:
+    records, all_or_none = _collection_request(body)
+    snapshot = ctx.org.snapshot() if all_or_none else None
+    results = [_save_one(ctx, record, creating) for record in records]
+    if all_or_none and any(not result["success"] for result in results):
+        ctx.org.restore(snapshot)
+        rolled_back = {
+            "success": False,
+            "errors": [{"statusCode": "ALL_OR_NONE_OPERATION_ROLLED_BACK", "message": ROLLED_BACK, "fields": []}],
+        }
+        results = [rolled_back if result["success"] else result for result in results]
+    return Response(200, results)
+
+
+def _collection_request(body: object) -> tuple[list[dict], bool]:
+    if not isinstance(body, dict) or not isinstance(body.get("records"), list):
+        raise api_error(400, "JSON_PARSER_ERROR", "Cannot deserialize instance of request: records must be a list")
+    records = body["records"]
+    if not records:
+        raise api_error(400, "INVALID_INPUT", "records must contain at least one record")
+    if len(records) > COLLECTION_LIMIT:
+        raise api_error(
+            400,
+            "EXCEEDED_ID_LIMIT",
+            f"record limit reached. cannot submit more than {COLLECTION_LIMIT} records into this call",
+        )
+    types = []
+    for record in records:
+        kind = (record.get("attributes") or {}).get("type") if isinstance(record, dict) else None
+        if not isinstance(kind, str) or not kind:
+            raise api_error(400, "INVALID_TYPE", "Must send a concrete entity type.")
+        types.append(kind.lower())
+    chunks = 1 + sum(1 for before, after in zip(types, types[1:], strict=False) if before != after)
+    if chunks > COLLECTION_CHUNKS:
+        raise api_error(
+            400,
+            "EXCEEDED_MAX_TYPES_LIMIT",
+            f"A single request can process up to {COLLECTION_CHUNKS} chunks of one type",
+        )
+    return records, bool(body.get("allOrNone", False))
+
+
+def _save_one(ctx: Context, record: dict, creating: bool) -> dict:
+    """One record's SaveResult: its id on success, its own errors otherwise."""
+    values = {key: value for key, value in record.items() if key.lower() not in ("attributes", "id")}
+    record_id = next((str(value) for key, value in record.items() if key.lower() == "id"), "")
+    try:
+        name = _sobject_name(record["attributes"]["type"])
+        if creating and record_id:
+            raise api_error(400, "INVALID_FIELD", "cannot specify Id in an insert call", ["Id"])
+        if not creating and not record_id:
+            raise api_error(400, "MISSING_ARGUMENT", "Id not specified in an update call", [])
+        saved = _insert(ctx, name, values) if creating else _update_existing(ctx, name, record_id, values)
+    except ApiError as failure:
+        errors = [
+            {"statusCode": e["errorCode"], "message": e["message"], "fields": e.get("fields") or []}
+            for e in failure.errors
+        ]
+        return {"success": False, "errors": errors}
+    return {"id": saved, "success": True, "errors": []}
+
+
+def collection_retrieve(ctx: Context, sobject: str, params: dict, body: object, **_) -> Response:
+    """GET with ?ids=&fields= (comma-separated) or POST with {"ids": [...], "fields": [...]}; null for unknown ids."""
+    name = _sobject_name(sobject)
+    if body is None:
+        wanted = [part for part in (params.get("ids") or "").split(",") if part]
+        requested = [part.strip() for part in (params.get("fields") or "").split(",") if part.strip()]
+    else:
+        source = body if isinstance(body, dict) else {}
+        wanted, requested = source.get("ids"), source.get("fields")
+        if not isinstance(wanted, list) or not isinstance(requested, list):
+            raise api_error(400, "JSON_PARSER_ERROR", "ids and fields must be lists")
+    if not wanted or not requested:
+        raise api_error(400, "MISSING_ARGUMENT", "ids and fields are required")
+    if len(wanted) > RETRIEVE_LIMIT:
+        raise api_error(
+            400,
+            "EXCEEDED_ID_LIMIT",
+            f"record limit reached. cannot submit more than {RETRIEVE_LIMIT} records into this call",
+        )
+    fields = ctx.org.field_map(name)
+    unknown = [
+        str(part) for part in requested if str(part).lower() not in fields or not fields[str(part).lower()].readable
+    ]
+    if unknown:
+        raise api_error(400, "INVALID_FIELD", f"No such column '{unknown[0]}' on sobject of type {name}")
+    names = [fields[str(part).lower()].name for part in requested]
+    found = []
+    for record_id in wanted:
+        hit = ctx.org.find_record(str(record_id))
+        live = hit is not None and hit[0] == name and not hit[1]["IsDeleted"]
+        found.append(record_json(ctx, name, hit[1], names) if live else None)
+    return Response(200, found)
+
+
 _RECORD = r"/sobjects/(?P<sobject>\w+)/(?P<record_id>\w+)"
 _ROUTES = [
     (r"/", {"GET": resources}),
@@ -289,4 +413,6 @@ _ROUTES = [
     (r"/sobjects/(?P<sobject>\w+)", {"GET": sobject_info, "POST": create}),
     (r"/sobjects/(?P<sobject>\w+)/describe", {"GET": describe}),
     (_RECORD, {"GET": retrieve, "PATCH": update, "DELETE": delete}),
+    (r"/composite/sobjects", {"POST": collection_create, "PATCH": collection_update}),
+    (r"/composite/sobjects/(?P<sobject>\w+)", {"GET": collection_retrieve, "POST": collection_retrieve}),
 ]

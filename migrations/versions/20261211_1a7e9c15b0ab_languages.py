@@ -2,7 +2,7 @@
 bookings.guest_locale (the language a guest booked in; their e-mails are written in it)
 
 Revision ID: 1a7e9c15b0ab
-Revises: b13b1c4e11a2
+Revises: b4cf11a0b0f1
 Create Date: 2026-12-04 09:00:00
 """
 
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "1a7e9c15b0ab"
-down_revision = "b13b1c4e11a2"
+down_revision = "b4cf11a0b0f1"
 branch_labels = None
 depends_on = None
 

@@ -14,6 +14,7 @@ from sqlalchemy.exc import IntegrityError
 
 from .. import audit
 from ..extensions import db
+from ..inputs import whole_number
 from ..integrations import guard
 from ..models import AvailabilityRange, Calendar, CalendarHost, NameFormat, Question, QuestionKind, Team, User
 from .forms import BUILT_IN_LABELS, CalendarForm
@@ -218,7 +219,7 @@ def _apply_questions(calendar: Calendar, form: CalendarForm) -> None:
         row_form = row.form
         if row_form.is_blank or row_form.remove.data:
             continue
-        question_id = int(row_form.id.data) if str(row_form.id.data).isdigit() else None
+        question_id = whole_number(row_form.id.data, 10)
         question = by_id.get(question_id) if question_id else None
         if question is None or question.kind not in CUSTOM:
             question = Question()

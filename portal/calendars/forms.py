@@ -5,11 +5,13 @@ from __future__ import annotations
 import re
 import unicodedata
 from datetime import UTC, datetime, time
+from functools import cache
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel.speaklater import LazyString
 from flask_wtf import FlaskForm
+from markupsafe import Markup, escape
 from wtforms import (
     BooleanField,
     EmailField,
@@ -39,6 +41,7 @@ from wtforms.validators import (
 )
 
 from ..i18n import N_, current_language
+from ..inputs import whole_number
 from ..models import Calendar, NameFormat, Question, QuestionKind
 from ..validators import no_control_characters, salesforce_email
 from .slots import WeeklyRange, is_time_zone, time_zone_names
@@ -106,6 +109,18 @@ def choices(pairs) -> list[SelectChoice]:
 
 def time_zone_choices() -> list[tuple[str, str]]:
     return [(name, name.replace("_", " ")) for name in sorted(time_zone_names())]
+
+
+@cache
+def _time_zone_options() -> str:
+    """The ~600 <option>s of the time-zone picker, rendered once per process."""
+    return "".join(f'<option value="{escape(value)}">{escape(label)}</option>' for value, label in time_zone_choices())
+
+
+def time_zone_options(selected: str) -> Markup:
+    """The time-zone picker's options with `selected` marked."""
+    option = f'<option value="{escape(selected)}">'
+    return Markup(_time_zone_options().replace(option, f'<option value="{escape(selected)}" selected>', 1))
 
 
 def valid_time_zone(form, field) -> None:
@@ -303,7 +318,7 @@ class CalendarForm(FlaskForm):
         """Selected team members in host order (by the order number, then as listed)."""
         chosen = []
         for index, row in enumerate(self.hosts):
-            if row.form.selected.data and str(row.form.user_id.data).isdigit():
+            if row.form.selected.data and whole_number(row.form.user_id.data, 10) is not None:
                 user_id = int(row.form.user_id.data)
                 if user_id in self.member_names:
                     chosen.append((row.form.order.data or 1000 + index, index, user_id))

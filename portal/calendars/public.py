@@ -5,6 +5,7 @@ No login here; booking and manage requests are rate-limited per client, and ever
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -12,6 +13,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from ..extensions import db
 from ..i18n import current_language, first_weekday, format_range
@@ -21,7 +23,7 @@ from ..models import Booking, BookingStatus, Calendar, NameFormat, QuestionKind,
 from ..ratelimit import rate_limited
 from . import booking as service
 from . import forms
-from .forms import booking_form_class, format_slot, parse_slot, question_field_name, time_zone_choices
+from .forms import booking_form_class, format_slot, parse_slot, question_field_name, time_zone_options
 from .mail import send_booking_mail
 from .slots import Refusal, Slot, SlotRefused, group_by_local_day, is_time_zone
 
@@ -38,6 +40,7 @@ REFUSALS = {
 NOT_A_SLOT = _l("That is not a time we offer. Please pick a time from the list.")
 NO_LONGER_AVAILABLE = _l("This booking page is no longer available: the meeting is not offered any more.")
 OUT_OF_RANGE = _l("That date is outside the dates we can show. Please go back and pick a time from the list.")
+SLOT_PLACEHOLDER = "slot=~"  # where a slot link's own value goes (no slug, zone or slot value contains "~")
 # Dates a guest can reach lie well inside these; beyond them date arithmetic overflows (a server error otherwise).
 EARLIEST_DAY, LATEST_DAY = date(2000, 1, 1), date(2999, 12, 31)
 
@@ -47,7 +50,8 @@ EARLIEST_DAY, LATEST_DAY = date(2000, 1, 1), date(2999, 12, 31)
 
 @bp.get("/book/<slug>")
 def calendar_page(slug: str):
-    calendar = _calendar_by_slug(slug)
+    # One statement loads the calendar with its hosts and weekly ranges; open_slots adds the hosts' busy times.
+    calendar = _calendar_by_slug(slug, joinedload(Calendar.hosts), joinedload(Calendar.availability))
     zone_name = _guest_zone(calendar)
     first_day, days = _days_shown(zone_name)
     slots = service.open_slots(calendar, utcnow(), between=_day_bounds(first_day, zone_name, days))
@@ -55,9 +59,9 @@ def calendar_page(slug: str):
         "booking/calendar.html",
         calendar=calendar,
         zone_name=zone_name,
-        zones=time_zone_choices(),
+        zone_options=time_zone_options(zone_name),
         **_week_listing(calendar, slots, zone_name, first_day, days),
-        slot_url=lambda slot: url_for("booking.confirm", slug=slug, slot=format_slot(slot.start), tz=zone_name),
+        slot_url=_slot_links("booking.confirm", zone_name, slug=slug),
         week_url=lambda day: url_for("booking.calendar_page", slug=slug, tz=zone_name, week=day.isoformat()),
     )
 
@@ -147,10 +151,10 @@ def reschedule_slots(token: str):
         calendar=calendar,
         token=token,
         zone_name=zone_name,
-        zones=time_zone_choices(),
+        zone_options=time_zone_options(zone_name),
         when=_when(booking),
         **_week_listing(calendar, slots, zone_name, first_day, days, ignore_booking_id=booking.id),
-        slot_url=lambda slot: url_for("booking.reschedule", token=token, slot=format_slot(slot.start), tz=zone_name),
+        slot_url=_slot_links("booking.reschedule", zone_name, token=token),
         week_url=lambda day: url_for("booking.reschedule_slots", token=token, tz=zone_name, week=day.isoformat()),
     )
 
@@ -219,13 +223,20 @@ def cancel(token: str):
 # --- Helpers -------------------------------------------------------------------------------------------------
 
 
-def _calendar_by_slug(slug: str) -> Calendar:
-    calendar = db.session.scalar(select(Calendar).where(Calendar.slug == slug)) if len(slug) <= 80 else None
+def _calendar_by_slug(slug: str, *options) -> Calendar:
+    statement = select(Calendar).where(Calendar.slug == slug).options(*options)
+    calendar = db.session.execute(statement).unique().scalar() if len(slug) <= 80 else None
     if calendar is None:
         abort(404, description=_("There is no booking page at this address. Check the link you were given."))
     if calendar.archived_at is not None:
         _no_longer_available()
     return calendar
+
+
+def _slot_links(endpoint: str, zone_name: str, **values) -> Callable[[Slot], str]:
+    """Each slot's link, from one url_for: the links differ only in the slot value, which needs no quoting."""
+    prefix, _, suffix = url_for(endpoint, slot="~", tz=zone_name, **values).partition(SLOT_PLACEHOLDER)
+    return lambda slot: f"{prefix}slot={format_slot(slot.start)}{suffix}"
 
 
 def _no_longer_available():

@@ -14,6 +14,7 @@ from sqlalchemy import select
 from ..access import TeamAccess, calendar_access, require, team_access
 from ..extensions import db
 from ..i18n import format_moment
+from ..inputs import whole_number
 from ..integrations import guard
 from ..integrations.service import booking_form_limits
 from ..models import Booking, Calendar, Membership, User, utcnow
@@ -212,8 +213,7 @@ def delete(calendar_id: int):
 def bookings(calendar_id: int):
     calendar, access = calendar_access(calendar_id)
     require(access.can_see_bookings(calendar))
-    page = request.args.get("page", "1")
-    page = int(page) if page.isdigit() and 0 < int(page) < 100000 else 1
+    page = whole_number(request.args.get("page", "1"), 5) or 1
     rows = db.session.scalars(
         select(Booking)
         .where(Booking.calendar_id == calendar.id)

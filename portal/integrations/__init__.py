@@ -1,5 +1,5 @@
 """A calendar's Advanced settings → Service Integration → Salesforce: the settings, the describe-driven mapping
-editor, pause/resume/remove, the preview, and the legacy settings import."""
+editor, pause/resume/remove, the preview, sending earlier bookings, and the legacy settings import."""
 
 from __future__ import annotations
 
@@ -16,4 +16,4 @@ def advanced_settings_context() -> dict:
     return {"service_integration_state": service_integration_state}
 
 
-from . import views  # noqa: E402,F401  (registers the routes on bp)
+from . import backfill, views  # noqa: E402,F401  (registers the routes on bp)

@@ -10,9 +10,20 @@ from typing import NamedTuple
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel.speaklater import LazyString
-from wtforms import BooleanField, FieldList, Form, FormField, RadioField, SelectField, StringField, SubmitField
+from wtforms import (
+    BooleanField,
+    DateField,
+    FieldList,
+    Form,
+    FormField,
+    RadioField,
+    SelectField,
+    StringField,
+    SubmitField,
+    ValidationError,
+)
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import Length
+from wtforms.validators import Length, Optional
 
 from ..models import OnCancel, SalesforceObject, SourceKind
 from ..planner.fields import FieldInfo, ObjectFields
@@ -188,3 +199,14 @@ def source_choices_for(sources: list[SourceOption]) -> list[SelectChoice]:
         SelectChoice(SourceKind.FIXED.value, _l("A fixed value (type it in “Fixed value”)"), {}, _l("Fixed value"))
     )
     return choices
+
+
+class BackfillRangeForm(Form):
+    """Send earlier bookings: the days (in the calendar's time zone) whose bookings to send, both included."""
+
+    booked_from = DateField(_l("Bookings made from"), validators=[Optional()])
+    booked_to = DateField(_l("up to and including"), validators=[Optional()])
+
+    def validate_booked_to(self, field: DateField) -> None:
+        if field.data and self.booked_from.data and field.data < self.booked_from.data:
+            raise ValidationError(_("The last day comes before the first day."))

@@ -302,7 +302,7 @@ def _editable_calendar(calendar_id: int) -> tuple[Calendar, TeamAccess]:
 
 
 def _editable_integration(calendar_id: int) -> tuple[Calendar, SalesforceIntegration]:
-    calendar, _ = _editable_calendar(calendar_id)
+    calendar, _access = _editable_calendar(calendar_id)
     integration = service.integration_of(calendar)
     if integration is None:
         abort(404, description=_("This calendar has no Salesforce integration."))

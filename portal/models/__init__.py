@@ -1,8 +1,9 @@
 """Domain models, one module per domain; import them from here."""
 
-from ..enums import SyncReason
+from ..enums import ConnectionHistory, SyncReason
 from .accounts import Identity, Invitation, Membership, Plan, Role, Team, User
 from .audit import AuditEvent, NotificationLog
+from .backfill import ACTIVE_BACKFILL_STATES, Backfill, BackfillState
 from .base import MAX_DATABASE_ID, Base, utcnow
 from .calendars import (
     AvailabilityRange,
@@ -25,12 +26,16 @@ from .salesforce import (
     SourceKind,
     WriteRule,
 )
-from .sync import OPEN_STATUSES, SalesforceLink, SyncAttempt, SyncEvent, SyncJob, SyncStatus
+from .sync import ERROR_CODE_SQL, LISTED_SQL, OPEN_STATUSES, SalesforceLink, SyncAttempt, SyncEvent, SyncJob, SyncStatus
 
 __all__ = [
+    "ConnectionHistory",
+    "ACTIVE_BACKFILL_STATES",
     "MAX_DATABASE_ID",
     "AuditEvent",
     "AvailabilityRange",
+    "Backfill",
+    "BackfillState",
     "Base",
     "Booking",
     "BookingStatus",
@@ -44,6 +49,8 @@ __all__ = [
     "Membership",
     "NameFormat",
     "NotificationLog",
+    "ERROR_CODE_SQL",
+    "LISTED_SQL",
     "OPEN_STATUSES",
     "OnCancel",
     "Plan",

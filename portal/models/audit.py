@@ -28,8 +28,9 @@ class AuditEvent(Base):
     team: Mapped[Team | None] = relationship()
 
     __table_args__ = (
-        Index("ix_audit_events_team_created", "team_id", "created_at"),
-        Index("ix_audit_events_created", "created_at"),
+        # Keyset pages of the support console's audit log, newest first by a backward scan.
+        Index("ix_audit_events_team_created", "team_id", "created_at", "id"),
+        Index("ix_audit_events_created", "created_at", "id"),
     )
 
 

@@ -16,6 +16,12 @@ from .calendars import Booking, Calendar
 # A job in one of these is not finished: later jobs of the same booking wait behind it.
 OPEN_STATUSES = (SyncStatus.PENDING, SyncStatus.RUNNING, SyncStatus.WAITING)
 
+# The syncs the errors page lists (failed, waiting, and failing ones retried automatically) and what it calls their
+# error code, as SQL text: its queries repeat exactly this text, so PostgreSQL can prove the partial indexes below
+# apply (a bound parameter in its place would hide that from a generic plan).
+LISTED_SQL = "status IN ('failed', 'waiting') OR (status = 'pending' AND error_code <> '')"
+ERROR_CODE_SQL = "coalesce(nullif(error_code, ''), reason)"
+
 
 class SyncJob(Timestamped, Base):
     __tablename__ = "sync_jobs"
@@ -42,6 +48,8 @@ class SyncJob(Timestamped, Base):
     dismissed_note: Mapped[str] = mapped_column(Text, default="")
     dismissed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Set when a backfill sent this booking (portal.sync.backfill); otherwise an ordinary sync.
+    backfill_id: Mapped[int | None] = mapped_column(ForeignKey("backfills.id", ondelete="SET NULL"))
     updated_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now(), onupdate=func.now()
     )
@@ -56,6 +64,14 @@ class SyncJob(Timestamped, Base):
         Index("ix_sync_jobs_due", "next_attempt_at", postgresql_where=text("status = 'pending'")),
         Index("ix_sync_jobs_team_status_created", "team_id", "status", "created_at"),
         Index("ix_sync_jobs_booking", "booking_id", "id"),
+        # Keyset pages of the errors page (by team, by calendar) and the support console (all teams), newest first
+        # by a backward scan, and the distinct error codes by a skip scan: neither reads every failure.
+        Index("ix_sync_jobs_listed_team", "team_id", "created_at", "id", postgresql_where=text(LISTED_SQL)),
+        Index("ix_sync_jobs_listed_calendar", "calendar_id", "created_at", "id", postgresql_where=text(LISTED_SQL)),
+        Index("ix_sync_jobs_listed", "created_at", "id", postgresql_where=text(LISTED_SQL)),
+        Index("ix_sync_jobs_listed_team_code", "team_id", text(ERROR_CODE_SQL), postgresql_where=text(LISTED_SQL)),
+        Index("ix_sync_jobs_listed_code", text(ERROR_CODE_SQL), postgresql_where=text(LISTED_SQL)),
+        Index("ix_sync_jobs_backfill", "backfill_id", postgresql_where=text("backfill_id IS NOT NULL")),
     )
 
 

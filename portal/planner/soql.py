@@ -47,7 +47,7 @@ def query_url(api_version: str, soql: str) -> str:
     return f"/services/data/v{api_version}/query?q={quote(soql, safe='')}"
 
 
-def _select(base: tuple[str, ...], extra: tuple[str, ...]) -> str:
+def select_list(base: tuple[str, ...], extra: tuple[str, ...]) -> str:
     """The select list: the base fields, then the extra ones not already in it (field names ignore case)."""
     names = list(base)
     names += [name for name in extra if name.lower() not in {n.lower() for n in names}]
@@ -57,7 +57,7 @@ def _select(base: tuple[str, ...], extra: tuple[str, ...]) -> str:
 def lead_by_email(email: str, fields: tuple[str, ...] = ()) -> str:
     """Leads with this e-mail, non-converted first, then the most recently modified; `fields`: mapped fields whose
     current values the write rules decide on."""
-    select = _select(("Id", "Email", "IsConverted", "ConvertedContactId", "LastModifiedDate"), fields)
+    select = select_list(("Id", "Email", "IsConverted", "ConvertedContactId", "LastModifiedDate"), fields)
     return (
         f"SELECT {select} FROM Lead "
         f"WHERE Email = {string_literal(email)} ORDER BY IsConverted ASC, LastModifiedDate DESC LIMIT {LOOKUP_LIMIT}"
@@ -66,7 +66,7 @@ def lead_by_email(email: str, fields: tuple[str, ...] = ()) -> str:
 
 def contact_by_email(email: str, fields: tuple[str, ...] = ()) -> str:
     return (
-        f"SELECT {_select(('Id', 'Email', 'LastModifiedDate'), fields)} FROM Contact "
+        f"SELECT {select_list(('Id', 'Email', 'LastModifiedDate'), fields)} FROM Contact "
         f"WHERE Email = {string_literal(email)} ORDER BY LastModifiedDate DESC LIMIT {LOOKUP_LIMIT}"
     )
 

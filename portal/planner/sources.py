@@ -157,7 +157,7 @@ HOST_ITEM = "participating_member"
 
 def question_for(row: MappingRow, questions: Sequence[QuestionSnapshot]) -> QuestionSnapshot | None:
     key = row.source_key.strip()
-    return next((q for q in questions if key.isdigit() and q.id == int(key)), None)
+    return next((q for q in questions if key.isascii() and key.isdigit() and q.id == int(key)), None)
 
 
 def source_value(row: MappingRow, booking: BookingSnapshot, host_user_id: str = "") -> SourceValue | None:

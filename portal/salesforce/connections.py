@@ -141,7 +141,9 @@ def _check_api_access(token: Mapping[str, Any], login_url: str, config: Mapping[
         raise ConnectFailed("Salesforce's API could not be reached to check access. Please try again.") from None
     usage = response.headers.get("Sforce-Limit-Info", "").partition("api-usage=")[2]
     used, _, limit = usage.partition("/")
-    return (int(used), int(limit)) if used.isdigit() and limit.isdigit() else None
+    return (
+        (int(used), int(limit)) if used.isascii() and used.isdigit() and limit.isascii() and limit.isdigit() else None
+    )
 
 
 def _store(

@@ -9,6 +9,7 @@ from flask_babel import gettext as _
 from ..audit import record_view
 from ..extensions import db
 from ..integrations.legacy_page import legacy_import_page
+from ..sync import backfill as backfills
 from ..sync_errors import actions
 from ..sync_errors.forms import (
     ERROR_FILTER_ARGS,
@@ -57,6 +58,18 @@ def failures():
         per_page_choices=PER_PAGE_CHOICES,
         query_args=carried,
         breadcrumbs=[(_("Support"), None), (_("Failed syncs"), None)],
+    )
+
+
+@bp.get("/backfills")
+def backfill_list():
+    rows = backfills.recent(db.session)
+    record_view("support.view_backfills", team_id=None, teams_shown=sorted({b.team_id for b, _ in rows}))
+    return render_template(
+        "support/backfills.html",
+        rows=rows,
+        backfill_state_words=backfills.STATE_WORDS,
+        breadcrumbs=[(_("Support"), None), (_("Earlier bookings sent"), None)],
     )
 
 

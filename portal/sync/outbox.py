@@ -62,11 +62,12 @@ def _job(booking: Booking, sync_event: SyncEvent, status: SyncStatus, reason: st
 
 
 def release_parked_syncs(app, *, team_id: int, **_: object) -> None:
-    """A team's Salesforce connection is back: send its waiting syncs out (connected in create_app)."""
+    """A team's Salesforce connection is back: send its waiting syncs out, creates in batches (connected in
+    create_app)."""
     from ..extensions import db
-    from .schedule import release_team
+    from .backfill import release_team_in_batches
 
-    released = release_team(db.session, team_id)
+    released = release_team_in_batches(db.session, team_id)
     log.info("connection restored: %d waiting syncs released", released, extra={"team_id": team_id})
 
 

@@ -42,7 +42,9 @@ def _questions(calendar: Calendar) -> tuple[QuestionSnapshot, ...]:
 
 def _answers(raw: dict[str, str] | None) -> tuple[tuple[int, str], ...]:
     """The booking's answers keyed by question id (stored as text keys in JSON)."""
-    return tuple((int(key), str(value)) for key, value in (raw or {}).items() if str(key).isdigit())
+    return tuple(
+        (int(key), str(value)) for key, value in (raw or {}).items() if str(key).isascii() and str(key).isdigit()
+    )
 
 
 def booking_snapshot(

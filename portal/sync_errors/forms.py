@@ -11,11 +11,11 @@ from flask_wtf import FlaskForm
 from wtforms import HiddenField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
-from .queries import STATES, ErrorFilters
+from ..inputs import whole_number
+from .queries import STATES, Cursor, ErrorFilters
 
 PER_PAGE_CHOICES = (25, 50, 100, 200)
 ERROR_FILTER_ARGS = ("team", "calendar", "code", "state", "from", "to", "q", "per_page")
-MAX_PAGE = 100_000
 
 
 class ConfirmForm(FlaskForm):
@@ -67,7 +67,7 @@ def parse_error_filters(args: Mapping[str, str], *, team_filter: bool = False) -
         date_to=date_to,
         search=args.get("q", "").strip()[:320],
         team_id=team_id,
-        page=page_number(args),
+        cursor=page_cursor(args),
         per_page=rows_per_page(args),
     )
     return filters, problems
@@ -83,7 +83,7 @@ def optional_id(args: Mapping[str, str], name: str, problems: dict[str, str], me
     value = args.get(name, "").strip()
     if not value:
         return None
-    if value.isdigit() and len(value) < 10:
+    if value.isascii() and value.isdigit() and len(value) < 10:  # isdigit alone accepts "²", which int() refuses
         return int(value)
     problems[name] = message
     return None
@@ -103,11 +103,14 @@ def _optional_date(args: Mapping[str, str], name: str, problems: dict[str, str])
     return parsed
 
 
-def page_number(args: Mapping[str, str]) -> int:
-    value = args.get("page", "")
-    return min(int(value), MAX_PAGE) if value.isdigit() and 0 < len(value) < 7 and int(value) > 0 else 1
+def page_cursor(args: Mapping[str, str]) -> Cursor | None:
+    """Where a pagination link points: `older` or `newer` than a row; anything unreadable means the first page."""
+    if args.get("newer"):
+        return Cursor.parse(args["newer"], newer=True)
+    return Cursor.parse(args.get("older", ""))
 
 
 def rows_per_page(args: Mapping[str, str]) -> int:
     value = args.get("per_page", "")
-    return int(value) if value.isdigit() and len(value) < 4 and int(value) in PER_PAGE_CHOICES else 50
+    chosen = whole_number(value, 3)
+    return chosen if chosen in PER_PAGE_CHOICES else 50

@@ -11,13 +11,30 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy import ColumnElement, Date, Select, and_, cast, exists, func, or_, select, true
-from sqlalchemy.orm import Session
+from sqlalchemy import (
+    ColumnElement,
+    Date,
+    Select,
+    and_,
+    cast,
+    exists,
+    func,
+    literal_column,
+    or_,
+    select,
+    text,
+    true,
+    tuple_,
+)
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from ..access import own_calendar_ids
 from ..calendars.forms import question_label
 from ..links import salesforce_record_url
 from ..models import (
+    ERROR_CODE_SQL,
+    LISTED_SQL,
+    MAX_DATABASE_ID,
     Booking,
     Calendar,
     FieldMapping,
@@ -37,6 +54,9 @@ RETRYING = "retrying"  # pending again after a failed attempt
 STATES = (SyncStatus.FAILED.value, SyncStatus.WAITING.value, RETRYING)
 CHART_STATUSES = (SyncStatus.SYNCED, SyncStatus.FAILED, SyncStatus.WAITING)
 HEALTH_DAYS = 14
+# Beyond this many matching syncs the page says "10,000+" rather than count them all.
+COUNT_LIMIT = 10_000
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 @dataclass(frozen=True)
@@ -56,7 +76,7 @@ class ErrorFilters:
     date_to: date | None = None
     search: str = ""  # a guest e-mail (or part of one) or a booking id
     team_id: int | None = None  # support console only
-    page: int = 1
+    cursor: Cursor | None = None
     per_page: int = 50
 
 
@@ -88,23 +108,80 @@ class ErrorRow:
 
 
 @dataclass(frozen=True)
+class Cursor:
+    """A keyset position: the rows just older (or just newer) than the row at (created_at, id)."""
+
+    created_at: datetime
+    id: int
+    newer: bool = False
+
+    @property
+    def token(self) -> str:
+        return f"{(self.created_at - EPOCH) // timedelta(microseconds=1)}.{self.id}"
+
+    @classmethod
+    def parse(cls, token: str, *, newer: bool = False) -> Cursor | None:
+        """The cursor a pagination link carries, or None for anything else (the first page is shown)."""
+        micros, _, row_id = token.partition(".")
+        if not (_digits(micros, 16) and _digits(row_id, 10)):
+            return None
+        if not 0 < int(row_id) <= MAX_DATABASE_ID:
+            return None
+        return cls(EPOCH + timedelta(microseconds=int(micros)), int(row_id), newer)
+
+
+def _digits(text: str, most: int) -> bool:
+    """ASCII digits only (str.isdigit also accepts '²', which int() refuses), at most `most` of them."""
+    return text.isascii() and text.isdigit() and len(text) <= most
+
+
+@dataclass(frozen=True)
 class Page:
+    """One keyset page, newest first: links to the next older and newer pages, and how many rows match (at most
+    COUNT_LIMIT of them are counted)."""
+
     rows: list  # ErrorRow here; AuditRow in the support console
     total: int
-    page: int
     per_page: int
+    older: str | None = None  # cursor token of the page after this one
+    newer: str | None = None  # cursor token of the page before this one
 
     @property
-    def pages(self) -> int:
-        return max(1, -(-self.total // self.per_page))
+    def count_text(self) -> str:
+        return f"{COUNT_LIMIT:,}+" if self.total > COUNT_LIMIT else f"{self.total:,}"
 
-    @property
-    def has_previous(self) -> bool:
-        return self.page > 1
 
-    @property
-    def has_next(self) -> bool:
-        return self.page < self.pages
+def keyset(
+    keys: Select, created_at: InstrumentedAttribute, row_id: InstrumentedAttribute, cursor: Cursor | None, per_page: int
+) -> Select:
+    """`keys` (a filtered select of row ids) limited to the per_page + 1 rows next to the cursor, read along an
+    index in (created_at, id) order: the same work whatever the table holds. Join the page's columns to it."""
+    if cursor is None:
+        return keys.order_by(created_at.desc(), row_id.desc()).limit(per_page + 1)
+    position, at = tuple_(created_at, row_id), tuple_(cursor.created_at, cursor.id)
+    if cursor.newer:
+        return keys.where(position > at).order_by(created_at, row_id).limit(per_page + 1)
+    return keys.where(position < at).order_by(created_at.desc(), row_id.desc()).limit(per_page + 1)
+
+
+def cut(rows: list, cursor: Cursor | None, per_page: int) -> tuple[list, str | None, str | None]:
+    """The rows of a keyset page (newest first, one extra read to learn whether there are more), and the tokens of
+    the older and newer pages next to it, None where there is none."""
+    more = len(rows) > per_page
+    newer_side = cursor is not None and cursor.newer
+    rows = rows[1:] if more and newer_side else rows[:per_page]
+    if not rows:
+        return [], None, None
+    has_older = more or newer_side
+    has_newer = cursor is not None and (more or not newer_side)
+    older = Cursor(rows[-1].created_at, rows[-1].id).token if has_older else None
+    newer = Cursor(rows[0].created_at, rows[0].id).token if has_newer else None
+    return rows, older, newer
+
+
+def capped_count(session: Session, statement: Select) -> int:
+    """How many rows `statement` selects, counting no further than COUNT_LIMIT + 1."""
+    return session.scalar(select(func.count()).select_from(statement.limit(COUNT_LIMIT + 1).subquery())) or 0
 
 
 # --- scope and filters -----------------------------------------------------------------------------------------
@@ -121,13 +198,15 @@ def visible_calendars(scope: Scope) -> ColumnElement[bool]:
 
 
 def _state_clause(state: str) -> ColumnElement[bool]:
+    """The listed syncs (LISTED_SQL, as the partial indexes spell it), narrowed to one state if asked."""
+    listed = text(f"({LISTED_SQL})")
     if state == SyncStatus.FAILED:
-        return SyncJob.status == SyncStatus.FAILED
+        return and_(listed, SyncJob.status == SyncStatus.FAILED)
     if state == SyncStatus.WAITING:
-        return SyncJob.status == SyncStatus.WAITING
+        return and_(listed, SyncJob.status == SyncStatus.WAITING)
     if state == RETRYING:
-        return and_(SyncJob.status == SyncStatus.PENDING, SyncJob.error_code != "")
-    return or_(*(_state_clause(s) for s in STATES))
+        return and_(listed, SyncJob.status == SyncStatus.PENDING)
+    return listed
 
 
 def _filter_clauses(filters: ErrorFilters) -> list[ColumnElement[bool]]:
@@ -148,8 +227,9 @@ def _filter_clauses(filters: ErrorFilters) -> list[ColumnElement[bool]]:
 
 
 def _code_column() -> ColumnElement[str]:
-    """What the page calls a sync's error code: Salesforce's code, or why it waits when it has none."""
-    return func.coalesce(func.nullif(SyncJob.error_code, ""), SyncJob.reason)
+    """What the page calls a sync's error code: Salesforce's code, or why it waits when it has none (the
+    expression the code indexes are built on)."""
+    return literal_column(ERROR_CODE_SQL)
 
 
 def like_literal(text: str) -> str:
@@ -162,8 +242,11 @@ def like_contains(text: str) -> str:
 
 
 def _search_clause(text: str) -> ColumnElement[bool]:
-    by_email = Booking.guest_email.ilike(like_contains(text), escape="\\")
-    if text.isdigit() and len(text) < 10:
+    """A booking id, or part of the guest's e-mail (checked only for the rows read, not joined to every row)."""
+    by_email = exists().where(
+        Booking.id == SyncJob.booking_id, Booking.guest_email.ilike(like_contains(text), escape="\\")
+    )
+    if _digits(text, 9):
         return or_(by_email, SyncJob.booking_id == int(text))
     return by_email
 
@@ -198,26 +281,25 @@ _ROW_COLUMNS = (
 )
 
 
-def _joined(statement: Select) -> Select:
-    return (
-        statement.join(Calendar, Calendar.id == SyncJob.calendar_id)
+def error_page(session: Session, scope: Scope, filters: ErrorFilters) -> Page:
+    """One keyset page of failed, waiting and retrying syncs, newest first, and how many match (counted up to
+    COUNT_LIMIT). Two statements, neither reading every failure: the page's ids are read along an index and only
+    those rows are joined to their calendar, booking and team."""
+    where = [visible_calendars(scope), *_filter_clauses(filters)]
+    ids = keyset(
+        select(SyncJob.id).where(*where), SyncJob.created_at, SyncJob.id, filters.cursor, filters.per_page
+    ).subquery()
+    found = session.execute(
+        select(*_ROW_COLUMNS)
+        .join(ids, ids.c.id == SyncJob.id)
+        .join(Calendar, Calendar.id == SyncJob.calendar_id)
         .join(Booking, Booking.id == SyncJob.booking_id)
         .join(Team, Team.id == SyncJob.team_id)
-    )
-
-
-def error_page(session: Session, scope: Scope, filters: ErrorFilters) -> Page:
-    """One page of failed, waiting and retrying syncs, newest first (two statements: the rows and the count)."""
-    where = [visible_calendars(scope), *_filter_clauses(filters)]
-    rows = session.execute(
-        _joined(select(*_ROW_COLUMNS))
-        .where(*where)
         .order_by(SyncJob.created_at.desc(), SyncJob.id.desc())
-        .limit(filters.per_page)
-        .offset((filters.page - 1) * filters.per_page)
     ).all()
-    total = session.scalar(_joined(select(func.count())).select_from(SyncJob).where(*where)) or 0
-    return Page([_row(r) for r in rows], total, filters.page, filters.per_page)
+    rows, older, newer = cut(found, filters.cursor, filters.per_page)
+    total = capped_count(session, select(SyncJob.id).where(*where))
+    return Page([_row(r) for r in rows], total, filters.per_page, older, newer)
 
 
 def _row(result: Any) -> ErrorRow:
@@ -293,12 +375,25 @@ def calendar_choices(session: Session, scope: Scope) -> list[tuple[int, str]]:
 
 
 def error_code_choices(session: Session, scope: Scope) -> list[str]:
-    """Codes present among the listed syncs, for the code filter."""
+    """Codes present among the listed syncs, for the code filter: one index probe per distinct code (a skip scan
+    along the code indexes), not a read of every failure."""
     code = _code_column()
-    statement = (
-        select(code).where(visible_calendars(scope), _state_clause(""), code != "").group_by(code).order_by(code)
+
+    def first_code_after(previous: ColumnElement[str] | None) -> Select:
+        statement = (
+            select(code.label("code"))
+            .select_from(SyncJob)
+            .where(visible_calendars(scope), _state_clause(""), code != "")
+        )
+        if previous is not None:
+            statement = statement.where(code > previous)
+        return statement.order_by(code).limit(1)
+
+    codes = first_code_after(None).cte("codes", recursive=True)
+    codes = codes.union_all(
+        select(first_code_after(codes.c.code).scalar_subquery().label("code")).where(codes.c.code.is_not(None))
     )
-    return list(session.scalars(statement))
+    return list(session.scalars(select(codes.c.code).where(codes.c.code.is_not(None))))
 
 
 def team_choices(session: Session) -> list[tuple[int, str]]:

@@ -102,7 +102,7 @@ def detail(team_id: int, sync_id: int):
 @login_required
 def state(team_id: int, sync_id: int):
     """The sync's state as JSON, polled by static/js/sync-progress.js while the sync is queued or sending."""
-    _, found = _load_sync(team_id, sync_id)
+    _access, found = _load_sync(team_id, sync_id)
     job = found.job
     return jsonify(status=job.status.value, attempts=job.attempts, done=job.status not in IN_PROGRESS)
 

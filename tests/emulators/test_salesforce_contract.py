@@ -23,10 +23,10 @@ V = "/services/data/v59.0"
 
 # Every sample file: the schema it must satisfy, or None when the portal relies on no such shape.
 SAMPLE_SCHEMAS = {
-    "collections_create_allornone_rolled_back_doc.json": None,
-    "collections_create_duplicate_partial_doc.json": None,
+    "collections_create_allornone_rolled_back_doc.json": "collection_save_results.json",
+    "collections_create_duplicate_partial_doc.json": "collection_save_results.json",
     "collections_create_request_doc.json": None,
-    "collections_create_success_doc.json": None,
+    "collections_create_success_doc.json": "collection_save_results.json",
     "composite_subrequest_error_body_doc.json": "rest_errors.json",
     "composite_subrequest_result_success_doc.json": "composite_subrequest_result.json",
     "create_success_compact_real_v51.json": "create_response.json",
@@ -283,3 +283,26 @@ def test_duplicate_responses_match(api, salesforce_control):
         assert response.status_code == 400
         check("duplicates_detected_error.json", response.json())
         check("rest_errors.json", response.json())
+
+
+def test_collection_responses_match_the_documented_samples(api, salesforce_control):
+    request = json.loads((samples_dir() / "collections_create_request_doc.json").read_text())
+    created = api("POST", "/composite/sobjects", json=request)
+    assert created.status_code == 200
+    check("collection_save_results.json", created.json())
+    assert [result["success"] for result in created.json()] == [True, True]
+    salesforce_control.update_settings(duplicate_rules={"Contact": "block"})
+    salesforce_control.seed_record("Contact", LastName="D", Email="dup@example.com")
+    for all_or_none in (False, True):
+        records = [
+            {"attributes": {"type": "Contact"}, "LastName": "D", "Email": "dup@example.com"},
+            {"attributes": {"type": "Contact"}, "LastName": "New", "Email": f"new-{all_or_none}@example.com"},
+        ]
+        answer = api("POST", "/composite/sobjects", json={"allOrNone": all_or_none, "records": records})
+        check("collection_save_results.json", answer.json())
+        assert answer.json()[0]["errors"][0]["statusCode"] == "DUPLICATES_DETECTED"
+    assert answer.json()[1]["errors"][0]["statusCode"] == "ALL_OR_NONE_OPERATION_ROLLED_BACK"
+    updated = api("PATCH", "/composite/sobjects", json={"records": [{"attributes": {"type": "Contact"}, "id": "x"}]})
+    check("collection_save_results.json", updated.json())
+    retrieved = api("GET", "/composite/sobjects/Contact", params={"ids": created.json()[1]["id"], "fields": "Id"})
+    check("sobject_record.json", retrieved.json()[0])
