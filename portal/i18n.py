@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from babel import Locale
 from babel.core import get_global
 from babel.dates import format_date, format_time, get_timezone_name
-from flask import Flask, request, session, url_for
+from flask import Flask, has_request_context, request, session, url_for
 from flask_babel import Babel, force_locale, get_locale, gettext
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -68,7 +68,10 @@ def init_app(app: Flask) -> None:
 
 
 def select_language() -> str:
-    """The viewer's language (Flask-Babel's locale selector)."""
+    """The viewer's language (Flask-Babel's locale selector); English outside a request (commands, workers), where
+    e-mails choose their recipient's language with `in_language`."""
+    if not has_request_context():
+        return DEFAULT_LANGUAGE
     if current_user and current_user.is_authenticated and current_user.locale in LANGUAGES:
         return current_user.locale
     picked = session.get(GUEST_LANGUAGE_KEY)

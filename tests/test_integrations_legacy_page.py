@@ -168,3 +168,26 @@ def test_staff_import_any_teams_calendar_from_the_support_console(client, db_ses
 
     assert checked.status_code == 200 and "What will be created" in checked.get_data(as_text=True)
     assert confirmed.status_code == 302 and integrations(db_session) == 1
+
+
+def test_a_refused_file_is_explained_in_the_viewers_language(client, db_session, world):
+    """Issue 15: each problem (where in the file, and why) reads in Japanese for a Japanese owner; the file's own
+    values (slugs, question labels) stay as typed."""
+    world.owner.locale = "ja"
+    db_session.commit()
+    login(client, world.owner)
+    rows = [("LastName", "question:Name"), ("Email", "question:No such question")]
+
+    text = check(client, page_url(world), legacy_file("no-such-calendar", "legacy-page-cal", rows=rows)).get_data(
+        as_text=True
+    )
+
+    assert (
+        "<li>1 件目（日程調整カレンダー &#39;no-such-calendar&#39;）：このチームにこのスラッグの日程調整カレンダーはありません。</li>"
+        in text
+    )
+    assert (
+        "2 件目（日程調整カレンダー &#39;legacy-page-cal&#39;）、2 行目：この日程調整カレンダーに &#39;No such question&#39; "
+        "というラベルの質問はありません。"
+    ) in text
+    assert integrations(db_session) == 0

@@ -23,6 +23,7 @@ from ..planner.fields import ObjectFields, fields_from_describe
 from ..planner.inputs import IntegrationSettings, MappingRow
 from ..planner.sources import SYSTEM_ITEMS
 from ..planner.validation import check_mapping
+from ..planner.words import N_, Said
 from ..salesforce import describe
 from ..salesforce.errors import SalesforceError
 from . import service
@@ -68,12 +69,12 @@ def read_legacy_settings(data: bytes, team_id: int | None = None) -> list[Legacy
     team_id: only that team's calendars may be named (a team's own page); None: any team's (operators, staff)."""
     document = _parse(data)
     if not isinstance(document, list) or not document:
-        raise LegacyImportError("The file must hold a non-empty JSON list of calendar settings.")
+        raise LegacyImportError(Said(N_("The file must hold a non-empty JSON list of calendar settings.")))
     slugs = [_slug(number, item) for number, item in enumerate(document, start=1)]  # no database work yet
     seen: set[str] = set()
     for slug in slugs:
         if slug in seen:
-            raise LegacyImportError(f"Calendar {slug} appears more than once in the file.")
+            raise LegacyImportError(Said(N_("Calendar %(slug)s appears more than once in the file."), slug=slug))
         seen.add(slug)
     fields_of_team: dict[int, ObjectFields] = {}
     entries, problems = [], []
@@ -81,7 +82,7 @@ def read_legacy_settings(data: bytes, team_id: int | None = None) -> list[Legacy
         try:
             entries.append(_entry(number, item, slug, fields_of_team, team_id))
         except LegacyImportError as problem:  # go on: people fix the whole file at once
-            problems.append(str(problem))
+            problems += problem.problems
     if problems:
         raise LegacyImportError(*problems)
     return entries
@@ -90,24 +91,25 @@ def read_legacy_settings(data: bytes, team_id: int | None = None) -> list[Legacy
 def _parse(data: bytes) -> Any:
     limit = current_app.config["LEGACY_IMPORT_MAX_BYTES"]
     if len(data) > limit:
-        raise LegacyImportError(
-            f"The file is larger than {limit:,} bytes, the most accepted (setting LEGACY_IMPORT_MAX_BYTES); "
-            "split it into smaller files."
+        message = N_(
+            "The file is larger than %(limit)s bytes, the most accepted (setting LEGACY_IMPORT_MAX_BYTES); split "
+            "it into smaller files."
         )
+        raise LegacyImportError(Said(message, limit=f"{limit:,}"))
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError:
-        raise LegacyImportError("The file is not UTF-8 text; export it again as UTF-8 JSON.") from None
+        raise LegacyImportError(Said(N_("The file is not UTF-8 text; export it again as UTF-8 JSON."))) from None
     if _nesting(text) > MAX_NESTING:
-        raise LegacyImportError(f"The file nests lists or objects more than {MAX_NESTING} deep; it is not an export.")
+        message = N_("The file nests lists or objects more than %(most)s deep; it is not an export.")
+        raise LegacyImportError(Said(message, most=str(MAX_NESTING)))
     try:
         document = json.loads(text)
     except json.JSONDecodeError as failure:
-        raise LegacyImportError(f"The file is not valid JSON: {failure}.") from None
+        raise LegacyImportError(Said(N_("The file is not valid JSON: %(failure)s."), failure=str(failure))) from None
     if has_control_character(_strings(document)):
-        raise LegacyImportError(
-            "The file contains invisible control characters (such as NUL); remove them and try again."
-        )
+        message = N_("The file contains invisible control characters (such as NUL); remove them and try again.")
+        raise LegacyImportError(Said(message))
     return document
 
 
@@ -136,37 +138,47 @@ def _strings(value: Any):
 
 
 def _slug(number: int, item: Any) -> str:
-    where = f"Entry {number}"
+    where = Said(N_("Entry %(number)s"), number=str(number))
     if not isinstance(item, dict):
-        raise LegacyImportError(f"{where} is not an object.")
+        raise LegacyImportError(Said(N_("%(where)s is not an object."), where=where))
     unknown = set(item) - ENTRY_KEYS
     if unknown:
-        raise LegacyImportError(f"{where} has unknown keys: {', '.join(sorted(unknown))}.")
+        keys = ", ".join(sorted(unknown))
+        raise LegacyImportError(Said(N_("%(where)s has unknown keys: %(keys)s."), where=where, keys=keys))
     slug = item.get("calendar")
     if not isinstance(slug, str) or not slug.strip():
-        raise LegacyImportError(f"{where} has no calendar slug.")
+        raise LegacyImportError(Said(N_("%(where)s has no calendar slug."), where=where))
     return slug.strip()
 
 
 def _entry(
     number: int, item: dict, slug: str, fields_of_team: dict[int, ObjectFields], team_id: int | None
 ) -> LegacyEntry:
-    where = f"Entry {number} (calendar {slug!r})"
+    where = Said(N_("Entry %(number)s (calendar %(slug)s)"), number=str(number), slug=repr(slug))
     if item.get("object") != SalesforceObject.LEAD.value:
-        raise LegacyImportError(f'{where}: the object must be "Lead" (legacy settings only created Leads).')
+        message = N_('%(where)s: the object must be "Lead" (legacy settings only created Leads).')
+        raise LegacyImportError(Said(message, where=where))
     statement = select(Calendar).where(Calendar.slug == slug)
     if team_id is not None:  # before any other check, so nothing is said about another team's calendar
         statement = statement.where(Calendar.team_id == team_id)
     calendar = db.session.scalar(statement)
     if calendar is None:
-        raise LegacyImportError(f"{where}: no calendar {'of this team ' if team_id is not None else ''}has this slug.")
+        message = (
+            N_("%(where)s: no calendar of this team has this slug.")
+            if team_id is not None
+            else N_("%(where)s: no calendar has this slug.")
+        )
+        raise LegacyImportError(Said(message, where=where))
     if service.integration_of(calendar) is not None:
-        raise LegacyImportError(f"{where}: the calendar already has a Salesforce integration; remove it first.")
+        message = N_("%(where)s: the calendar already has a Salesforce integration; remove it first.")
+        raise LegacyImportError(Said(message, where=where))
     rows = item.get("information_to_be_retrieved")
     if not isinstance(rows, list) or not rows:
-        raise LegacyImportError(f'{where}: "information_to_be_retrieved" must be a non-empty list.')
+        message = N_('%(where)s: "information_to_be_retrieved" must be a non-empty list.')
+        raise LegacyImportError(Said(message, where=where))
     if len(rows) > MAX_ROWS:
-        raise LegacyImportError(f"{where}: more than {MAX_ROWS} rows; the mapping editor holds at most {MAX_ROWS}.")
+        message = N_("%(where)s: more than %(most)s rows; the mapping editor holds at most %(most)s.")
+        raise LegacyImportError(Said(message, where=where, most=str(MAX_ROWS)))
     settings = IntegrationSettings(
         object_name=SalesforceObject.LEAD.value,
         register_event=False,
@@ -180,7 +192,7 @@ def _entry(
 
 
 def _check_as_the_editor_does(
-    where: str, calendar: Calendar, settings: IntegrationSettings, fields_of_team: dict[int, ObjectFields]
+    where: Said, calendar: Calendar, settings: IntegrationSettings, fields_of_team: dict[int, ObjectFields]
 ) -> None:
     """The mapping editor's save-time checks: a Premium team connected to Salesforce, and every row fitting the
     org's Lead fields (they exist, types, picklist values and lengths fit, required fields are filled)."""
@@ -189,33 +201,51 @@ def _check_as_the_editor_does(
     fields = fields_of_team[calendar.team_id]
     problems = check_mapping(fields, question_snapshots(calendar), settings.mappings, overwrite=settings.overwrite)
     if problems:
-        said = [f"row {p.row + 1}: {p.message}" if p.row is not None else p.message for p in problems]
-        raise LegacyImportError(f"{where}: " + " ".join(said))
+        said = [
+            Said(N_("row %(row)s: %(problem)s"), row=str(p.row + 1), problem=p.message)
+            if p.row is not None
+            else p.message
+            for p in problems
+        ]
+        raise LegacyImportError(Said(N_("%(where)s: %(problems)s"), where=where, problems=_joined(said)))
 
 
-def _lead_fields(where: str, calendar: Calendar) -> ObjectFields:
+def _joined(said: list[Said]) -> Said:
+    """Sentences one after the other, each still translatable."""
+    joined = said[0]
+    for sentence in said[1:]:
+        joined = Said("%(first)s %(next)s", first=joined, next=sentence)  # no words of its own to translate
+    return joined
+
+
+def _lead_fields(where: Said, calendar: Calendar) -> ObjectFields:
     state = service.service_integration_state(calendar)
     if state.unavailable_reason:
-        raise LegacyImportError(f"{where}: {state.unavailable_reason}")
+        raise LegacyImportError(Said(N_("%(where)s: %(why)s"), where=where, why=state.unavailable_reason))
     try:
         cache = describe.describe_of(state.connection, SalesforceObject.LEAD.value)
     except SalesforceError as failure:
-        raise LegacyImportError(f"{where}: the org's Lead fields could not be read: {failure.message}") from None
+        message = N_("%(where)s: the org's Lead fields could not be read: %(failure)s")
+        raise LegacyImportError(Said(message, where=where, failure=failure.message)) from None
     return fields_from_describe(cache.payload)
 
 
-def _row(where: str, calendar: Calendar, index: int, row: Any) -> MappingRow:
-    where = f"{where}, row {index}"
+def _row(where: Said, calendar: Calendar, index: int, row: Any) -> MappingRow:
+    where = Said(N_("%(where)s, row %(row)s"), where=where, row=str(index))
     if not isinstance(row, dict) or set(row) != {"lead_label", "source"}:
-        raise LegacyImportError(f'{where} must be an object with exactly "lead_label" and "source".')
+        message = N_('%(where)s must be an object with exactly "lead_label" and "source".')
+        raise LegacyImportError(Said(message, where=where))
     field, source = row["lead_label"], row["source"]
     if not isinstance(field, str) or not field.strip() or len(field) > 80:
-        raise LegacyImportError(f'{where}: "lead_label" must be a Salesforce field\'s API name.')
+        raise LegacyImportError(
+            Said(N_('%(where)s: "lead_label" must be a Salesforce field\'s API name.'), where=where)
+        )
     if not isinstance(source, str):
-        raise LegacyImportError(f'{where}: "source" must be text such as "question:E-mail".')
+        raise LegacyImportError(Said(N_('%(where)s: "source" must be text such as "question:E-mail".'), where=where))
     kind, separator, value = source.partition(":")
     if not separator or kind not in set(SourceKind):
-        raise LegacyImportError(f"{where}: the source {source!r} must start with question:, item: or fixed:.")
+        message = N_("%(where)s: the source %(source)s must start with question:, item: or fixed:.")
+        raise LegacyImportError(Said(message, where=where, source=repr(source)))
     field = field.strip()
     # Legacy calendars only ever created Leads: every row stays create-only (design §1 "Legacy settings").
     create_only = WriteRule.ON_CREATE
@@ -227,23 +257,25 @@ def _row(where: str, calendar: Calendar, index: int, row: Any) -> MappingRow:
     return MappingRow(field, SourceKind.QUESTION, question, write_rule=create_only)
 
 
-def _item_key(where: str, name: str) -> str:
+def _item_key(where: Said, name: str) -> str:
     """A system item by its key (calendar_name) or its label (Calendar name), ignoring case."""
     wanted = name.strip().casefold()
     for item in SYSTEM_ITEMS.values():
         if wanted in (item.key.casefold(), item.label.casefold()):
             return item.key
-    raise LegacyImportError(f"{where}: unknown system item {name!r}.")
+    raise LegacyImportError(Said(N_("%(where)s: unknown system item %(name)s."), where=where, name=repr(name)))
 
 
-def _question_id(where: str, calendar: Calendar, label: str) -> int:
+def _question_id(where: Said, calendar: Calendar, label: str) -> int:
     """The calendar's question with this label (ignoring case and surrounding spaces); it must be unique."""
     wanted = label.strip().casefold()
     matches = [question for question in calendar.questions if question.label.strip().casefold() == wanted]
     if not matches:
-        raise LegacyImportError(f"{where}: the calendar has no question labelled {label!r}.")
+        message = N_("%(where)s: the calendar has no question labelled %(label)s.")
+        raise LegacyImportError(Said(message, where=where, label=repr(label)))
     if len(matches) > 1:
-        raise LegacyImportError(f"{where}: several questions are labelled {label!r}; rename one first.")
+        message = N_("%(where)s: several questions are labelled %(label)s; rename one first.")
+        raise LegacyImportError(Said(message, where=where, label=repr(label)))
     return matches[0].id
 
 
