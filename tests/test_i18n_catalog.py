@@ -16,6 +16,7 @@ import pytest
 from babel.messages.pofile import read_po
 
 from portal.i18n import format_moment, format_range, in_language
+from portal.sync.states import action_words
 
 ROOT = Path(__file__).resolve().parent.parent
 TRANSLATIONS = ROOT / "portal" / "translations"
@@ -115,3 +116,14 @@ def test_a_moment_shows_the_day_and_time_of_its_own_time_zone_in_babels_japanese
         )
     with app.test_request_context(), in_language("en"):
         assert format_moment(start, "America/New_York") == "Wed, Dec 2, 2026 11:00 (America/New_York)"
+
+
+def test_a_syncs_stored_actions_read_in_the_viewers_language_and_stay_as_stored_in_english(app):
+    stored = "created Lead, linked existing Contact (converted Lead, not updated), created Event"
+    with app.test_request_context(), in_language("ja"):
+        assert action_words(stored) == (
+            "リードを作成、既存の取引先責任者に紐付け（取引先責任者に変換済みのリード、上書きしない）、行動を作成"
+        )
+        assert action_words("something an older version wrote") == "something an older version wrote"
+    with app.test_request_context(), in_language("en"):
+        assert action_words(stored) == stored

@@ -105,7 +105,7 @@ def english_on(page: str, vocabulary: set[str], salesforce: Salesforce = NO_SALE
     for label in sorted(salesforce.labels, key=len, reverse=True):
         text = re.sub(rf"(?<![\w/]){re.escape(label)}(?![\w/])", " ", text)
     text = ADDRESS.sub(" ", text)
-    tokens = re.findall(r"[A-Za-z][\w']{2,}", text)
+    tokens = re.findall(r"[A-Za-z][A-Za-z0-9_']{2,}", text)  # ASCII: \w would glue on the Japanese after a word
     # Error codes (REQUIRED_FIELD_MISSING) and API names (LastName) are Salesforce's identifiers, not English text.
     words = [
         token

@@ -47,9 +47,11 @@ FOUND_EVENT, CREATED_EVENT = N_("found Event already created"), N_("created Even
 NO_EVENT_TO_MOVE, MOVED_EVENT = N_("no Event to move"), N_("moved Event")
 NO_EVENT_TO_CANCEL, MARKED_CANCELLED = N_("no Event to cancel"), N_("marked Event cancelled")
 DELETED_EVENT, EVENT_GONE = N_("deleted Event"), N_("Event already deleted in Salesforce")
-ACTIONS = (  # the noted forms first: read back from text, "updated Lead (…)" is one of them
-    UPDATED_NOTED, LINKED_NOTED, CREATED, UPDATED, LINKED, FOUND_EVENT, CREATED_EVENT, NO_EVENT_TO_MOVE, MOVED_EVENT,
-    NO_EVENT_TO_CANCEL, MARKED_CANCELLED, DELETED_EVENT, EVENT_GONE,
+# Read back from text, the most specific first: "created Event" is not "created %(object)s", and "updated Lead (…)"
+# is the noted form.
+ACTIONS = (
+    FOUND_EVENT, CREATED_EVENT, NO_EVENT_TO_MOVE, MOVED_EVENT, NO_EVENT_TO_CANCEL, MARKED_CANCELLED, DELETED_EVENT,
+    EVENT_GONE, UPDATED_NOTED, LINKED_NOTED, CREATED, UPDATED, LINKED,
 )  # fmt: skip
 OBJECT_WORDS = {SalesforceObject.LEAD.value: N_("Lead"), SalesforceObject.CONTACT.value: N_("Contact")}
 # Placeholder for the host's User before the reads say whether one exists (pre-flight conversion only).
