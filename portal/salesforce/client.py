@@ -145,6 +145,14 @@ class SalesforceClient:
 
     # -- lifecycle ---------------------------------------------------------------------------
 
+    def take_api_usage(self) -> ApiUsage | None:
+        """The API usage seen and not stored yet, for a caller that stores it in its own transaction (close() then
+        leaves it alone)."""
+        if not self._usage_unsaved:
+            return None
+        self._usage_unsaved = False
+        return self.api_usage
+
     def close(self) -> None:
         """Persist the last API usage seen (one small transaction) and release the HTTP session."""
         if self._usage_unsaved and self.api_usage is not None:

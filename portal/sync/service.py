@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import String, and_, cast, select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from ..extensions import db
@@ -23,6 +23,7 @@ from ..models import (
     BookingStatus,
     Calendar,
     ConnectionStatus,
+    DescribeCache,
     SalesforceConnection,
     SalesforceIntegration,
     SalesforceLink,
@@ -61,6 +62,7 @@ class Loaded:
     integration: SalesforceIntegration | None
     connection: SalesforceConnection | None
     link: SalesforceLink | None
+    describe: DescribeCache | None  # of the integration's object, on the team's connection
 
 
 def run(sync_job_id: int) -> str:
@@ -92,14 +94,21 @@ def run(sync_job_id: int) -> str:
 
 def _load(session: Session, job: SyncJob) -> Loaded:
     """The booking with its calendar, team, host and questions, the calendar's integration with its mappings, the
-    team's connection and the booking's link: one statement, and one more for the mappings."""
-    booking, integration, connection, link = (
+    team's connection, the cached describe and the booking's link: one statement, and one more for the mappings."""
+    booking, integration, connection, link, describe = (
         session.execute(
-            select(Booking, SalesforceIntegration, SalesforceConnection, SalesforceLink)
+            select(Booking, SalesforceIntegration, SalesforceConnection, SalesforceLink, DescribeCache)
             .select_from(Booking)
             .outerjoin(SalesforceIntegration, SalesforceIntegration.calendar_id == job.calendar_id)
             .outerjoin(SalesforceConnection, SalesforceConnection.team_id == job.team_id)
             .outerjoin(SalesforceLink, SalesforceLink.booking_id == Booking.id)
+            .outerjoin(
+                DescribeCache,
+                and_(
+                    DescribeCache.connection_id == SalesforceConnection.id,
+                    DescribeCache.object_name == cast(SalesforceIntegration.object_name, String),
+                ),
+            )
             .where(Booking.id == job.booking_id)
             .options(
                 joinedload(Booking.calendar).joinedload(Calendar.team),
@@ -111,7 +120,7 @@ def _load(session: Session, job: SyncJob) -> Loaded:
         .unique()
         .one()
     )
-    return Loaded(booking, integration, connection, link)
+    return Loaded(booking, integration, connection, link, describe)
 
 
 def _attempt(session: Session, job: SyncJob, loaded: Loaded, attempt: SyncAttempt, trail: list[dict]) -> str:
@@ -134,6 +143,11 @@ def _call_salesforce(session: Session, job: SyncJob, loaded: Loaded, attempt: Sy
     try:
         with client_for_connection(loaded.connection.id, on_exchange=trail.append) as client:
             outcome = _apply(job, loaded, client)
+            usage = client.take_api_usage()  # recorded with the outcome, in its transaction
+        if usage is not None:
+            connection = loaded.connection
+            connection.api_usage_used, connection.api_usage_limit = usage.used, usage.limit
+            connection.api_usage_seen_at = usage.seen_at
     except SalesforceAuthError as error:
         _close_attempt(attempt, trail, SyncStatus.WAITING.value, error.code)
         return _blocked(session, job, attempt, Blocker(SyncStatus.WAITING, _waiting_reason(error)))
@@ -158,7 +172,8 @@ def _call_salesforce(session: Session, job: SyncJob, loaded: Loaded, attempt: Sy
 
 def _apply(job: SyncJob, loaded: Loaded, client: SalesforceClient) -> Outcome:
     integration, booking = loaded.integration, loaded.booking
-    fields = fields_from_describe(describe_of(loaded.connection, integration.object_name.value, client).payload)
+    describe = loaded.describe or describe_of(loaded.connection, integration.object_name.value, client)
+    fields = fields_from_describe(describe.payload)
     sync = sync_request(
         job.event,
         booking,
