@@ -94,7 +94,8 @@ def run(sync_job_id: int) -> str:
 
 def _load(session: Session, job: SyncJob) -> Loaded:
     """The booking with its calendar, team, host and questions, the calendar's integration with its mappings, the
-    team's connection, the cached describe and the booking's link: one statement, and one more for the mappings."""
+    team's connection, the cached describe and the booking's link: one statement, and one each for the questions
+    and the mappings (joined, their rows would repeat the describe, which is large)."""
     booking, integration, connection, link, describe = (
         session.execute(
             select(Booking, SalesforceIntegration, SalesforceConnection, SalesforceLink, DescribeCache)
@@ -112,7 +113,7 @@ def _load(session: Session, job: SyncJob) -> Loaded:
             .where(Booking.id == job.booking_id)
             .options(
                 joinedload(Booking.calendar).joinedload(Calendar.team),
-                joinedload(Booking.calendar).joinedload(Calendar.questions),
+                joinedload(Booking.calendar).selectinload(Calendar.questions),
                 joinedload(Booking.host),
                 selectinload(SalesforceIntegration.mappings),
             )
@@ -141,7 +142,7 @@ def _attempt(session: Session, job: SyncJob, loaded: Loaded, attempt: SyncAttemp
 def _call_salesforce(session: Session, job: SyncJob, loaded: Loaded, attempt: SyncAttempt, trail: list[dict]) -> str:
     """Apply the job through one client and record what happened (under the guest's lock)."""
     try:
-        with client_for_connection(loaded.connection.id, on_exchange=trail.append) as client:
+        with client_for_connection(loaded.connection.id, row=loaded.connection, on_exchange=trail.append) as client:
             outcome = _apply(job, loaded, client)
             usage = client.take_api_usage()  # recorded with the outcome, in its transaction
         if usage is not None:
