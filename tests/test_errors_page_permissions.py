@@ -28,6 +28,7 @@ ROUTE_KINDS = {
     "support.retry": "support",
     "support.audit": "support",
     "support.legacy_import": "support",
+    "support.backfill_list": "support",
 }
 VIEWERS = ("anonymous", "outsider", "staff", "owner", "admin", "admin_assistant", "creator", "host", "other_member")
 TEAM_ROLES = {"owner": Role.OWNER, "admin": Role.ADMIN, "admin_assistant": Role.ADMIN_ASSISTANT}
