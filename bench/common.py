@@ -34,6 +34,8 @@ from portal.config import to_environ
 from portal.extensions import queue_name
 from scripts.dev.services import INSTANCE, ROOT, ensure_postgres, ensure_redis, replace_database
 
+from . import sql_counter
+
 PYTHON = sys.executable
 WORKER_CLASSES = ("fork", "simple", "spawn")
 
@@ -190,8 +192,8 @@ class Bench:
         _wait_until(lambda: _answers(f"{url}/healthz"), 60, f"gunicorn did not start; see {self.logs}/gunicorn.log")
         return url
 
-    def workers(self, app: Flask, count: int, worker_class: str = "simple") -> WorkerPool:
-        pool = WorkerPool(self, app, worker_class)
+    def workers(self, app: Flask, count: int, worker_class: str = "simple", *, count_sql: bool = False) -> WorkerPool:
+        pool = WorkerPool(self, app, worker_class, count_sql=count_sql)
         self.stack.callback(pool.stop)
         for _ in range(count):
             pool.start_one()
@@ -206,12 +208,13 @@ class Bench:
 
 class WorkerPool:
     """RQ workers in subprocesses: `python -m jobs.worker` (simple, the product's), or bench.rq_worker for the other
-    worker classes. Each runs in its own process group so a SIGKILL takes its work horse with it."""
+    worker classes. Each runs in its own process group so a SIGKILL takes its work horse with it. With count_sql
+    each runs under bench.sql_counter, which counts its SQL statements and commits (`sql_counts` after `stop`)."""
 
-    def __init__(self, bench: Bench, app: Flask, worker_class: str) -> None:
+    def __init__(self, bench: Bench, app: Flask, worker_class: str, *, count_sql: bool = False) -> None:
         if worker_class not in WORKER_CLASSES:
             raise ValueError(f"worker class must be one of {WORKER_CLASSES}")
-        self.bench, self.app, self.worker_class = bench, app, worker_class
+        self.bench, self.app, self.worker_class, self.count_sql = bench, app, worker_class, count_sql
         self.processes: dict[str, subprocess.Popen] = {}
 
     def start_one(self) -> str:
@@ -221,6 +224,8 @@ class WorkerPool:
             command = [PYTHON, "-m", "jobs.worker", "--name", name]
         else:
             command = [PYTHON, "-m", "bench.rq_worker", "--class", self.worker_class, "--name", name]
+        if self.count_sql:
+            command[1:2] = ["-m", "bench.sql_counter", str(self._counts_file(name))]
         self.processes[name] = self.bench.spawn(f"worker-{name}", self.app, *command)
         return name
 
@@ -262,6 +267,14 @@ class WorkerPool:
     def stop(self) -> None:
         for process in self.processes.values():
             _stop(process)
+
+    def sql_counts(self) -> dict[str, int]:
+        """Statements and commits of every worker this pool started, once they have exited (see `stop`)."""
+        counts = [sql_counter.read(self._counts_file(name)) for name in self.processes]
+        return {key: sum(c[key] for c in counts) for key in ("statements", "commits")}
+
+    def _counts_file(self, name: str) -> Path:
+        return self.bench.logs / f"sql-counts-{name}.json"
 
 
 class PrivateRedis:

@@ -4,6 +4,9 @@ For each W in --workers (1, 2, 4, 8), N bookings are committed while held back f
 once to W real workers against an emptied org; bookings/s is N over the time from the release to the last job's
 finish, and the ratio compares it with the bound W / (calls per booking x latency). Target: at least 0.9 for every W.
 
+SQL statements and commits per sync are counted in the workers with SQLAlchemy engine events (bench.sql_counter):
+every statement the worker processes send while the run's jobs are worked off, divided by the bookings.
+
 CPU per booking is reported for the workers (with their work horses) and for this process, which is mostly the
 emulator standing in for Salesforce; PostgreSQL, Redis and the rest share what is left of the machine.
 
@@ -80,7 +83,7 @@ def probe_cost(world: SyncWorld, worker_class: str, jobs: int) -> float:
 
 
 def sync_run(world: SyncWorld, booker, workers: int, args) -> dict:
-    pool = world.bench.workers(world.app, workers, args.worker_class)
+    pool = world.bench.workers(world.app, workers, args.worker_class, count_sql=True)
     pool.wait_registered()
     note(f"throughput: committing {args.bookings} bookings for {workers} {args.worker_class} worker(s)")
     booking_ids = [
@@ -95,6 +98,7 @@ def sync_run(world: SyncWorld, booker, workers: int, args) -> dict:
     elapsed = last_finished(world.app, booking_ids).timestamp() - began
     workers_cpu, own_cpu = pool.cpu_seconds() - workers_cpu, time.process_time() - own_cpu
     pool.stop()
+    sql = pool.sql_counts()
     _require_all_synced(world.app, states, len(booking_ids))
     calls = len(instance_calls(world.control.request_log())) / len(booking_ids)
     rate = len(booking_ids) / elapsed
@@ -110,6 +114,8 @@ def sync_run(world: SyncWorld, booker, workers: int, args) -> dict:
         ratio=rate / bound,
         worker_cpu_ms_per_booking=workers_cpu * 1000 / len(booking_ids),
         emulator_cpu_ms_per_booking=own_cpu * 1000 / len(booking_ids),
+        sql_statements_per_sync=sql["statements"] / len(booking_ids),
+        commits_per_sync=sql["commits"] / len(booking_ids),
     )
 
 

@@ -61,7 +61,8 @@ def test_throughput_prints_the_worker_class_costs_then_one_line_per_worker_count
     runs = [
         rf"throughput workers={w} worker_class=(fork|simple) bookings=6 latency_ms=100 calls_per_booking={NUMBER} "
         rf"bookings_per_s={NUMBER} bound_per_s={NUMBER} ratio={NUMBER} "
-        rf"worker_cpu_ms_per_booking={NUMBER} emulator_cpu_ms_per_booking={NUMBER}"
+        rf"worker_cpu_ms_per_booking={NUMBER} emulator_cpu_ms_per_booking={NUMBER} "
+        rf"sql_statements_per_sync={NUMBER} commits_per_sync={NUMBER}"
         for w in (1, 2)
     ]
     assert len(lines) == len(costs + runs), lines

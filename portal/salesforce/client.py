@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from ..crypto import token_cipher
 from ..extensions import db
-from ..models import utcnow
+from ..models import SalesforceConnection, utcnow
 from .errors import SalesforceAuthError, SalesforceRequestError, SalesforceUnavailable
 from .oauth import TOKEN_PATH
 from .redaction import redacted
@@ -56,16 +56,24 @@ class ClientSettings:
 
 
 def client_for_connection(
-    connection_id: int, *, session: Session | None = None, on_exchange: ExchangeCallback | None = None
+    connection_id: int,
+    *,
+    session: Session | None = None,
+    row: SalesforceConnection | None = None,
+    on_exchange: ExchangeCallback | None = None,
 ) -> SalesforceClient:
     """A client for a stored connection (call inside an app context; close it, or use it as a context manager).
 
     `session` names the database to use (default `db.session`); the client reads and writes the connection row
     in short transactions of its own and never commits the caller's work. Raises SalesforceAuthError
-    (`not_connected` / `needs_reconnect`) when the connection cannot be used."""
+    (`not_connected` / `needs_reconnect`) when the connection cannot be used.
+
+    `row`: the connection's row as the caller just read it, which saves reading it again; if another process has
+    renewed the tokens since, the first call's 401 makes the client adopt them (TokenStore.refresh)."""
     store = TokenStore((session or db.session).get_bind(), token_cipher())
     settings = ClientSettings.from_config(current_app.config)
-    return SalesforceClient(store.load(connection_id), store=store, settings=settings, on_exchange=on_exchange)
+    tokens = store.tokens_of(row) if row is not None else store.load(connection_id)
+    return SalesforceClient(tokens, store=store, settings=settings, on_exchange=on_exchange)
 
 
 class SalesforceClient:
@@ -144,6 +152,14 @@ class SalesforceClient:
         return _result(response, writes)
 
     # -- lifecycle ---------------------------------------------------------------------------
+
+    def take_api_usage(self) -> ApiUsage | None:
+        """The API usage seen and not stored yet, for a caller that stores it in its own transaction (close() then
+        leaves it alone)."""
+        if not self._usage_unsaved:
+            return None
+        self._usage_unsaved = False
+        return self.api_usage
 
     def close(self) -> None:
         """Persist the last API usage seen (one small transaction) and release the HTTP session."""

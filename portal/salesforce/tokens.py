@@ -78,6 +78,10 @@ class TokenStore:
         with self._transaction() as session:
             return self._usable(session.get(SalesforceConnection, connection_id))
 
+    def tokens_of(self, row: SalesforceConnection) -> StoredTokens:
+        """The tokens of a connection row the caller has read (raises as `load` does when it is unusable)."""
+        return self._usable(row)
+
     def refresh(self, known: StoredTokens, fetch_token: Callable[[str, str], dict]) -> StoredTokens:
         """Refresh the access token, or adopt the one another process obtained since `known` was read.
 

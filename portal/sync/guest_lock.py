@@ -18,6 +18,17 @@ from sqlalchemy.exc import OperationalError
 from ..extensions import db
 
 LOCK_NOT_AVAILABLE = "55P03"  # PostgreSQL's SQLSTATE when lock_timeout ran out
+# One round trip each way. The materialised CTE's row (with lock_timeout set) is read before the lock is asked
+# for; PostgreSQL reads lock_timeout when the wait begins. Unlocking puts lock_timeout back to its default
+# before the connection returns to the pool.
+LOCK = text(
+    "WITH timeout AS MATERIALIZED (SELECT set_config('lock_timeout', :ms, false) AS ms) "
+    "SELECT pg_advisory_lock(:team, hashtext(:guest)) FROM timeout WHERE timeout.ms IS NOT NULL"
+)
+UNLOCK = text(
+    "SELECT pg_advisory_unlock(:team, hashtext(:guest)), set_config('lock_timeout', reset_val, false) "
+    "FROM pg_settings WHERE name = 'lock_timeout'"
+)
 
 
 class GuestBusy(Exception):
@@ -34,11 +45,7 @@ def held(team_id: int, email: str, *, wait_seconds: float) -> Iterator[None]:
     key = {"team": team_id, "guest": guest_key(email)}
     with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
         try:
-            connection.execute(
-                text("SELECT set_config('lock_timeout', :ms, false)"), {"ms": str(int(wait_seconds * 1000))}
-            )
-            connection.execute(text("SELECT pg_advisory_lock(:team, hashtext(:guest))"), key)
-            connection.execute(text("RESET lock_timeout"))
+            connection.execute(LOCK, {**key, "ms": str(int(wait_seconds * 1000))})
         except OperationalError as failure:
             connection.invalidate()  # never hand a connection in an unknown state back to the pool
             if getattr(failure.orig, "sqlstate", None) == LOCK_NOT_AVAILABLE:
@@ -47,4 +54,4 @@ def held(team_id: int, email: str, *, wait_seconds: float) -> Iterator[None]:
         try:
             yield
         finally:
-            connection.execute(text("SELECT pg_advisory_unlock(:team, hashtext(:guest))"), key)
+            connection.execute(UNLOCK, key)

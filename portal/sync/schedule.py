@@ -73,10 +73,12 @@ class Claim:
     attempt: int
 
 
-def claim(session: Session, job_id: int, now: datetime | None = None) -> Claim | None:
+def claim(session: Session, job_id: int, now: datetime | None = None, *, commit: bool = True) -> Claim | None:
     """Take the row for one attempt (status running, with a lease); None when it is not ours to run now.
 
-    A job waits for earlier jobs of the same booking, so a cancel never overtakes its create.
+    A job waits for earlier jobs of the same booking, so a cancel never overtakes its create. With commit=False
+    a successful claim is left in the caller's transaction (the row stays locked until the caller commits, so the
+    claim and what the caller records with it, the attempt, take effect together or not at all).
     """
     now = now or utcnow()
     job = session.scalar(
@@ -96,7 +98,8 @@ def claim(session: Session, job_id: int, now: datetime | None = None) -> Claim |
     job.status = SyncStatus.RUNNING
     job.attempts += 1
     job.lease_expires_at = now + timedelta(seconds=current_app.config["SYNC_LEASE_SECONDS"])
-    session.commit()
+    if commit:
+        session.commit()
     return Claim(job.id, job.attempts)
 
 

@@ -13,15 +13,17 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import String, and_, cast, select
+from sqlalchemy.orm import Session, joinedload, selectinload
 
 from ..extensions import db
 from ..links import booking_page_url
 from ..models import (
     Booking,
     BookingStatus,
+    Calendar,
     ConnectionStatus,
+    DescribeCache,
     SalesforceConnection,
     SalesforceIntegration,
     SalesforceLink,
@@ -52,21 +54,36 @@ class Blocker:
     reason: str
 
 
+@dataclass(frozen=True)
+class Loaded:
+    """What an attempt reads besides its job, loaded with the claim (the session keeps it across commits)."""
+
+    booking: Booking
+    integration: SalesforceIntegration | None
+    connection: SalesforceConnection | None
+    link: SalesforceLink | None
+    describe: DescribeCache | None  # of the integration's object, on the team's connection
+
+
 def run(sync_job_id: int) -> str:
-    """Run the job's next attempt if it is ours to run; returns what happened, for the RQ result and logs."""
+    """Run the job's next attempt if it is ours to run; returns what happened, for the RQ result and logs.
+
+    The claim, the reads the attempt needs and its SyncAttempt row are one transaction: the lease and the attempt
+    are recorded together, or (deferred near the API limit) the claim is given back in the same commit."""
     session = db.session
-    claimed = schedule.claim(session, sync_job_id)
+    claimed = schedule.claim(session, sync_job_id, commit=False)
     if claimed is None:
         return "not claimed"
-    job = session.get(SyncJob, sync_job_id, populate_existing=True)
-    if _deferred_near_limit(session, job):
+    job = session.get(SyncJob, sync_job_id)  # the row the claim locked and updated
+    loaded = _load(session, job)
+    if _deferred_near_limit(session, job, loaded.connection):
         return "deferred"
     attempt = SyncAttempt(sync_job_id=job.id, number=claimed.attempt, trail=[])
     session.add(attempt)
     session.commit()
     trail: list[dict] = []  # every exchange of the attempt, kept even when the attempt crashes
     try:
-        return _attempt(session, job, attempt, trail)
+        return _attempt(session, job, loaded, attempt, trail)
     except Exception:  # a bug or an outage of our own database: keep the job retryable, never lose it
         log.exception("sync attempt crashed", extra={"sync_job_id": job.id})
         session.rollback()
@@ -75,37 +92,63 @@ def run(sync_job_id: int) -> str:
         return _failed(session, job, attempt, error)
 
 
-def _attempt(session: Session, job: SyncJob, attempt: SyncAttempt, trail: list[dict]) -> str:
-    integration = session.scalar(
-        select(SalesforceIntegration).where(SalesforceIntegration.calendar_id == job.calendar_id)
+def _load(session: Session, job: SyncJob) -> Loaded:
+    """The booking with its calendar, team, host and questions, the calendar's integration with its mappings, the
+    team's connection, the cached describe and the booking's link: one statement, and one each for the questions
+    and the mappings (joined, their rows would repeat the describe, which is large)."""
+    booking, integration, connection, link, describe = (
+        session.execute(
+            select(Booking, SalesforceIntegration, SalesforceConnection, SalesforceLink, DescribeCache)
+            .select_from(Booking)
+            .outerjoin(SalesforceIntegration, SalesforceIntegration.calendar_id == job.calendar_id)
+            .outerjoin(SalesforceConnection, SalesforceConnection.team_id == job.team_id)
+            .outerjoin(SalesforceLink, SalesforceLink.booking_id == Booking.id)
+            .outerjoin(
+                DescribeCache,
+                and_(
+                    DescribeCache.connection_id == SalesforceConnection.id,
+                    DescribeCache.object_name == cast(SalesforceIntegration.object_name, String),
+                ),
+            )
+            .where(Booking.id == job.booking_id)
+            .options(
+                joinedload(Booking.calendar).joinedload(Calendar.team),
+                joinedload(Booking.calendar).selectinload(Calendar.questions),
+                joinedload(Booking.host),
+                selectinload(SalesforceIntegration.mappings),
+            )
+        )
+        .unique()
+        .one()
     )
-    connection = session.scalar(select(SalesforceConnection).where(SalesforceConnection.team_id == job.team_id))
-    blocker = blocker_for(job, integration, connection)
+    return Loaded(booking, integration, connection, link, describe)
+
+
+def _attempt(session: Session, job: SyncJob, loaded: Loaded, attempt: SyncAttempt, trail: list[dict]) -> str:
+    blocker = blocker_for(job, loaded.integration, loaded.connection)
     if blocker is not None:
         return _blocked(session, job, attempt, blocker)
 
     trail: list[dict] = []
     wait = current_app.config["SYNC_LEASE_SECONDS"] / 2  # the lease must outlast the wait and the calls after it
     try:
-        with guest_lock.held(job.team_id, job.booking.guest_email, wait_seconds=wait):
-            return _call_salesforce(session, job, attempt, integration, connection, trail)
+        with guest_lock.held(job.team_id, loaded.booking.guest_email, wait_seconds=wait):
+            return _call_salesforce(session, job, loaded, attempt, trail)
     except guest_lock.GuestBusy as busy:
         _close_attempt(attempt, trail, "waiting for the guest's other sync", "GUEST_BUSY")
         return _failed(session, job, attempt, sync_error("GUEST_BUSY", str(busy)))
 
 
-def _call_salesforce(
-    session: Session,
-    job: SyncJob,
-    attempt: SyncAttempt,
-    integration: SalesforceIntegration,
-    connection: SalesforceConnection,
-    trail: list[dict],
-) -> str:
+def _call_salesforce(session: Session, job: SyncJob, loaded: Loaded, attempt: SyncAttempt, trail: list[dict]) -> str:
     """Apply the job through one client and record what happened (under the guest's lock)."""
     try:
-        with client_for_connection(connection.id, on_exchange=trail.append) as client:
-            outcome = _apply(session, job, integration, connection, client)
+        with client_for_connection(loaded.connection.id, row=loaded.connection, on_exchange=trail.append) as client:
+            outcome = _apply(job, loaded, client)
+            usage = client.take_api_usage()  # recorded with the outcome, in its transaction
+        if usage is not None:
+            connection = loaded.connection
+            connection.api_usage_used, connection.api_usage_limit = usage.used, usage.limit
+            connection.api_usage_seen_at = usage.seen_at
     except SalesforceAuthError as error:
         _close_attempt(attempt, trail, SyncStatus.WAITING.value, error.code)
         return _blocked(session, job, attempt, Blocker(SyncStatus.WAITING, _waiting_reason(error)))
@@ -124,19 +167,14 @@ def _call_salesforce(
     )
     if not outcome.ok:
         return _failed(session, job, attempt, outcome.error)
-    return _synced(session, job, outcome)
+    # no link loaded: the booking has none, and no other sync of it runs meanwhile (the claim's order)
+    return _synced(session, job, outcome, loaded.link or SalesforceLink(booking_id=job.booking_id))
 
 
-def _apply(
-    session: Session,
-    job: SyncJob,
-    integration: SalesforceIntegration,
-    connection: SalesforceConnection,
-    client: SalesforceClient,
-) -> Outcome:
-    booking = session.get(Booking, job.booking_id)
-    link = session.get(SalesforceLink, job.booking_id)
-    fields = fields_from_describe(describe_of(connection, integration.object_name.value, client).payload)
+def _apply(job: SyncJob, loaded: Loaded, client: SalesforceClient) -> Outcome:
+    integration, booking = loaded.integration, loaded.booking
+    describe = loaded.describe or describe_of(loaded.connection, integration.object_name.value, client)
+    fields = fields_from_describe(describe.payload)
     sync = sync_request(
         job.event,
         booking,
@@ -144,7 +182,7 @@ def _apply(
         fields,
         api_version=current_app.config["SALESFORCE_API_VERSION"],
         booking_page_url=booking_page_url(booking.calendar),
-        link=link,
+        link=loaded.link,
     )
     step: Step = first_step(sync)
     while step.outcome is None:
@@ -171,10 +209,9 @@ def blocker_for(
     return None
 
 
-def _deferred_near_limit(session: Session, job: SyncJob) -> bool:
+def _deferred_near_limit(session: Session, job: SyncJob, connection: SalesforceConnection | None) -> bool:
     """Near the org's daily API limit the claim is given back before an attempt is taken (design §5): the job
     waits, and the attempt it takes when it comes due is a new one."""
-    connection = session.scalar(select(SalesforceConnection).where(SalesforceConnection.team_id == job.team_id))
     config = current_app.config
     delay = timedelta(seconds=config["SYNC_NEAR_LIMIT_DELAY_SECONDS"])
     if connection is None or connection.status != ConnectionStatus.CONNECTED:
@@ -231,12 +268,12 @@ def _blocked(session: Session, job: SyncJob, attempt: SyncAttempt, blocker: Bloc
     return f"{blocker.status.value}: {blocker.reason}"
 
 
-def _synced(session: Session, job: SyncJob, outcome: Outcome) -> str:
+def _synced(session: Session, job: SyncJob, outcome: Outcome, link: SalesforceLink | None = None) -> str:
     job.action_taken = outcome.action_taken
     job.sf_object, job.sf_record_id, job.sf_event_id = outcome.sf_object, outcome.record_id, outcome.event_id
     job.error_code, job.error_message, job.error_fields, job.retryable = "", "", [], False
     if outcome.record_id:
-        _store_link(session, job.booking_id, outcome)
+        _store_link(session, job.booking_id, outcome, link)
     schedule.finish(session, job, SyncStatus.SYNCED)
     _reapply_finished_cancel(session, job)
     log.info("synced: %s", outcome.action_taken, extra={"sync_job_id": job.id, "booking_id": job.booking_id})
@@ -259,8 +296,8 @@ def _reapply_finished_cancel(session: Session, job: SyncJob) -> None:
         schedule.requeue(session, [cancel])
 
 
-def _store_link(session: Session, booking_id: int, outcome: Outcome) -> None:
-    link = session.get(SalesforceLink, booking_id) or SalesforceLink(booking_id=booking_id)
+def _store_link(session: Session, booking_id: int, outcome: Outcome, link: SalesforceLink | None) -> None:
+    link = link or session.get(SalesforceLink, booking_id) or SalesforceLink(booking_id=booking_id)
     link.sf_object, link.record_id, link.event_id = outcome.sf_object, outcome.record_id, outcome.event_id
     session.add(link)
 
