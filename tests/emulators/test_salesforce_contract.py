@@ -1,12 +1,11 @@
 """Contract: the response shapes the portal relies on (portal/salesforce/schemas) hold for the
 emulator's real responses over HTTP and for every matching real Salesforce sample.
 
-Samples live in tests/data/salesforce-samples (SOURCES.md there lists where each came from);
-SALESFORCE_SAMPLES_DIR may point the test at another folder of samples.
+Samples live in tests/data/salesforce-samples (SOURCES.md there lists where each came from); the test reads
+nothing outside the repository.
 """
 
 import json
-import os
 import re
 from pathlib import Path
 
@@ -77,9 +76,7 @@ SAMPLE_SCHEMAS = {
 }
 
 
-def samples_dir() -> Path:
-    configured = os.environ.get("SALESFORCE_SAMPLES_DIR")
-    return Path(configured) if configured else REPO / "tests" / "data" / "salesforce-samples"
+SAMPLES = REPO / "tests" / "data" / "salesforce-samples"
 
 
 def schema(name: str) -> dict:
@@ -91,7 +88,7 @@ def check(name: str, instance: object) -> None:
 
 
 def sample_files() -> list[str]:
-    return sorted(path.name for path in samples_dir().glob("*.json"))
+    return sorted(path.name for path in SAMPLES.glob("*.json"))
 
 
 # -- schemas against the samples -----------------------------------------------------------------
@@ -99,7 +96,7 @@ def sample_files() -> list[str]:
 
 def test_the_samples_folder_is_present_and_every_sample_is_classified():
     found = sample_files()
-    assert found, f"no samples in {samples_dir()}"
+    assert found, f"no samples in {SAMPLES}"
     assert set(found) == set(SAMPLE_SCHEMAS), "classify each new sample in SAMPLE_SCHEMAS and docs/emulators.md"
 
 
@@ -110,7 +107,7 @@ def test_every_schema_is_a_valid_json_schema():
 
 @pytest.mark.parametrize("sample", sorted(name for name, schema_name in SAMPLE_SCHEMAS.items() if schema_name))
 def test_schema_accepts_the_real_sample(sample):
-    check(SAMPLE_SCHEMAS[sample], json.loads((samples_dir() / sample).read_text()))
+    check(SAMPLE_SCHEMAS[sample], json.loads((SAMPLES / sample).read_text()))
 
 
 def test_docs_list_each_sample_as_covered_or_not_with_the_schema():
@@ -286,7 +283,7 @@ def test_duplicate_responses_match(api, salesforce_control):
 
 
 def test_collection_responses_match_the_documented_samples(api, salesforce_control):
-    request = json.loads((samples_dir() / "collections_create_request_doc.json").read_text())
+    request = json.loads((SAMPLES / "collections_create_request_doc.json").read_text())
     created = api("POST", "/composite/sobjects", json=request)
     assert created.status_code == 200
     check("collection_save_results.json", created.json())
