@@ -8,6 +8,7 @@ Ctrl-C (or SIGTERM) stops everything it started, the embedded PostgreSQL and Red
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import secrets
 import signal
@@ -77,6 +78,12 @@ def _wait_for(url: str, seconds: float = 30) -> None:
     raise SystemExit(f"{url} did not come up within {seconds:.0f}s")
 
 
+def _signal_group(child: subprocess.Popen, signum: int) -> None:
+    """Signal the child's whole process group (it leads one: start_new_session), if any of it is still running."""
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(child.pid, signum)
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", 5000)))
@@ -91,13 +98,12 @@ def main(argv: list[str] | None = None) -> None:
     def shutdown() -> None:
         """End every process this run started, then the embedded servers they used; safe to call twice."""
         for child in children:
-            child.terminate()
+            _signal_group(child, signal.SIGTERM)
         for child in children:
-            try:
+            with contextlib.suppress(subprocess.TimeoutExpired):
                 child.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                child.kill()
-                child.wait()
+            _signal_group(child, signal.SIGKILL)  # what is left of its group, e.g. a worker that outlived gunicorn
+            child.wait()
         for server in reversed(started):  # after the processes that use them
             server.stop()
         children.clear()
@@ -118,7 +124,10 @@ def main(argv: list[str] | None = None) -> None:
 
     def start(name: str, *command: str) -> None:
         log = open_log_file(log_dir / f"{name}.log")  # the child process keeps it open
-        children.append(subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT))
+        # A group of its own: Ctrl-C reaches only the launcher, which stops each group in order (shutdown).
+        children.append(
+            subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        )
 
     try:
         subprocess.run([PYTHON, "-m", "alembic", "upgrade", "head"], cwd=ROOT, env=env, check=True)
