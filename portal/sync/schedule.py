@@ -14,8 +14,9 @@ from datetime import datetime, timedelta
 from flask import current_app
 from rq.exceptions import NoSuchJobError
 from rq.job import Job, JobStatus
-from sqlalchemy import and_, exists, or_, select, update
+from sqlalchemy import and_, exists, inspect, or_, select, update
 from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm.attributes import set_committed_value
 
 from ..extensions import queues
 from ..models import OPEN_STATUSES, ConnectionStatus, Plan, SalesforceConnection, SyncJob, SyncStatus, Team, utcnow
@@ -69,8 +70,15 @@ def try_enqueue(job_id: int, attempt: int, at: datetime | None = None) -> None:
 
 @dataclass(frozen=True)
 class Claim:
-    job_id: int
-    attempt: int
+    job: SyncJob  # the row as claimed, in the caller's session
+
+    @property
+    def job_id(self) -> int:
+        return self.job.id
+
+    @property
+    def attempt(self) -> int:
+        return self.job.attempts
 
 
 def claim(session: Session, job_id: int, now: datetime | None = None, *, commit: bool = True) -> Claim | None:
@@ -79,8 +87,46 @@ def claim(session: Session, job_id: int, now: datetime | None = None, *, commit:
     A job waits for earlier jobs of the same booking, so a cancel never overtakes its create. With commit=False
     a successful claim is left in the caller's transaction (the row stays locked until the caller commits, so the
     claim and what the caller records with it, the attempt, take effect together or not at all).
+
+    The usual case is one UPDATE; a row it leaves alone (taken, not due, or behind an earlier job) is read again
+    the long way, which says why and queues it behind the earlier job.
     """
     now = now or utcnow()
+    lease = now + timedelta(seconds=current_app.config["SYNC_LEASE_SECONDS"])
+    job = session.scalar(
+        update(SyncJob)
+        .where(SyncJob.id == _due_and_free(job_id, now), ~_earlier_open_job_exists())
+        .values(status=SyncStatus.RUNNING, attempts=SyncJob.attempts + 1, lease_expires_at=lease)
+        .returning(SyncJob),
+        execution_options={"synchronize_session": False},
+    )
+    if job is None:
+        return _claim_slowly(session, job_id, now, lease, commit=commit)
+    if commit:
+        session.commit()
+    return Claim(job)
+
+
+def _due_and_free(job_id: int, now: datetime):
+    """The row's id if it is pending, due and not locked by another claim (else NULL): the lock is taken here."""
+    row = aliased(SyncJob)
+    return (
+        select(row.id)
+        .where(row.id == job_id, row.status == SyncStatus.PENDING)
+        .where(or_(row.next_attempt_at.is_(None), row.next_attempt_at <= now + EARLY_START_TOLERANCE))
+        .with_for_update(skip_locked=True)
+        .scalar_subquery()
+    )
+
+
+def _earlier_open_job_exists():
+    earlier = aliased(SyncJob)
+    return exists().where(
+        earlier.booking_id == SyncJob.booking_id, earlier.id < SyncJob.id, earlier.status.in_(OPEN_STATUSES)
+    )
+
+
+def _claim_slowly(session: Session, job_id: int, now: datetime, lease: datetime, *, commit: bool) -> Claim | None:
     job = session.scalar(
         select(SyncJob)
         .where(SyncJob.id == job_id, SyncJob.status == SyncStatus.PENDING)
@@ -95,12 +141,12 @@ def claim(session: Session, job_id: int, now: datetime | None = None, *, commit:
         _follow(job, earlier, now)  # the earlier job kicks this one when it finishes
         session.commit()
         return None
-    job.status = SyncStatus.RUNNING
+    job.status = SyncStatus.RUNNING  # the earlier job finished between the two reads
     job.attempts += 1
-    job.lease_expires_at = now + timedelta(seconds=current_app.config["SYNC_LEASE_SECONDS"])
+    job.lease_expires_at = lease
     if commit:
         session.commit()
-    return Claim(job.id, job.attempts)
+    return Claim(job)
 
 
 def _earliest_open_job_before(session: Session, job: SyncJob) -> SyncJob | None:
@@ -135,29 +181,62 @@ def defer(session: Session, job: SyncJob, until: datetime, reason: str) -> None:
 # --- outcomes -------------------------------------------------------------------------------------------------
 
 
-def finish(session: Session, job: SyncJob, status: SyncStatus, reason: str = "") -> None:
-    """Record a final (or waiting) state and start the booking's next job, if one was queued behind this."""
+def finish(session: Session, job: SyncJob, status: SyncStatus, reason: str = "", *, also: object = None) -> None:
+    """Record a final (or waiting) state and start the booking's next job, if one was queued behind this.
+
+    `also`: another row of the outcome (the attempt, say) whose changes go out in the job's statement."""
     job.status, job.reason = status, reason
     job.lease_expires_at = None
     job.next_attempt_at = None
     job.finished_at = utcnow() if status in (SyncStatus.SYNCED, SyncStatus.SKIPPED, SyncStatus.FAILED) else None
-    follower = _next_job_of_booking(session, job) if status != SyncStatus.WAITING else None
-    if follower is not None and follower.status == SyncStatus.PENDING:
-        follower.next_attempt_at = utcnow()
-    else:
-        follower = None  # a waiting follower is released with its team by the sweep
-    session.commit()
+    next_id = _write_naming_next_job(session, job, also)
+    follower = _start_follower(session, next_id) if next_id is not None and status != SyncStatus.WAITING else None
+    session.commit()  # a waiting follower is released with its team by the sweep
     if follower is not None:
-        try_enqueue(follower.id, follower.attempts + 1)
+        try_enqueue(*follower)
 
 
-def _next_job_of_booking(session: Session, job: SyncJob) -> SyncJob | None:
-    return session.scalar(
-        select(SyncJob)
-        .where(SyncJob.booking_id == job.booking_id, SyncJob.id > job.id, SyncJob.status.in_(OPEN_STATUSES))
-        .order_by(SyncJob.id)
+def _write_naming_next_job(session: Session, job: SyncJob, also: object = None) -> int | None:
+    """The job's changes (and `also`'s, in a WITH) in one UPDATE, which also returns the booking's next open job,
+    saving a read and a statement per row. Rows still to be inserted go out first, by the autoflush."""
+    statement = update(SyncJob).where(SyncJob.id == job.id).values(_take_changes(job))
+    also_changes = _take_changes(also) if also is not None and inspect(also).persistent else {}
+    if also_changes:
+        mapper = inspect(also).mapper
+        [key] = mapper.primary_key
+        also_update = update(mapper.class_).where(key == inspect(also).identity[0]).values(also_changes)
+        statement = statement.add_cte(also_update.cte(f"{mapper.local_table.name}_written"))
+    later = aliased(SyncJob)
+    next_id = (
+        select(later.id)
+        .where(later.booking_id == SyncJob.booking_id, later.id > SyncJob.id, later.status.in_(OPEN_STATUSES))
+        .order_by(later.id)
         .limit(1)
+        .scalar_subquery()
     )
+    return session.scalar(statement.returning(next_id), execution_options={"synchronize_session": False})
+
+
+def _take_changes(row: object) -> dict:
+    """A persistent row's changed columns, marked as written (the caller writes them, not the next flush)."""
+    state = inspect(row)
+    changed = [state.attrs[column.key] for column in state.mapper.column_attrs]
+    changes = {attr.key: attr.value for attr in changed if attr.history.has_changes()}
+    for key, value in changes.items():
+        set_committed_value(row, key, value)
+    return changes
+
+
+def _start_follower(session: Session, follower_id: int) -> tuple[int, int] | None:
+    """A pending follower comes due now; returns its (id, next attempt) to enqueue once committed."""
+    started = session.execute(
+        update(SyncJob)
+        .where(SyncJob.id == follower_id, SyncJob.status == SyncStatus.PENDING)
+        .values(next_attempt_at=utcnow())
+        .returning(SyncJob.id, SyncJob.attempts + 1),
+        execution_options={"synchronize_session": False},
+    ).first()
+    return tuple(started) if started is not None else None
 
 
 def retry_later(session: Session, job: SyncJob, now: datetime | None = None) -> bool:
