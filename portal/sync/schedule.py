@@ -8,15 +8,17 @@ the same attempt (after a sweep, say) is harmless: its claim finds nothing to do
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import current_app
 from rq.exceptions import NoSuchJobError
 from rq.job import Job, JobStatus
-from sqlalchemy import and_, exists, inspect, or_, select, update
+from sqlalchemy import Update, and_, exists, inspect, or_, select, update
 from sqlalchemy.orm import Session, aliased
 from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.sql.dml import UpdateBase
 
 from ..extensions import queues
 from ..models import OPEN_STATUSES, ConnectionStatus, Plan, SalesforceConnection, SyncJob, SyncStatus, Team, utcnow
@@ -183,10 +185,11 @@ def defer(session: Session, job: SyncJob, until: datetime, reason: str) -> None:
 # --- outcomes -------------------------------------------------------------------------------------------------
 
 
-def finish(session: Session, job: SyncJob, status: SyncStatus, reason: str = "", *, also: object = None) -> None:
+def finish(session: Session, job: SyncJob, status: SyncStatus, reason: str = "", *, also: Sequence = ()) -> None:
     """Record a final (or waiting) state and start the booking's next job, if one was queued behind this.
 
-    `also`: another row of the outcome (the attempt, say) whose changes go out in the job's statement."""
+    `also`: more of the outcome, written in the job's statement: rows whose changes go with it (the attempt) and
+    INSERT or UPDATE statements (the link)."""
     job.status, job.reason = status, reason
     job.lease_expires_at = None
     job.next_attempt_at = None
@@ -198,16 +201,14 @@ def finish(session: Session, job: SyncJob, status: SyncStatus, reason: str = "",
         try_enqueue(*follower)
 
 
-def _write_naming_next_job(session: Session, job: SyncJob, also: object = None) -> int | None:
-    """The job's changes (and `also`'s, in a WITH) in one UPDATE, which also returns the booking's next open job,
-    saving a read and a statement per row. Rows still to be inserted go out first, by the autoflush."""
+def _write_naming_next_job(session: Session, job: SyncJob, also: Sequence = ()) -> int | None:
+    """The job's changes in one UPDATE, with `also` in its WITH, which also returns the booking's next open job:
+    one statement instead of one per row and a read."""
     statement = update(SyncJob).where(SyncJob.id == job.id).values(_take_changes(job))
-    also_changes = _take_changes(also) if also is not None and inspect(also).persistent else {}
-    if also_changes:
-        mapper = inspect(also).mapper
-        [key] = mapper.primary_key
-        also_update = update(mapper.class_).where(key == inspect(also).identity[0]).values(also_changes)
-        statement = statement.add_cte(also_update.cte(f"{mapper.local_table.name}_written"))
+    for number, item in enumerate(also):
+        written = item if isinstance(item, UpdateBase) else _update_of(item)
+        if written is not None:
+            statement = statement.add_cte(written.cte(f"also_{number}"))
     later = _OTHER
     next_id = (
         select(later.id)
@@ -217,6 +218,16 @@ def _write_naming_next_job(session: Session, job: SyncJob, also: object = None) 
         .scalar_subquery()
     )
     return session.scalar(statement.returning(next_id), execution_options={"synchronize_session": False})
+
+
+def _update_of(row: object) -> Update | None:
+    """An UPDATE of a persistent row's changes (None when it has none, or is not persistent)."""
+    state = inspect(row)
+    changes = _take_changes(row) if state.persistent else {}
+    if not changes:
+        return None
+    [key] = state.mapper.primary_key
+    return update(state.mapper.class_).where(key == state.identity[0]).values(changes)
 
 
 def _take_changes(row: object) -> dict:

@@ -13,8 +13,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import String, and_, cast, select
-from sqlalchemy.orm import Session, defer, joinedload
+from sqlalchemy import String, and_, cast, func, inspect, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.orm import Session, defer, joinedload, selectinload
 
 from ..extensions import db
 from ..links import booking_page_url
@@ -97,7 +98,7 @@ def run(sync_job_id: int) -> str:
 def _load(session: Session, job: SyncJob) -> Loaded:
     """The booking with its calendar, team, host and questions, the calendar's integration with its mappings, the
     team's connection, the cached describe (its key; the payload is read only on a miss of `_fields_of`'s cache)
-    and the booking's link: one statement."""
+    and the booking's link: one statement, and one for the mappings."""
     booking, integration, connection, link, describe = (
         session.execute(
             select(Booking, SalesforceIntegration, SalesforceConnection, SalesforceLink, DescribeCache)
@@ -117,7 +118,7 @@ def _load(session: Session, job: SyncJob) -> Loaded:
                 joinedload(Booking.calendar).joinedload(Calendar.team),
                 joinedload(Booking.calendar).joinedload(Calendar.questions),
                 joinedload(Booking.host),
-                joinedload(SalesforceIntegration.mappings),
+                selectinload(SalesforceIntegration.mappings),  # joined, each would repeat per question
                 defer(DescribeCache.payload),
             )
         )
@@ -184,9 +185,7 @@ def _call_salesforce(session: Session, job: SyncJob, loaded: Loaded, attempt: Sy
     )
     if not outcome.ok:
         return _failed(session, job, attempt, outcome.error)
-    # no link loaded: the booking has none, and no other sync of it runs meanwhile (the claim's order)
-    link = loaded.link or SalesforceLink(booking_id=job.booking_id)
-    return _synced(session, job, outcome, link, attempt)
+    return _synced(session, job, outcome, loaded.link, attempt)
 
 
 def _apply(job: SyncJob, loaded: Loaded, client: SalesforceClient) -> Outcome:
@@ -293,7 +292,7 @@ def _blocked(session: Session, job: SyncJob, attempt: SyncAttempt, blocker: Bloc
     if attempt.finished_at is None:
         attempt.outcome, attempt.finished_at = blocker.status.value, utcnow()
     job.error_code = job.error_message = ""
-    schedule.finish(session, job, blocker.status, blocker.reason, also=attempt)
+    schedule.finish(session, job, blocker.status, blocker.reason, also=[attempt])
     return f"{blocker.status.value}: {blocker.reason}"
 
 
@@ -307,9 +306,8 @@ def _synced(
     job.action_taken = outcome.action_taken
     job.sf_object, job.sf_record_id, job.sf_event_id = outcome.sf_object, outcome.record_id, outcome.event_id
     job.error_code, job.error_message, job.error_fields, job.retryable = "", "", [], False
-    if outcome.record_id:
-        _store_link(session, job.booking_id, outcome, link)
-    schedule.finish(session, job, SyncStatus.SYNCED, also=attempt)
+    stored_link = _stored_link(job.booking_id, outcome, link) if outcome.record_id else None
+    schedule.finish(session, job, SyncStatus.SYNCED, also=[row for row in (attempt, stored_link) if row is not None])
     _reapply_finished_cancel(session, job)
     log.info("synced: %s", outcome.action_taken, extra={"sync_job_id": job.id, "booking_id": job.booking_id})
     return SyncStatus.SYNCED.value
@@ -331,10 +329,16 @@ def _reapply_finished_cancel(session: Session, job: SyncJob) -> None:
         schedule.requeue(session, [cancel])
 
 
-def _store_link(session: Session, booking_id: int, outcome: Outcome, link: SalesforceLink | None) -> None:
-    link = link or session.get(SalesforceLink, booking_id) or SalesforceLink(booking_id=booking_id)
-    link.sf_object, link.record_id, link.event_id = outcome.sf_object, outcome.record_id, outcome.event_id
-    session.add(link)
+def _stored_link(booking_id: int, outcome: Outcome, link: SalesforceLink | None):
+    """The link with the outcome's ids: the loaded row changed, or an upsert for a booking that had none loaded
+    (written with the job's outcome, schedule.finish)."""
+    ids = dict(sf_object=outcome.sf_object, record_id=outcome.record_id, event_id=outcome.event_id)
+    if link is not None and inspect(link).persistent:
+        link.sf_object, link.record_id, link.event_id = ids["sf_object"], ids["record_id"], ids["event_id"]
+        return link
+    statement = pg_insert(SalesforceLink).values(booking_id=booking_id, **ids)
+    changed = {**ids, "updated_at": func.now()}  # ON CONFLICT's update does not apply onupdate by itself
+    return statement.on_conflict_do_update(index_elements=[SalesforceLink.booking_id], set_=changed)
 
 
 def _failed(session: Session, job: SyncJob, attempt: SyncAttempt, error: SyncError) -> str:
@@ -346,6 +350,6 @@ def _failed(session: Session, job: SyncJob, attempt: SyncAttempt, error: SyncErr
     if error.retryable and schedule.retry_later(session, job):
         log.info("retrying later: %s", error.code, extra={"sync_job_id": job.id})
         return f"retry: {error.code}"
-    schedule.finish(session, job, SyncStatus.FAILED, also=attempt)
+    schedule.finish(session, job, SyncStatus.FAILED, also=[attempt])
     log.info("failed: %s", error.code, extra={"sync_job_id": job.id})
     return f"failed: {error.code}"
