@@ -43,6 +43,7 @@ from ..salesforce.describe import describe_of
 from ..salesforce.errors import SalesforceAuthError, SalesforceRequestError, SalesforceUnavailable
 from ..salesforce.tokens import ApiUsage
 from . import guest_lock, schedule
+from .returning import known_record_id
 from .snapshots import sync_request
 
 log = logging.getLogger("portal.sync")
@@ -66,6 +67,7 @@ class Loaded:
     connection: SalesforceConnection | None
     link: SalesforceLink | None
     describe: DescribeCache | None  # of the integration's object, on the team's connection
+    known_record_id: str | None = None  # the guest's record an earlier booking's link holds (sync.returning)
 
 
 def run(sync_job_id: int) -> str:
@@ -97,11 +99,18 @@ def run(sync_job_id: int) -> str:
 
 def _load(session: Session, job: SyncJob) -> Loaded:
     """The booking with its calendar, team, host and questions, the calendar's integration with its mappings, the
-    team's connection, the cached describe (its key; the payload is read only on a miss of `_fields_of`'s cache)
-    and the booking's link: one statement, and one for the mappings."""
-    booking, integration, connection, link, describe = (
+    team's connection, the cached describe (its key; the payload is read only on a miss of `_fields_of`'s cache),
+    the booking's link and the guest's record held by an earlier booking: one statement, and one for the mappings."""
+    booking, integration, connection, link, describe, known_id = (
         session.execute(
-            select(Booking, SalesforceIntegration, SalesforceConnection, SalesforceLink, DescribeCache)
+            select(
+                Booking,
+                SalesforceIntegration,
+                SalesforceConnection,
+                SalesforceLink,
+                DescribeCache,
+                known_record_id(job.team_id),
+            )
             .select_from(Booking)
             .outerjoin(SalesforceIntegration, SalesforceIntegration.calendar_id == job.calendar_id)
             .outerjoin(SalesforceConnection, SalesforceConnection.team_id == job.team_id)
@@ -125,7 +134,7 @@ def _load(session: Session, job: SyncJob) -> Loaded:
         .unique()
         .one()
     )
-    return Loaded(booking, integration, connection, link, describe)
+    return Loaded(booking, integration, connection, link, describe, known_id)
 
 
 _FIELDS: dict[tuple[int, datetime], ObjectFields] = {}  # parsed describes, by row and version
@@ -200,6 +209,7 @@ def _apply(job: SyncJob, loaded: Loaded, client: SalesforceClient) -> Outcome:
         api_version=current_app.config["SALESFORCE_API_VERSION"],
         booking_page_url=booking_page_url(booking.calendar),
         link=loaded.link,
+        known_record_id=loaded.known_record_id if job.attempts == 1 else None,  # a retry reads (design §5)
     )
     step: Step = first_step(sync)
     while step.outcome is None:
