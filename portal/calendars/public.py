@@ -9,23 +9,34 @@ from collections.abc import Callable
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from markupsafe import Markup
+from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 
 from ..extensions import db
 from ..i18n import current_language, first_weekday, format_range
 from ..integrations.service import booking_form_limits
 from ..links import public_url
-from ..models import Booking, BookingStatus, Calendar, NameFormat, QuestionKind, utcnow
+from ..models import (
+    Booking,
+    BookingStatus,
+    Calendar,
+    CalendarHost,
+    HostBookingVersion,
+    NameFormat,
+    QuestionKind,
+    utcnow,
+)
 from ..ratelimit import rate_limited
 from . import booking as service
 from . import forms
 from .forms import booking_form_class, format_slot, parse_slot, question_field_name, time_zone_options
 from .mail import send_booking_mail
 from .slots import Refusal, Slot, SlotRefused, group_by_local_day, is_time_zone
+from .week_cache import expires_at, week_cache
 
 bp = Blueprint("booking", __name__)
 
@@ -40,6 +51,15 @@ REFUSALS = {
 NOT_A_SLOT = _l("That is not a time we offer. Please pick a time from the list.")
 NO_LONGER_AVAILABLE = _l("This booking page is no longer available: the meeting is not offered any more.")
 OUT_OF_RANGE = _l("That date is outside the dates we can show. Please go back and pick a time from the list.")
+PAGE_LOAD = (joinedload(Calendar.hosts), joinedload(Calendar.availability))
+# The sum of the calendar's hosts' booking versions: it grows with any change of their bookings (a trigger).
+HOSTS_BOOKING_VERSION = (
+    select(func.coalesce(func.sum(HostBookingVersion.version), 0))
+    .join(CalendarHost, CalendarHost.user_id == HostBookingVersion.user_id)
+    .where(CalendarHost.calendar_id == Calendar.id)
+    .correlate(Calendar)
+    .scalar_subquery()
+)
 SLOT_PLACEHOLDER = "slot=~"  # where a slot link's own value goes (no slug, zone or slot value contains "~")
 # Dates a guest can reach lie well inside these; beyond them date arithmetic overflows (a server error otherwise).
 EARLIEST_DAY, LATEST_DAY = date(2000, 1, 1), date(2999, 12, 31)
@@ -50,20 +70,39 @@ EARLIEST_DAY, LATEST_DAY = date(2000, 1, 1), date(2999, 12, 31)
 
 @bp.get("/book/<slug>")
 def calendar_page(slug: str):
-    # One statement loads the calendar with its hosts and weekly ranges; open_slots adds the hosts' busy times.
-    calendar = _calendar_by_slug(slug, joinedload(Calendar.hosts), joinedload(Calendar.availability))
+    # One statement loads the calendar with its hosts, weekly ranges and the hosts' booking versions; only when the
+    # week is not cached does open_slots add the hosts' busy times.
+    calendar, versions = _calendar_by_slug(slug, *PAGE_LOAD, columns=(HOSTS_BOOKING_VERSION,))
     zone_name = _guest_zone(calendar)
     first_day, days = _days_shown(zone_name)
-    slots = service.open_slots(calendar, utcnow(), between=_day_bounds(first_day, zone_name, days))
     return render_template(
         "booking/calendar.html",
         calendar=calendar,
         zone_name=zone_name,
         zone_options=time_zone_options(zone_name),
-        **_week_listing(calendar, slots, zone_name, first_day, days),
-        slot_url=_slot_links("booking.confirm", zone_name, slug=slug),
-        week_url=lambda day: url_for("booking.calendar_page", slug=slug, tz=zone_name, week=day.isoformat()),
+        slot_list=_week(calendar, versions, zone_name, first_day, days),
     )
+
+
+def _week(calendar: Calendar, versions: int, zone_name: str, first_day: date, days: int) -> Markup:
+    """The rendered slot list of the days shown, from the process's cache while the hosts' bookings are unchanged."""
+    now, rules, cache = utcnow(), service.calendar_rules(calendar), week_cache(current_app)
+    key = (calendar.id, calendar.slug, rules, tuple(service.host_ids(calendar)), versions)
+    key += (zone_name, first_day, days, current_language(), request.script_root)
+    listing = cache.get(key, now)
+    if listing is None:
+        slots = service.open_slots(calendar, now, between=_day_bounds(first_day, zone_name, days))
+        listing = Markup(
+            render_template(
+                "booking/_slots.html",
+                zone_name=zone_name,
+                **_week_listing(calendar, slots, zone_name, first_day, days),
+                slot_url=_slot_links("booking.confirm", zone_name, slug=calendar.slug),
+                week_url=_week_links("booking.calendar_page", zone_name, slug=calendar.slug),
+            )
+        )
+        cache.put(key, listing, now, expires_at(now, slots, rules.notice, zone_name))
+    return listing
 
 
 @bp.route("/book/<slug>/confirm", methods=["GET", "POST"])
@@ -155,7 +194,7 @@ def reschedule_slots(token: str):
         when=_when(booking),
         **_week_listing(calendar, slots, zone_name, first_day, days, ignore_booking_id=booking.id),
         slot_url=_slot_links("booking.reschedule", zone_name, token=token),
-        week_url=lambda day: url_for("booking.reschedule_slots", token=token, tz=zone_name, week=day.isoformat()),
+        week_url=_week_links("booking.reschedule_slots", zone_name, token=token),
     )
 
 
@@ -223,20 +262,26 @@ def cancel(token: str):
 # --- Helpers -------------------------------------------------------------------------------------------------
 
 
-def _calendar_by_slug(slug: str, *options) -> Calendar:
-    statement = select(Calendar).where(Calendar.slug == slug).options(*options)
-    calendar = db.session.execute(statement).unique().scalar() if len(slug) <= 80 else None
-    if calendar is None:
+def _calendar_by_slug(slug: str, *options, columns=()):
+    """The calendar (with `columns`: the row of it and them) behind a booking address; 404 when none, and the
+    "no longer available" page when archived."""
+    statement = select(Calendar, *columns).where(Calendar.slug == slug).options(*options)
+    row = db.session.execute(statement).unique().first() if len(slug) <= 80 else None
+    if row is None:
         abort(404, description=_("There is no booking page at this address. Check the link you were given."))
-    if calendar.archived_at is not None:
+    if row[0].archived_at is not None:
         _no_longer_available()
-    return calendar
+    return row if columns else row[0]
 
 
 def _slot_links(endpoint: str, zone_name: str, **values) -> Callable[[Slot], str]:
     """Each slot's link, from one url_for: the links differ only in the slot value, which needs no quoting."""
     prefix, _, suffix = url_for(endpoint, slot="~", tz=zone_name, **values).partition(SLOT_PLACEHOLDER)
     return lambda slot: f"{prefix}slot={format_slot(slot.start)}{suffix}"
+
+
+def _week_links(endpoint: str, zone_name: str, **values) -> Callable[[date], str]:
+    return lambda day: url_for(endpoint, tz=zone_name, week=day.isoformat(), **values)
 
 
 def _no_longer_available():

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime, time
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     CheckConstraint,
     DateTime,
@@ -170,3 +171,14 @@ class Booking(Timestamped, Base):
             where="status = 'confirmed'",
         ),
     )
+
+
+class HostBookingVersion(Base):
+    """A counter per host that a database trigger (migration c3d9a7f1e2b8) bumps in the same transaction as any
+    insert, delete or change of time, host or status of the host's bookings, on any calendar: a cached listing of
+    free times (portal.calendars.week_cache) is current while the versions it was computed at are."""
+
+    __tablename__ = "host_booking_versions"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    version: Mapped[int] = mapped_column(BigInteger, default=0)
