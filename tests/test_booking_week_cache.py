@@ -15,6 +15,7 @@ from portal.calendars.week_cache import TTL, expires_at
 from portal.extensions import db
 from portal.models import Booking, HostBookingVersion, Role, utcnow
 from tests.booking_support import slot_links
+from tests.factories import login
 from tests.test_booking_page_cost import counting_statements
 
 
@@ -112,3 +113,18 @@ def test_a_listing_expires_when_its_first_slot_leaves_the_day_ends_or_ttl_passes
     assert expires_at(just_before_midnight_at_kiritimati, [late], timedelta(0), "Pacific/Kiritimati") == datetime(
         2031, 3, 3, 10, 0, tzinfo=UTC
     )
+
+
+def test_a_signed_in_viewer_and_a_waiting_message_get_their_own_page_not_the_cached_one(app, factory):
+    (calendar,) = one_host_calendars(factory)
+    owner = calendar.hosts[0].user
+    guest = app.test_client()
+    url = f"/book/{calendar.slug}?tz=UTC"
+    assert guest.get(url).status_code == 200  # cached for guests
+
+    with guest.session_transaction() as session:
+        session["_flashes"] = [("warning", "A message for this guest only")]
+    assert "A message for this guest only" in guest.get(url).get_data(as_text=True)
+
+    signed_in = login(app.test_client(), owner)
+    assert 'action="/logout"' in signed_in.get(url).get_data(as_text=True)  # the signed-in navigation

@@ -9,10 +9,10 @@ from collections.abc import Callable
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from markupsafe import Markup
+from flask_login import current_user
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 
@@ -70,39 +70,43 @@ EARLIEST_DAY, LATEST_DAY = date(2000, 1, 1), date(2999, 12, 31)
 
 @bp.get("/book/<slug>")
 def calendar_page(slug: str):
-    # One statement loads the calendar with its hosts, weekly ranges and the hosts' booking versions; only when the
-    # week is not cached does open_slots add the hosts' busy times.
+    # One statement loads the calendar with its hosts, weekly ranges and the hosts' booking versions. A page every
+    # guest would see the same comes from the process's cache while those versions are unchanged; otherwise
+    # open_slots adds the hosts' busy times.
     calendar, versions = _calendar_by_slug(slug, *PAGE_LOAD, columns=(HOSTS_BOOKING_VERSION,))
     zone_name = _guest_zone(calendar)
     first_day, days = _days_shown(zone_name)
-    return render_template(
-        "booking/calendar.html",
-        calendar=calendar,
-        zone_name=zone_name,
-        zone_options=time_zone_options(zone_name),
-        slot_list=_week(calendar, versions, zone_name, first_day, days),
-    )
-
-
-def _week(calendar: Calendar, versions: int, zone_name: str, first_day: date, days: int) -> Markup:
-    """The rendered slot list of the days shown, from the process's cache while the hosts' bookings are unchanged."""
-    now, rules, cache = utcnow(), service.calendar_rules(calendar), week_cache(current_app)
-    key = (calendar.id, calendar.slug, rules, tuple(service.host_ids(calendar)), versions)
-    key += (zone_name, first_day, days, current_language(), request.script_root)
-    listing = cache.get(key, now)
-    if listing is None:
+    now, cache = utcnow(), week_cache(current_app)
+    key = _page_key(calendar, versions, zone_name, first_day) if _same_for_every_guest() else None
+    page = cache.get(key, now) if key else None
+    if page is None:
         slots = service.open_slots(calendar, now, between=_day_bounds(first_day, zone_name, days))
-        listing = Markup(
-            render_template(
-                "booking/_slots.html",
-                zone_name=zone_name,
-                **_week_listing(calendar, slots, zone_name, first_day, days),
-                slot_url=_slot_links("booking.confirm", zone_name, slug=calendar.slug),
-                week_url=_week_links("booking.calendar_page", zone_name, slug=calendar.slug),
-            )
+        page = render_template(
+            "booking/calendar.html",
+            calendar=calendar,
+            zone_name=zone_name,
+            zone_options=time_zone_options(zone_name),
+            **_week_listing(calendar, slots, zone_name, first_day, days),
+            slot_url=_slot_links("booking.confirm", zone_name, slug=slug),
+            week_url=_week_links("booking.calendar_page", zone_name, slug=slug),
         )
-        cache.put(key, listing, now, expires_at(now, slots, rules.notice, zone_name))
-    return listing
+        if key:
+            cache.put(key, page, now, expires_at(now, slots, timedelta(minutes=calendar.min_notice_minutes), zone_name))
+    return page
+
+
+def _same_for_every_guest() -> bool:
+    """No signed-in viewer (their navigation) and no message waiting in the session: the page then depends only on
+    the calendar, its hosts' bookings, the address asked for, the language and the clock."""
+    return not current_user.is_authenticated and "_flashes" not in session
+
+
+def _page_key(calendar: Calendar, versions: int, zone_name: str, first_day: date) -> tuple:
+    """Everything the page shows or depends on besides the clock (which expires_at accounts for)."""
+    rules, hosts = service.calendar_rules(calendar), tuple(service.host_ids(calendar))
+    shown = (calendar.id, calendar.updated_at, calendar.name, calendar.meeting_url)
+    asked = (request.script_root, request.path, request.query_string, current_language(), zone_name, first_day)
+    return shown + (rules, hosts, versions) + asked
 
 
 @bp.route("/book/<slug>/confirm", methods=["GET", "POST"])
