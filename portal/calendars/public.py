@@ -73,6 +73,7 @@ def calendar_page(slug: str):
     # One statement loads the calendar with its hosts, weekly ranges and the hosts' booking versions. A page every
     # guest would see the same comes from the process's cache while those versions are unchanged; otherwise
     # open_slots adds the hosts' busy times.
+    _reads_without_a_transaction()
     calendar, versions = _calendar_by_slug(slug, *PAGE_LOAD, columns=(HOSTS_BOOKING_VERSION,))
     zone_name = _guest_zone(calendar)
     first_day, days = _days_shown(zone_name)
@@ -93,6 +94,15 @@ def calendar_page(slug: str):
         if key:
             cache.put(key, page, now, expires_at(now, slots, timedelta(minutes=calendar.min_notice_minutes), zone_name))
     return page
+
+
+def _reads_without_a_transaction() -> None:
+    """The page only reads, and each statement sees its own snapshot under READ COMMITTED anyway: autocommit saves
+    the BEGIN and ROLLBACK round trips. Not when the session is bound to a connection already in a transaction (the
+    tests' rollback-per-test one), whose isolation cannot change."""
+    orm = db.session()
+    if orm.bind is None and not orm.in_transaction():
+        orm.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
 
 
 def _same_for_every_guest() -> bool:
