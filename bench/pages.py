@@ -1,12 +1,14 @@
 """bench/pages: the public booking page, the calendar editor and the errors page (10,000 failed syncs) under
 concurrent load against gunicorn (as docs/operations.md runs it): requests per second, p50, p95 and SQL queries
-per request. Target: booking page p95 under 50 ms at 20 concurrent clients on 2 cores.
+per request. First the ceiling: the same load on the cheapest response the app serves (a small static file through
+Flask's static route); each page's ratio_to_ceiling is its requests per second over the ceiling's, in the same run.
 
 The booking page is requested as a guest would, without the login cookie.
 
 Then the scale lines: the errors page and the booking page in-process, for this team (--failures failed syncs,
-each with a booking of the page's host) and for a second team with ten times as many, in alternating rounds: a page
-whose cost does not grow with the data prints a ratio near 1.
+each with a booking of the page's host) and for a second team with ten times as many, and the booking page for a
+calendar with 1 host and one with 20, in alternating rounds: a page whose cost does not grow with the data prints a
+ratio near 1.
 
 Load comes from a Python thread pool with one requests.Session (keep-alive) per client, on this same machine.
 SQL statements are counted in this process: the same requests, with the same session cookie, go through the
@@ -25,10 +27,11 @@ from http.client import HTTPConnection, HTTPException
 from urllib.parse import urlsplit
 
 import requests
-from flask import Flask
+from flask import Flask, request_started
 from sqlalchemy import event
 
 from emulators.identity.control import IdentityControl
+from portal.calendars.week_cache import week_cache
 from portal.extensions import db
 
 from .common import Bench, figure, note, percentile
@@ -66,6 +69,7 @@ def main(argv=None) -> None:
         results = [] if args.scale_only else [measure(app, base, session, n, p, args) for n, p in pages.items()]
         scale = scale_lines(app, base, identity, seeded, session, args.failures)
         scale += host_scale_lines(app, args.quick)
+        scale.append(booking_miss_line(app, pages_of(seeded)["booking"]))
     ceiling = next((result for result in results if result.name == "ceiling"), None)
     for result in results:
         figure("pages", **page_line(result, ceiling, args.clients))
@@ -161,6 +165,22 @@ def host_scale_lines(app: Flask, quick: bool) -> list[dict]:
     few, many = HOST_COUNTS
     lines.append(dict(page="booking", hosts=f"{many}/{few}", in_process_ratio=medians[many] / medians[few]))
     return lines
+
+
+def booking_miss_line(app: Flask, path: str) -> dict:
+    """The booking page's cost when its week is not cached (the first guest after a booking change, a new week or
+    zone): the same in-process requests with the app's cache emptied before each."""
+    cache = week_cache(app)
+
+    def forget(sender, **extra):
+        cache.clear()
+
+    request_started.connect(forget, app)
+    try:
+        queries, ms = in_process(app, path, {})
+    finally:
+        request_started.disconnect(forget, app)
+    return dict(page="booking", cache="miss", sql_queries_per_request=queries, in_process_ms=ms)
 
 
 GUEST_PAGES = {"booking", "ceiling"}  # requested without the login cookie, as guests do

@@ -13,7 +13,8 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from sqlalchemy import func, select
+from sqlalchemy import func, select, true
+from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.orm import joinedload
 
 from ..extensions import db
@@ -51,14 +52,17 @@ REFUSALS = {
 NOT_A_SLOT = _l("That is not a time we offer. Please pick a time from the list.")
 NO_LONGER_AVAILABLE = _l("This booking page is no longer available: the meeting is not offered any more.")
 OUT_OF_RANGE = _l("That date is outside the dates we can show. Please go back and pick a time from the list.")
-PAGE_LOAD = (joinedload(Calendar.hosts), joinedload(Calendar.availability))
-# The sum of the calendar's hosts' booking versions: it grows with any change of their bookings (a trigger).
-HOSTS_BOOKING_VERSION = (
-    select(func.coalesce(func.sum(HostBookingVersion.version), 0))
-    .join(CalendarHost, CalendarHost.user_id == HostBookingVersion.user_id)
+# The calendar's host ids in order and the sum of their booking versions, in one row whatever the number of hosts
+# (loading the hosts eagerly beside the weekly ranges would return hosts × ranges rows). The sum grows with any
+# change of the hosts' bookings: a trigger bumps their versions (portal.models.HostBookingVersion).
+HOSTS = (
+    select(
+        func.array_agg(aggregate_order_by(CalendarHost.user_id, CalendarHost.position)).label("ids"),
+        func.coalesce(func.sum(HostBookingVersion.version), 0).label("versions"),
+    )
+    .outerjoin(HostBookingVersion, HostBookingVersion.user_id == CalendarHost.user_id)
     .where(CalendarHost.calendar_id == Calendar.id)
-    .correlate(Calendar)
-    .scalar_subquery()
+    .lateral("hosts")
 )
 SLOT_PLACEHOLDER = "slot=~"  # where a slot link's own value goes (no slug, zone or slot value contains "~")
 # Dates a guest can reach lie well inside these; beyond them date arithmetic overflows (a server error otherwise).
@@ -74,20 +78,20 @@ def calendar_page(slug: str):
     # guest would see the same comes from the process's cache while those versions are unchanged; otherwise
     # open_slots adds the hosts' busy times.
     _reads_without_a_transaction()
-    calendar, versions = _calendar_by_slug(slug, *PAGE_LOAD, columns=(HOSTS_BOOKING_VERSION,))
+    calendar, hosts, versions = _booking_page_row(slug)
     zone_name = _guest_zone(calendar)
     first_day, days = _days_shown(zone_name)
     now, cache = utcnow(), week_cache(current_app)
-    key = _page_key(calendar, versions, zone_name, first_day) if _same_for_every_guest() else None
+    key = _page_key(calendar, hosts, versions, zone_name, first_day) if _same_for_every_guest() else None
     page = cache.get(key, now) if key else None
     if page is None:
-        slots = service.open_slots(calendar, now, between=_day_bounds(first_day, zone_name, days))
+        slots = service.open_slots(calendar, now, between=_day_bounds(first_day, zone_name, days), hosts=hosts)
         page = render_template(
             "booking/calendar.html",
             calendar=calendar,
             zone_name=zone_name,
             zone_options=time_zone_options(zone_name),
-            **_week_listing(calendar, slots, zone_name, first_day, days),
+            **_week_listing(calendar, slots, zone_name, first_day, days, hosts=hosts),
             slot_url=_slot_links("booking.confirm", zone_name, slug=slug),
             week_url=_week_links("booking.calendar_page", zone_name, slug=slug),
         )
@@ -111,12 +115,11 @@ def _same_for_every_guest() -> bool:
     return not current_user.is_authenticated and "_flashes" not in session
 
 
-def _page_key(calendar: Calendar, versions: int, zone_name: str, first_day: date) -> tuple:
+def _page_key(calendar: Calendar, hosts: tuple[int, ...], versions: int, zone_name: str, first_day: date) -> tuple:
     """Everything the page shows or depends on besides the clock (which expires_at accounts for)."""
-    rules, hosts = service.calendar_rules(calendar), tuple(service.host_ids(calendar))
     shown = (calendar.id, calendar.updated_at, calendar.name, calendar.meeting_url)
     asked = (request.script_root, request.path, request.query_string, current_language(), zone_name, first_day)
-    return shown + (rules, hosts, versions) + asked
+    return shown + (service.calendar_rules(calendar), hosts, versions) + asked
 
 
 @bp.route("/book/<slug>/confirm", methods=["GET", "POST"])
@@ -276,16 +279,30 @@ def cancel(token: str):
 # --- Helpers -------------------------------------------------------------------------------------------------
 
 
-def _calendar_by_slug(slug: str, *options, columns=()):
-    """The calendar (with `columns`: the row of it and them) behind a booking address; 404 when none, and the
-    "no longer available" page when archived."""
-    statement = select(Calendar, *columns).where(Calendar.slug == slug).options(*options)
+def _calendar_by_slug(slug: str, *options) -> Calendar:
+    statement = select(Calendar).where(Calendar.slug == slug).options(*options)
+    return _bookable(db.session.execute(statement).unique().scalar() if len(slug) <= 80 else None)
+
+
+def _booking_page_row(slug: str) -> tuple[Calendar, tuple[int, ...], int]:
+    """The calendar with its weekly ranges, its host ids in order and the sum of their booking versions."""
+    statement = (
+        select(Calendar, HOSTS.c.ids, HOSTS.c.versions)
+        .join(HOSTS, true())
+        .where(Calendar.slug == slug)
+        .options(joinedload(Calendar.availability))
+    )
     row = db.session.execute(statement).unique().first() if len(slug) <= 80 else None
-    if row is None:
+    calendar = _bookable(row[0] if row else None)
+    return calendar, tuple(row.ids or ()), row.versions
+
+
+def _bookable(calendar: Calendar | None) -> Calendar:
+    if calendar is None:
         abort(404, description=_("There is no booking page at this address. Check the link you were given."))
-    if row[0].archived_at is not None:
+    if calendar.archived_at is not None:
         _no_longer_available()
-    return row if columns else row[0]
+    return calendar
 
 
 def _slot_links(endpoint: str, zone_name: str, **values) -> Callable[[Slot], str]:
@@ -361,7 +378,7 @@ def _day_bounds(first_day: date, zone_name: str, days: int = DAYS_SHOWN) -> tupl
     return start, end
 
 
-def _week_listing(calendar, slots, zone_name, first_day, days, *, ignore_booking_id=None) -> dict:
+def _week_listing(calendar, slots, zone_name, first_day, days, *, ignore_booking_id=None, hosts=None) -> dict:
     """The slot list of the days shown, with links to the weeks around it and the next free day if empty."""
     today = utcnow().astimezone(ZoneInfo(zone_name)).date()
     last_day = (utcnow() + timedelta(days=calendar.window_days)).astimezone(ZoneInfo(zone_name)).date()
@@ -373,6 +390,7 @@ def _week_listing(calendar, slots, zone_name, first_day, days, *, ignore_booking
             utcnow(),
             between=(_day_bounds(first_day, zone_name, days)[1], utcnow() + timedelta(days=800)),
             ignore_booking_id=ignore_booking_id,
+            hosts=hosts,
         )
         if later:
             next_available = later[0].start.astimezone(ZoneInfo(zone_name)).date()

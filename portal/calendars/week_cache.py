@@ -52,6 +52,10 @@ class WeekCache:
             while len(self._entries) > self.max_entries:
                 self._entries.popitem(last=False)
 
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+
 
 def week_cache(app: Flask) -> WeekCache:
     """The app's cache (one per app, so apps on different databases never share entries)."""
