@@ -13,7 +13,7 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from sqlalchemy import func, select, true
+from sqlalchemy import bindparam, func, select, true
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.orm import joinedload
 
@@ -63,6 +63,13 @@ HOSTS = (
     .outerjoin(HostBookingVersion, HostBookingVersion.user_id == CalendarHost.user_id)
     .where(CalendarHost.calendar_id == Calendar.id)
     .lateral("hosts")
+)
+# Built once: SQLAlchemy memoizes a statement's cache key on the statement, which a new one per request recomputes.
+BOOKING_PAGE_ROW = (
+    select(Calendar, HOSTS.c.ids, HOSTS.c.versions)
+    .join(HOSTS, true())
+    .where(Calendar.slug == bindparam("slug"))
+    .options(joinedload(Calendar.availability))
 )
 SLOT_PLACEHOLDER = "slot=~"  # where a slot link's own value goes (no slug, zone or slot value contains "~")
 # Dates a guest can reach lie well inside these; beyond them date arithmetic overflows (a server error otherwise).
@@ -286,13 +293,7 @@ def _calendar_by_slug(slug: str, *options) -> Calendar:
 
 def _booking_page_row(slug: str) -> tuple[Calendar, tuple[int, ...], int]:
     """The calendar with its weekly ranges, its host ids in order and the sum of their booking versions."""
-    statement = (
-        select(Calendar, HOSTS.c.ids, HOSTS.c.versions)
-        .join(HOSTS, true())
-        .where(Calendar.slug == slug)
-        .options(joinedload(Calendar.availability))
-    )
-    row = db.session.execute(statement).unique().first() if len(slug) <= 80 else None
+    row = db.session.execute(BOOKING_PAGE_ROW, {"slug": slug}).unique().first() if len(slug) <= 80 else None
     calendar = _bookable(row[0] if row else None)
     return calendar, tuple(row.ids or ()), row.versions
 
