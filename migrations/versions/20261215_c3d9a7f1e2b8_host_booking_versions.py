@@ -2,15 +2,15 @@
 as any change that can free or take a slot, so the booking page's cached week knows when it is stale
 
 Revision ID: c3d9a7f1e2b8
-Revises: 1a7e9c15b0ab
-Create Date: 2026-12-14 09:00:00
+Revises: c5d1e7a9b3f2
+Create Date: 2026-12-15 09:00:00
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "c3d9a7f1e2b8"
-down_revision = "1a7e9c15b0ab"
+down_revision = "c5d1e7a9b3f2"
 branch_labels = None
 depends_on = None
 
