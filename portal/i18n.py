@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date, datetime
+from functools import cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from babel import Locale
@@ -176,7 +177,11 @@ def _pattern(skeleton: str) -> str:
 def first_weekday() -> int:
     """The day a week starts on where the viewer's language is mostly spoken (0 = Monday … 6 = Sunday):
     Sunday for Japanese (ja_JP) and English (en_US)."""
-    language = _locale().language
+    return _first_weekday(_locale().language)
+
+
+@cache
+def _first_weekday(language: str) -> int:
     likely = get_global("likely_subtags").get(language, language)
     return Locale.parse(likely).first_week_day
 
