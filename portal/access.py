@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from flask import Flask, abort, session
 from flask_babel import gettext
 from flask_login import current_user, user_logged_in
-from sqlalchemy import Select, exists, or_, select
+from sqlalchemy import Select, and_, exists, or_, select
 
 from .extensions import db, login_manager
 from .inputs import whole_number
@@ -123,11 +123,16 @@ def membership_of(user_id: int, team_id: int) -> Membership | None:
 
 
 def team_access(team_id: int, *, staff_may_view: bool = False) -> TeamAccess:
-    """Load a team for the current user: 404 unless they belong to it (or are staff, where allowed)."""
-    team = db.session.get(Team, team_id)
-    if team is None:
+    """Load a team for the current user, with their membership in one statement: 404 unless they belong to it (or
+    are staff, where allowed)."""
+    found = db.session.execute(
+        select(Team, Membership)
+        .outerjoin(Membership, and_(Membership.team_id == Team.id, Membership.user_id == current_user.id))
+        .where(Team.id == team_id)
+    ).first()
+    if found is None:
         abort(404)
-    membership = membership_of(current_user.id, team.id)
+    team, membership = found
     if membership is None and not (staff_may_view and current_user.is_staff):
         abort(404)
     return TeamAccess(team, membership)

@@ -16,7 +16,8 @@ def navigation_context() -> dict:
     if "navigation" not in g:
         from .services import current_space, spaces_of
 
-        g.navigation = {"current_space": current_space(current_user), "spaces": spaces_of(current_user)}
+        spaces = spaces_of(current_user)
+        g.navigation = {"current_space": current_space(current_user, spaces), "spaces": spaces}
     return g.navigation
 
 

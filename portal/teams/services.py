@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from flask_babel import gettext as _
 from sqlalchemy import func, select
+from sqlalchemy.orm import contains_eager
 
 from ..audit import record
 from ..extensions import db
@@ -41,19 +42,21 @@ def create_personal_space(user: User) -> Team:
 
 
 def spaces_of(user: User) -> list[Membership]:
-    """The user's memberships, personal space first, then teams by name."""
+    """The user's memberships with their teams (one statement), personal space first, then teams by name."""
     statement = (
         select(Membership)
         .join(Team)
+        .options(contains_eager(Membership.team))
         .where(Membership.user_id == user.id)
         .order_by(Team.is_personal.desc(), func.lower(Team.name), Team.id)
     )
     return list(db.session.scalars(statement))
 
 
-def current_space(user: User) -> Team | None:
-    """The space the user last switched to, or their first one if they no longer belong to it."""
-    memberships = spaces_of(user)
+def current_space(user: User, memberships: list[Membership] | None = None) -> Team | None:
+    """The space the user last switched to, or their first one if they no longer belong to it (among
+    `memberships`, spaces_of(user) when not given)."""
+    memberships = spaces_of(user) if memberships is None else memberships
     for membership in memberships:
         if membership.team_id == user.current_team_id:
             return membership.team
