@@ -190,6 +190,7 @@ def error_row_views(
     otherwise make thousands of translation look-ups and hundreds of url_for calls. fix_endpoint offers Fix and
     retry where the booking's own values were refused, on the calendars in fix_calendar_ids (None: all listed)."""
     kinds: dict[tuple, tuple[str, str, tuple[str, ...], str, str]] = {}
+    words: dict[tuple, str] = {}  # event labels and next-retry texts, each looked up once
     links = _LinkMaker()
     booking_words = Markup(_("booking %(booking_id)s"))
     views = []
@@ -205,11 +206,17 @@ def error_row_views(
             and (fix_calendar_ids is None or row.calendar_id in fix_calendar_ids)
         )
         zone = row.calendar_time_zone
+        if row.event not in words:
+            words[row.event] = status_label(row.event)
+        # Only a queued retry's text depends on its time and zone.
+        retry_key = (row.status, row.reason, row.next_attempt_at, zone if row.next_attempt_at else "")
+        if retry_key not in words:
+            words[retry_key] = next_retry(*retry_key)
         views.append(
             RowView(
                 row=row,
                 when=when_in_zone(row.created_at, zone),
-                event=status_label(row.event),
+                event=words[row.event],
                 detail_url=links.sync_url(detail_endpoint, row.team_id, row.id),
                 booking=booking_words % {"booking_id": row.booking_id},
                 booking_time=when_in_zone(row.booking_start, zone),
@@ -219,7 +226,7 @@ def error_row_views(
                 fields_label=fields_label,
                 remedy=remedy,
                 fix_url=links.sync_url(fix_endpoint, row.team_id, row.id) if fixable else "",
-                next_retry=next_retry(row.status, row.reason, row.next_attempt_at, zone),
+                next_retry=words[retry_key],
             )
         )
     return views

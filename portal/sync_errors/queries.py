@@ -13,10 +13,8 @@ from typing import Any
 from flask_babel import gettext as _
 from sqlalchemy import (
     ColumnElement,
-    Date,
     Select,
     and_,
-    cast,
     exists,
     func,
     literal_column,
@@ -436,7 +434,8 @@ class DayCounts:
 def health_counts(session: Session, scope: Scope, today: date, days: int = HEALTH_DAYS) -> list[DayCounts]:
     """Synced, failed and waiting syncs per day (UTC, by when the booking change happened), oldest day first."""
     first = today - timedelta(days=days - 1)
-    day = cast(func.timezone("UTC", SyncJob.created_at), Date)
+    # UTC midnight of the row's day: date_bin is cheaper per row than a zone conversion and a cast.
+    day = func.date_bin(text("interval '1 day'"), SyncJob.created_at, EPOCH)
     rows = session.execute(
         select(day.label("day"), SyncJob.status, func.count())
         .where(visible_calendars(scope), SyncJob.status.in_(CHART_STATUSES))
@@ -444,8 +443,8 @@ def health_counts(session: Session, scope: Scope, today: date, days: int = HEALT
         .group_by(day, SyncJob.status)
     ).all()
     counts: dict[date, dict[str, int]] = {first + timedelta(days=i): {} for i in range(days)}
-    for row_day, status, count in rows:
-        counts[row_day][str(status)] = count
+    for midnight, status, count in rows:
+        counts[midnight.astimezone(UTC).date()][str(status)] = count
     return [DayCounts(d, **c) for d, c in counts.items()]
 
 
