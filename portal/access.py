@@ -125,25 +125,34 @@ def membership_of(user_id: int, team_id: int) -> Membership | None:
 def team_access(team_id: int, *, staff_may_view: bool = False) -> TeamAccess:
     """Load a team for the current user, with their membership in one statement: 404 unless they belong to it (or
     are staff, where allowed)."""
-    found = db.session.execute(
-        select(Team, Membership)
-        .outerjoin(Membership, and_(Membership.team_id == Team.id, Membership.user_id == current_user.id))
-        .where(Team.id == team_id)
-    ).first()
+    found = db.session.execute(_with_membership(select(Team).where(Team.id == team_id))).first()
     if found is None:
         abort(404)
-    team, membership = found
+    return _access(*found, staff_may_view=staff_may_view)
+
+
+def calendar_access(calendar_id: int, *, staff_may_view: bool = False, options=()) -> tuple[Calendar, TeamAccess]:
+    """Load a calendar, its team and the current user's membership in one statement (404 for outsiders); options:
+    loader options for the calendar (e.g. joinedload of its hosts)."""
+    statement = select(Calendar, Team).join(Team, Team.id == Calendar.team_id).where(Calendar.id == calendar_id)
+    found = db.session.execute(_with_membership(statement.options(*options))).unique().first()
+    if found is None:
+        abort(404)
+    calendar, team, membership = found
+    return calendar, _access(team, membership, staff_may_view=staff_may_view)
+
+
+def _with_membership(statement: Select) -> Select:
+    """The statement (which selects Team) with the current user's membership of the team, None if none."""
+    return statement.add_columns(Membership).outerjoin(
+        Membership, and_(Membership.team_id == Team.id, Membership.user_id == current_user.id)
+    )
+
+
+def _access(team: Team, membership: Membership | None, *, staff_may_view: bool) -> TeamAccess:
     if membership is None and not (staff_may_view and current_user.is_staff):
         abort(404)
     return TeamAccess(team, membership)
-
-
-def calendar_access(calendar_id: int, *, staff_may_view: bool = False) -> tuple[Calendar, TeamAccess]:
-    """Load a calendar and the current user's access to its team (404 for outsiders)."""
-    calendar = db.session.get(Calendar, calendar_id)
-    if calendar is None:
-        abort(404)
-    return calendar, team_access(calendar.team_id, staff_may_view=staff_may_view)
 
 
 def require(condition: bool) -> None:

@@ -82,6 +82,10 @@ def service_integration_state(calendar: Calendar, viewer_role: Role | None = Non
 def cached_fields(calendar: Calendar, object_name: str) -> ObjectFields | None:
     """The object's fields from the team's cached describe, without calling Salesforce; None when not cached."""
     connection = db.session.scalar(select(SalesforceConnection).where(SalesforceConnection.team_id == calendar.team_id))
+    return _cached_fields_of(connection, object_name)
+
+
+def _cached_fields_of(connection: SalesforceConnection | None, object_name: str) -> ObjectFields | None:
     cache = describe.cached_describe(connection, object_name) if connection is not None else None
     return fields_from_describe(cache.payload) if cache is not None else None
 
@@ -90,7 +94,18 @@ def booking_form_limits(calendar: Calendar) -> dict[int, int]:
     """Question id -> the length of the Salesforce field its answers go to, the booking form's limit (issue 12)."""
     integration = integration_of(calendar)
     fields = cached_fields(calendar, integration.object_name.value) if integration is not None else None
-    if fields is None:
+    return _limits(calendar, integration, fields)
+
+
+def booking_form_limits_in(state: ServiceIntegrationState) -> dict[int, int]:
+    """booking_form_limits, from the integration and connection a page has loaded already."""
+    integration = state.integration
+    fields = _cached_fields_of(state.connection, integration.object_name.value) if integration is not None else None
+    return _limits(state.calendar, integration, fields)
+
+
+def _limits(calendar: Calendar, integration: SalesforceIntegration | None, fields: ObjectFields | None):
+    if integration is None or fields is None:
         return {}
     questions = [snapshots.question_snapshot(question) for question in calendar.questions]
     return mapped_limits(fields, questions, snapshots.mapping_rows(integration.mappings))
