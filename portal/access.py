@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flask import Flask, abort, session
+from flask import Flask, abort, g, session
 from flask_babel import gettext
 from flask_login import current_user, user_logged_in
-from sqlalchemy import Select, and_, exists, or_, select
+from sqlalchemy import Select, exists, func, or_, select
+from sqlalchemy.orm import contains_eager
 
 from .extensions import db, login_manager
 from .inputs import whole_number
@@ -123,36 +124,45 @@ def membership_of(user_id: int, team_id: int) -> Membership | None:
 
 
 def team_access(team_id: int, *, staff_may_view: bool = False) -> TeamAccess:
-    """Load a team for the current user, with their membership in one statement: 404 unless they belong to it (or
-    are staff, where allowed)."""
-    found = db.session.execute(_with_membership(select(Team).where(Team.id == team_id))).first()
-    if found is None:
+    """Load a team for the current user: 404 unless they belong to it (or are staff, where allowed). A member's
+    team comes from their memberships, which the navigation shows too (one statement for both)."""
+    membership = next((m for m in my_memberships() if m.team_id == team_id), None)
+    if membership is not None:
+        return TeamAccess(membership.team, membership)
+    team = db.session.get(Team, team_id)
+    if team is None or not (staff_may_view and current_user.is_staff):
         abort(404)
-    return _access(*found, staff_may_view=staff_may_view)
+    return TeamAccess(team, None)
+
+
+def my_memberships() -> list[Membership]:
+    """The current user's memberships with their teams, personal space first, then teams by name; read once per
+    request (views that change memberships redirect before anything is shown)."""
+    if "my_memberships" not in g:
+        g.my_memberships = memberships_of(current_user.id)
+    return g.my_memberships
+
+
+def memberships_of(user_id: int) -> list[Membership]:
+    """A user's memberships with their teams (one statement), personal space first, then teams by name."""
+    statement = (
+        select(Membership)
+        .join(Team)
+        .options(contains_eager(Membership.team))
+        .where(Membership.user_id == user_id)
+        .order_by(Team.is_personal.desc(), func.lower(Team.name), Team.id)
+    )
+    return list(db.session.scalars(statement))
 
 
 def calendar_access(calendar_id: int, *, staff_may_view: bool = False, options=()) -> tuple[Calendar, TeamAccess]:
-    """Load a calendar, its team and the current user's membership in one statement (404 for outsiders); options:
-    loader options for the calendar (e.g. joinedload of its hosts)."""
-    statement = select(Calendar, Team).join(Team, Team.id == Calendar.team_id).where(Calendar.id == calendar_id)
-    found = db.session.execute(_with_membership(statement.options(*options))).unique().first()
-    if found is None:
+    """Load a calendar and the current user's access to its team (404 for outsiders); options: loader options for
+    the calendar (e.g. joinedload of its hosts)."""
+    statement = select(Calendar).where(Calendar.id == calendar_id).options(*options)
+    calendar = db.session.scalars(statement).unique().first()
+    if calendar is None:
         abort(404)
-    calendar, team, membership = found
-    return calendar, _access(team, membership, staff_may_view=staff_may_view)
-
-
-def _with_membership(statement: Select) -> Select:
-    """The statement (which selects Team) with the current user's membership of the team, None if none."""
-    return statement.add_columns(Membership).outerjoin(
-        Membership, and_(Membership.team_id == Team.id, Membership.user_id == current_user.id)
-    )
-
-
-def _access(team: Team, membership: Membership | None, *, staff_may_view: bool) -> TeamAccess:
-    if membership is None and not (staff_may_view and current_user.is_staff):
-        abort(404)
-    return TeamAccess(team, membership)
+    return calendar, team_access(calendar.team_id, staff_may_view=staff_may_view)
 
 
 def require(condition: bool) -> None:

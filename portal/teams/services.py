@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from flask_babel import gettext as _
 from sqlalchemy import func, select
-from sqlalchemy.orm import contains_eager
 
+from ..access import memberships_of
 from ..audit import record
 from ..extensions import db
 from ..models import Invitation, Membership, Plan, Role, Team, User, utcnow
@@ -42,15 +42,8 @@ def create_personal_space(user: User) -> Team:
 
 
 def spaces_of(user: User) -> list[Membership]:
-    """The user's memberships with their teams (one statement), personal space first, then teams by name."""
-    statement = (
-        select(Membership)
-        .join(Team)
-        .options(contains_eager(Membership.team))
-        .where(Membership.user_id == user.id)
-        .order_by(Team.is_personal.desc(), func.lower(Team.name), Team.id)
-    )
-    return list(db.session.scalars(statement))
+    """The user's memberships with their teams, personal space first, then teams by name."""
+    return memberships_of(user.id)
 
 
 def current_space(user: User, memberships: list[Membership] | None = None) -> Team | None:
