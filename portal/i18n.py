@@ -11,10 +11,10 @@ strftime pattern (tests/test_i18n_catalog.py searches for them).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import date, datetime, time
-from functools import lru_cache
+from functools import lru_cache, partial
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from babel import Locale
@@ -148,10 +148,19 @@ def format_clock(moment: datetime, zone_name: str | None = None) -> str:
 
 def format_moment(moment: datetime | None, zone_name: str | None = None, show_zone: bool = True) -> str:
     """A day and time in a time zone: 2026年12月3日(木) 10:00 (Asia/Tokyo)."""
+    return _moment_text(str(_locale()), moment, zone_name, show_zone)
+
+
+def moment_formatter() -> Callable[[datetime | None, str | None], str]:
+    """format_moment in the request's language, looked up once: for lists that show many moments (each look-up of
+    the request's locale goes through Flask's context locals)."""
+    return partial(_moment_text, str(_locale()))
+
+
+def _moment_text(language: str, moment: datetime | None, zone_name: str | None, show_zone: bool = True) -> str:
     if moment is None:
         return ""
     local = moment.astimezone(_zone(zone_name))
-    language = str(_locale())  # once: every lookup of the request's locale goes through Flask's context locals
     day = _day_text(language, local.date(), DAY_SKELETON)  # the day in that zone, not UTC's
     text = f"{day} {_clock_text(language, local.hour, local.minute)}"
     return f"{text} ({_zone_label(zone_name)})" if show_zone else text

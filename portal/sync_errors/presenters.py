@@ -14,7 +14,7 @@ from flask_babel import gettext as _
 from flask_babel import ngettext
 from markupsafe import Markup
 
-from ..i18n import N_, format_moment, status_label
+from ..i18n import N_, format_moment, moment_formatter, status_label
 from ..models import FieldMapping, SyncJob, SyncReason, SyncStatus
 from ..planner.catalogue import explain
 from ..salesforce.redaction import redacted
@@ -192,6 +192,7 @@ def error_row_views(
     kinds: dict[tuple, tuple[str, str, tuple[str, ...], str, str]] = {}
     words: dict[tuple, str] = {}  # event labels and next-retry texts, each looked up once
     links = _LinkMaker()
+    when = moment_formatter()
     booking_words = Markup(_("booking %(booking_id)s"))
     views = []
     for row in rows:
@@ -215,11 +216,11 @@ def error_row_views(
         views.append(
             RowView(
                 row=row,
-                when=when_in_zone(row.created_at, zone),
+                when=when(row.created_at, zone),
                 event=words[row.event],
                 detail_url=links.sync_url(detail_endpoint, row.team_id, row.id),
                 booking=booking_words % {"booking_id": row.booking_id},
-                booking_time=when_in_zone(row.booking_start, zone),
+                booking_time=when(row.booking_start, zone),
                 state_name=state_name,
                 explanation=explanation,
                 fields=fields,
