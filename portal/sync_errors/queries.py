@@ -17,7 +17,9 @@ from sqlalchemy import (
     and_,
     exists,
     func,
+    literal,
     literal_column,
+    null,
     or_,
     select,
     text,
@@ -374,19 +376,36 @@ def count_with_cause(session: Session, calendar_id: int, code: str, sf_field: st
 # --- filter choices --------------------------------------------------------------------------------------------
 
 
-def calendar_choices(session: Session, scope: Scope) -> list[tuple[int, str]]:
-    """The calendars the viewer may filter by (all of the team's, or the member's own)."""
+def _calendars_of(scope: Scope) -> Select:
+    """The calendars the viewer may filter by (all of the team's, or the member's own): id and name, by name."""
     statement = select(Calendar.id, Calendar.name).order_by(Calendar.name, Calendar.id)
     if scope.team_id is not None:
         statement = statement.where(Calendar.team_id == scope.team_id)
     if scope.member_user_id is not None:
         statement = statement.where(Calendar.id.in_(own_calendar_ids(scope.member_user_id)))
-    return [(row.id, row.name) for row in session.execute(statement)]
+    return statement
 
 
 def error_code_choices(session: Session, scope: Scope) -> list[str]:
     """Codes present among the listed syncs, for the code filter: one index probe per distinct code (a skip scan
     along the code indexes), not a read of every failure."""
+    return list(session.scalars(_codes_of(scope)))
+
+
+def filter_choices(session: Session, scope: Scope) -> tuple[list[tuple[int, str]], list[str]]:
+    """calendar_choices and error_code_choices in one statement: the calendars' rows by name and id, then the
+    codes' (id NULL) in order."""
+    calendars = _calendars_of(scope).subquery()
+    codes = _codes_of(scope).subquery()
+    rows = session.execute(
+        select(literal(0).label("part"), calendars.c.id, calendars.c.name.label("text"))
+        .union_all(select(literal(1), null(), codes.c.code))
+        .order_by(text("part, text, id"))
+    ).all()
+    return [(r.id, r.text) for r in rows if r.part == 0], [r.text for r in rows if r.part == 1]
+
+
+def _codes_of(scope: Scope) -> Select:
     code = _code_column()
 
     def first_code_after(previous: ColumnElement[str] | None) -> Select:
@@ -403,7 +422,7 @@ def error_code_choices(session: Session, scope: Scope) -> list[str]:
     codes = codes.union_all(
         select(first_code_after(codes.c.code).scalar_subquery().label("code")).where(codes.c.code.is_not(None))
     )
-    return list(session.scalars(select(codes.c.code).where(codes.c.code.is_not(None))))
+    return select(codes.c.code).where(codes.c.code.is_not(None))
 
 
 def team_choices(session: Session) -> list[tuple[int, str]]:
