@@ -87,7 +87,9 @@ def test_the_errors_page_costs_the_same_statements_whatever_the_data_or_page_siz
     small_25 = statements_for(client, f"/teams/{small.id}/salesforce/errors?per_page=25")
 
     assert big_25 == big_200 == big_filtered == small_25
-    assert 5 <= big_25 <= 10, big_25
+    # The viewer's memberships, the listing with its count, the chart, the filters' choices (and the user, unless
+    # the test client's session has it already).
+    assert 4 <= big_25 <= 5, big_25
 
 
 def test_a_members_errors_page_also_costs_a_fixed_number_of_statements(client, factory, big_team, db_session):
