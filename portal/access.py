@@ -138,9 +138,10 @@ def team_access(team_id: int, *, staff_may_view: bool = False) -> TeamAccess:
 def my_memberships() -> list[Membership]:
     """The current user's memberships with their teams, personal space first, then teams by name; read once per
     request (views that change memberships redirect before anything is shown)."""
-    if "my_memberships" not in g:
-        g.my_memberships = memberships_of(current_user.id)
-    return g.my_memberships
+    user_id = current_user.id
+    if g.get("my_memberships", (None,))[0] != user_id:  # a context that outlives a request may see another user
+        g.my_memberships = (user_id, memberships_of(user_id))
+    return g.my_memberships[1]
 
 
 def memberships_of(user_id: int) -> list[Membership]:
