@@ -1,12 +1,15 @@
 """bench/api_calls: Salesforce API calls per booking, by scenario, counted in the emulator's request log while real
 workers (`python -m jobs.worker`) sync bookings made through the booking service. Target: at most 2.0 instance
-calls per booking in every scenario, and no token calls (the stored access token is valid).
+calls per booking in every scenario but the fallback of a returning guest whose record was deleted (3.0, printed as
+its cost), and no token calls (the stored access token is valid).
 
 Scenarios cover new and existing guests, overwrite on and off, with and without the Event, the Contact
 integration, contact-first (a Lead integration whose guest is already a Contact), a guest whose Lead was
-converted, the write rules (rows only-if-empty; every row create-only, so the update is not sent), and reschedules
-and cancels of synced bookings (at most 1.0: the Event id is known). Rows start with the rules a new row gets.
-Scenarios run one after another, so each one's calls are exactly the log entries of its run.
+converted, the write rules (rows only-if-empty; every row create-only, so the update is not sent), reschedules
+and cancels of synced bookings (at most 1.0: the Event id is known), and returning guests: a second booking by
+each guest, whose record the first one linked, written by that id (at most 1.0), or, once that record was deleted
+in Salesforce, falling back to the lookup (the refused write, then the read and the write). Rows start with the
+rules a new row gets. Scenarios run one after another, so each one's calls are exactly the log entries of its run.
 """
 
 from __future__ import annotations
@@ -31,7 +34,8 @@ class Scenario:
     overwrite: bool = False
     existing: str = ""  # what Salesforce holds for the guest first: "", "lead", "contact" or "converted_lead"
     rules: tuple[tuple[str, WriteRule], ...] = ()  # write rules by field, where not the new-row default
-    then: str = ""  # "reschedule" or "cancel": count only that, once every booking synced
+    then: str = ""  # "reschedule", "cancel" or "book_again": count only that, once every booking synced
+    delete_first: bool = False  # delete each guest's record in Salesforce before `then`
 
 
 SCENARIOS = (
@@ -59,6 +63,8 @@ SCENARIOS = (
     ),
     Scenario("reschedule", then="reschedule"),
     Scenario("cancel", then="cancel"),
+    Scenario("returning_guest", overwrite=True, then="book_again"),
+    Scenario("returning_guest_record_deleted", overwrite=True, then="book_again", delete_first=True),
 )
 
 
@@ -116,9 +122,14 @@ def run_scenario(world: SyncWorld, booker: Booker, scenario: Scenario, bookings:
     jobs = bookings
     if scenario.then:
         _wait_synced(world, scenario, booking_ids, jobs)
+        if scenario.delete_first:
+            delete_records(world.control, emails)
         world.control.clear_log()
-        for booking_id in booking_ids:
-            getattr(booker, scenario.then)(booking_id)
+        if scenario.then == "book_again":
+            booking_ids += [booker.book(calendar_id, email, name=f"Guest {n}") for n, email in enumerate(emails)]
+        else:
+            for booking_id in booking_ids:
+                getattr(booker, scenario.then)(booking_id)
         jobs += bookings
     _wait_synced(world, scenario, booking_ids, jobs)
     log = world.control.request_log()
@@ -139,6 +150,14 @@ def seed_existing(control, existing: str, email: str) -> None:
         control.seed_record("Contact", LastName="Known Contact", Email=email)
     elif existing == "converted_lead":
         control.convert_lead(control.seed_record("Lead", LastName="Converted", Company="Convco", Email=email))
+
+
+def delete_records(control, emails: list[str]) -> None:
+    """Delete the guests' Leads as a Salesforce user would (the control API; no calls counted)."""
+    wanted = {email.lower() for email in emails}
+    for lead in control.records("Lead"):
+        if not lead["IsDeleted"] and (lead.get("Email") or "").lower() in wanted:
+            control.delete_record(lead["Id"])
 
 
 if __name__ == "__main__":

@@ -26,6 +26,8 @@ SCENARIOS = (
     "existing_lead_create_only_fields",
     "reschedule",
     "cancel",
+    "returning_guest",
+    "returning_guest_record_deleted",
     "overall",
 )
 

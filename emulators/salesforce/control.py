@@ -54,6 +54,14 @@ class EmulatorControl:
         """Convert the Lead as Salesforce does; returns the new Contact's id."""
         return self._call("POST", f"/leads/{lead_id}/convert")["contactId"]
 
+    def delete_record(self, record_id: str) -> None:
+        """Delete a record as a Salesforce user would (to the Recycle Bin)."""
+        self._call("DELETE", f"/records/{record_id}")
+
+    def merge_records(self, master_id: str, *victim_ids: str) -> None:
+        """Merge one or two records into the master as Salesforce does (victims deleted, their Events moved)."""
+        self._call("POST", f"/records/{master_id}/merge", json={"victims": list(victim_ids)})
+
     # -- apps, tokens, settings --------------------------------------------------------------
 
     def register_app(

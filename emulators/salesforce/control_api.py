@@ -158,6 +158,34 @@ def convert_lead(lead_id: str) -> Response:
             raise ControlError(str(problem)) from None
 
 
+@blueprint.delete("/records/<record_id>")
+def delete_record(record_id: str) -> Response:
+    state = org()
+    with state.lock:
+        try:
+            state.delete_record(record_id)
+        except KeyError:
+            return _json({"error": "no such live record"}, 404)
+    return _json({"ok": True})
+
+
+@blueprint.post("/records/<master_id>/merge")
+def merge_records(master_id: str) -> Response:
+    body = _body()
+    victims = body.get("victims")
+    if not isinstance(victims, list) or not all(isinstance(v, str) for v in victims):
+        raise ControlError("victims must be a list of record ids")
+    state = org()
+    with state.lock:
+        try:
+            state.merge_records(master_id, victims)
+        except KeyError:
+            return _json({"error": "no such live record"}, 404)
+        except ValueError as problem:
+            raise ControlError(str(problem)) from None
+    return _json({"ok": True})
+
+
 # -- apps, tokens and settings -----------------------------------------------------------------
 
 

@@ -296,6 +296,31 @@ class Org:
         )
         return {"contactId": contact_id, "accountId": account_id}
 
+    def delete_record(self, record_id: str) -> None:
+        """Delete as Salesforce does: the record goes to the Recycle Bin (IsDeleted); its id answers ENTITY_IS_DELETED."""
+        found = self.find_record(record_id)
+        if found is None or found[1]["IsDeleted"] or found[0] == "User":
+            raise KeyError(record_id)
+        self.update_record(found[0], found[1]["Id"], {"IsDeleted": True})
+
+    def merge_records(self, master_id: str, victim_ids: list[str]) -> None:
+        """Merge up to two records into a master of the same object (Lead, Contact or Account), as Salesforce's
+        merge does: the victims are deleted with MasterRecordId set, their Events move to the master."""
+        master = self.find_record(master_id)
+        if master is None or master[1]["IsDeleted"] or master[0] not in {"Lead", "Contact", "Account"}:
+            raise KeyError(master_id)
+        sobject = master[0]
+        victims = [self.find_record(victim_id) for victim_id in victim_ids]
+        if not 1 <= len(victims) <= 2 or any(v is None or v[0] != sobject or v[1]["IsDeleted"] for v in victims):
+            raise ValueError("merge one or two live records of the master's object")
+        if any(record.get("IsConverted") for _, record in [master, *victims]):
+            raise ValueError("converted leads cannot be merged")
+        for _, victim in victims:
+            for event in self.records["Event"].values():
+                if event.get("WhoId") == victim["Id"]:
+                    self.update_record("Event", event["Id"], {"WhoId": master[1]["Id"]})
+            self.update_record(sobject, victim["Id"], {"IsDeleted": True, "MasterRecordId": master[1]["Id"]})
+
     # -- tokens ------------------------------------------------------------------------------
 
     def issue_access_token(

@@ -9,6 +9,7 @@ from sqlalchemy import (
     CheckConstraint,
     DateTime,
     ForeignKey,
+    Index,
     Integer,
     SmallInteger,
     String,
@@ -169,4 +170,6 @@ class Booking(Timestamped, Base):
             using="gist",
             where="status = 'confirmed'",
         ),
+        # A returning guest's earlier bookings (portal.sync.returning), matched as the guest lock matches e-mails.
+        Index("ix_bookings_guest_key", text("lower(btrim(guest_email))")),
     )

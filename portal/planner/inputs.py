@@ -98,3 +98,6 @@ class SyncRequest:
     fields: ObjectFields  # the describe of settings.object_name
     api_version: str  # e.g. "62.0" (52.0 or later: the duplicate rule header)
     link: LinkSnapshot | None = None
+    # The guest's settings.object_name record as the link of the team's latest earlier booking by the same e-mail
+    # holds it; given on a job's first attempt only (a retry reads: an earlier try may have written). Design §5.
+    known_record_id: str = ""

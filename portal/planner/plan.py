@@ -3,7 +3,8 @@ from Salesforce's answers to the next request or the outcome. No Flask, SQLAlche
 
 The service drives it:  step = first_step(sync); while step.outcome is None: body = <POST step.request>;
 step = advance(step, body).  That is one Composite read and one Composite write (a second write only after a
-blocking duplicate rule), or none at all when the sync must fail before any call.
+blocking duplicate rule), or none at all when the sync must fail before any call. A returning guest whose record id
+the portal holds is written by that id in one Composite request; any failure of it falls back to the read and write.
 """
 
 from __future__ import annotations
@@ -12,11 +13,11 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from ..enums import OnCancel, SalesforceObject, SyncEvent
+from ..enums import OnCancel, SalesforceObject, SyncEvent, WriteRule
 from . import soql
 from .catalogue import SyncError, sync_error
-from .inputs import SyncRequest
-from .rules import fields_to_read, update_decisions
+from .inputs import MappingRow, SyncRequest
+from .rules import decides_on_current_values, effective_rule, fields_to_read, update_decisions
 from .sources import maps_host, question_value
 from .values import JsonValue, SyncRefused, as_text, check_required, record_values, utc_text
 from .words import N_
@@ -56,6 +57,8 @@ ACTIONS = (
 OBJECT_WORDS = {SalesforceObject.LEAD.value: N_("Lead"), SalesforceObject.CONTACT.value: N_("Contact")}
 # Placeholder for the host's User before the reads say whether one exists (pre-flight conversion only).
 _ASSUMED_HOST_USER = "005000000000000AAA"
+# The host's User as a write by a known id finds it: its own query's first row (no row: the write fails).
+HOST_USER_REF = f"@{{{USERS_REF}.records[0].Id}}"
 
 
 # -- requests ------------------------------------------------------------------------------------------------------
@@ -173,6 +176,7 @@ class WritePlan:
     event_write: str = ""  # "" | "create" | "move" | "delete" | "mark"
     actions: tuple[str, ...] = ()
     follow_up: bool = False  # the retry with a duplicate rule's matched record; never followed up again
+    by_known_id: bool = False  # written by the id an earlier booking's link holds, without a read
 
     def done(self, results: Mapping[str, Mapping[str, Any]] | None = None) -> Outcome:
         created = results or {}
@@ -204,6 +208,9 @@ def first_step(sync: SyncRequest) -> Step:
     problem = preflight(sync)
     if problem is not None:
         return Step(sync, outcome=Outcome(error=problem))
+    known = plan_by_known_id(sync)
+    if known is not None:
+        return Step(sync, request=known.request, writes=known)
     reads = plan_reads(sync)
     if reads is not None:
         return Step(sync, request=reads)
@@ -215,6 +222,9 @@ def advance(step: Step, response: object) -> Step:
     sync = step.sync
     if step.writes is None:
         return _step_for(sync, lambda: plan_writes(sync, read_lookup(sync, response)))
+    if step.writes.by_known_id and _any_failed(response):
+        # Nothing was written (allOrNone): the ordinary lookup decides exactly as if the id were not known.
+        return Step(sync, request=plan_reads(sync))
     return _step_for(sync, lambda: interpret_writes(sync, step.writes, response))
 
 
@@ -519,6 +529,68 @@ def _cancel_plan(sync: SyncRequest, lookup: Lookup, sf_object: str, record_id: s
         event_write=write,
         actions=(action,),
     )
+
+
+# -- returning guests ----------------------------------------------------------------------------------------------
+
+
+def plan_by_known_id(sync: SyncRequest) -> WritePlan | None:
+    """A returning guest's create written by the record id an earlier booking's link holds, in one Composite request:
+    the update (when overwrite is on) and the Event, whose owner comes from a query in the same request (design §5
+    "Returning guests"). None when the ordinary lookup must run: no id held, a rule that needs the read, or nothing
+    to write (only a write can tell that the record is still the guest's open record).
+
+    The link, not the e-mail, says who the guest is, as reschedules and cancels trust it: a record whose e-mail was
+    changed in Salesforce since is still the person this guest was linked to, and gets this booking as any found
+    record would. A record deleted, merged away or converted since refuses the write, and the lookup runs."""
+    if sync.event != SyncEvent.CREATED or not sync.known_record_id or _write_needs_read(sync):
+        return None
+    found = FoundRecord(sync.settings.object_name, sync.known_record_id)
+    try:
+        record_sub, record_write, record_action = _record_write(sync, Lookup(record=found))
+    except SyncRefused:
+        return None  # the lookup may find no record and create one instead: let it decide
+    owner = HOST_USER_REF if sync.booking.host_email.strip() else ""
+    event_sub, _, event_action = _event_create(sync, Lookup(host_user_id=owner), found.record_id)
+    if record_sub is None and event_sub is None:
+        return None
+    host_query = soql.query_url(sync.api_version, soql.user_by_email(sync.booking.host_email.strip()))
+    users = [Subrequest("GET", host_query, USERS_REF)] if event_sub is not None and owner else []
+    return WritePlan(
+        request=_composite(sync, [*users, *(sub for sub in (record_sub, event_sub) if sub)], all_or_none=True),
+        lookup=Lookup(record=found),
+        sf_object=found.sf_object,
+        record_id=found.record_id,
+        record_write=record_write,
+        event_write="create" if event_sub else "",
+        actions=tuple(a for a in (record_action, event_action) if a),
+        by_known_id=True,
+    )
+
+
+def _write_needs_read(sync: SyncRequest) -> bool:
+    """Whether an update's values depend on the read: a field's current value, or the host's User id for a row
+    that writes it to an existing record."""
+    if not sync.settings.overwrite:
+        return False
+    rows, booking = sync.settings.mappings, sync.booking
+    return decides_on_current_values(rows, booking) or any(
+        maps_host((row,)) and effective_rule(row, booking) != WriteRule.ON_CREATE and _is_reference(sync, row)
+        for row in rows
+    )
+
+
+def _is_reference(sync: SyncRequest, row: MappingRow) -> bool:
+    field = sync.fields.get(row.sf_field)
+    return field is not None and field.type == "reference"
+
+
+def _any_failed(response: object) -> bool:
+    """Whether a subrequest failed (False for an answer without results, which interpret_writes reports)."""
+    try:
+        return any(_status(result) >= 400 for result in _results_by_reference(response).values())
+    except SyncRefused:
+        return False
 
 
 # -- write results -------------------------------------------------------------------------------------------------

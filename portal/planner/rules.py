@@ -72,6 +72,13 @@ def fields_to_read(rows: Sequence[MappingRow], booking: BookingSnapshot, fields:
     return tuple(names)
 
 
+def decides_on_current_values(rows: Sequence[MappingRow], booking: BookingSnapshot) -> bool:
+    """Whether an update needs the record's current values: a row written only if empty decides on them. Rows
+    written always are sent as they are when nothing was read (only an unchanged value would be left out), and
+    create-only rows are not sent to an existing record."""
+    return any(effective_rule(row, booking) == WriteRule.IF_EMPTY for row in rows)
+
+
 @dataclass(frozen=True)
 class FieldDecision:
     """One mapped field on an existing record: the booking's value, Salesforce's, and whether it is written."""

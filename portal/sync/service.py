@@ -41,6 +41,7 @@ from ..salesforce.client import SalesforceClient, client_for_connection
 from ..salesforce.describe import describe_of
 from ..salesforce.errors import SalesforceAuthError, SalesforceRequestError, SalesforceUnavailable
 from . import guest_lock, schedule
+from .returning import known_record_id
 from .snapshots import sync_request
 
 log = logging.getLogger("portal.sync")
@@ -63,6 +64,7 @@ class Loaded:
     connection: SalesforceConnection | None
     link: SalesforceLink | None
     describe: DescribeCache | None  # of the integration's object, on the team's connection
+    known_record_id: str | None = None  # the guest's record an earlier booking's link holds (sync.returning)
 
 
 def run(sync_job_id: int) -> str:
@@ -96,9 +98,16 @@ def _load(session: Session, job: SyncJob) -> Loaded:
     """The booking with its calendar, team, host and questions, the calendar's integration with its mappings, the
     team's connection, the cached describe and the booking's link: one statement, and one each for the questions
     and the mappings (joined, their rows would repeat the describe, which is large)."""
-    booking, integration, connection, link, describe = (
+    booking, integration, connection, link, describe, known_id = (
         session.execute(
-            select(Booking, SalesforceIntegration, SalesforceConnection, SalesforceLink, DescribeCache)
+            select(
+                Booking,
+                SalesforceIntegration,
+                SalesforceConnection,
+                SalesforceLink,
+                DescribeCache,
+                known_record_id(job.team_id),
+            )
             .select_from(Booking)
             .outerjoin(SalesforceIntegration, SalesforceIntegration.calendar_id == job.calendar_id)
             .outerjoin(SalesforceConnection, SalesforceConnection.team_id == job.team_id)
@@ -121,7 +130,7 @@ def _load(session: Session, job: SyncJob) -> Loaded:
         .unique()
         .one()
     )
-    return Loaded(booking, integration, connection, link, describe)
+    return Loaded(booking, integration, connection, link, describe, known_id)
 
 
 def _attempt(session: Session, job: SyncJob, loaded: Loaded, attempt: SyncAttempt, trail: list[dict]) -> str:
@@ -183,6 +192,7 @@ def _apply(job: SyncJob, loaded: Loaded, client: SalesforceClient) -> Outcome:
         api_version=current_app.config["SALESFORCE_API_VERSION"],
         booking_page_url=booking_page_url(booking.calendar),
         link=loaded.link,
+        known_record_id=loaded.known_record_id if job.attempts == 1 else None,  # a retry reads (design §5)
     )
     step: Step = first_step(sync)
     while step.outcome is None:

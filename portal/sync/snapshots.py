@@ -118,8 +118,10 @@ def sync_request(
     api_version: str,
     booking_page_url: str,
     link: SalesforceLink | None = None,
+    known_record_id: str | None = None,
 ) -> SyncRequest:
-    """One SyncJob event (SyncJob.event) ready to plan; fields: the cached describe of integration.object_name."""
+    """One SyncJob event (SyncJob.event) ready to plan; fields: the cached describe of integration.object_name;
+    known_record_id: the guest's record of that object an earlier booking's link holds (SyncRequest says when)."""
     return SyncRequest(
         event=str(event),
         booking=booking_snapshot(booking, booking_page_url=booking_page_url),
@@ -127,6 +129,7 @@ def sync_request(
         fields=fields,
         api_version=api_version,
         link=link_snapshot(link),
+        known_record_id=known_record_id or "",
     )
 
 

@@ -5,6 +5,8 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 import requests
 
+from emulators.salesforce.control import EmulatorControlError
+
 BAD_CONTROL_REQUESTS = [
     ("POST", "/records", {"object": "Lead", "fields": ["not", "a", "dict"]}),
     ("POST", "/records", {"object": "Banana", "fields": {}}),
@@ -16,6 +18,9 @@ BAD_CONTROL_REQUESTS = [
     ("PATCH", "/settings", {"validation_rules": "all of them"}),
     ("PUT", "/usage", {"api_calls": -1}),
     ("POST", "/leads/00Q5g00000zzzzzAAA/convert", None),
+    ("DELETE", "/records/00Q5g00000zzzzzAAA", None),
+    ("POST", "/records/00Q5g00000zzzzzAAA/merge", {"victims": ["00Q5g00000zzzzyAAA"]}),
+    ("POST", "/records/00Q5g00000zzzzzAAA/merge", {"victims": "00Q5g00000zzzzyAAA"}),
 ]
 
 
@@ -96,3 +101,35 @@ def test_concurrent_creates_are_all_stored_and_counted(salesforce_rest, salesfor
     assert statuses == [201] * 40
     assert len({lead["Id"] for lead in salesforce_control.records("Lead")}) == 40
     assert salesforce_control.api_calls() == 40
+
+
+def test_a_deleted_record_refuses_updates_and_references_as_salesforce_does(salesforce_rest, salesforce_control):
+    lead = salesforce_control.seed_record("Lead", LastName="Gone", Company="Goneco")
+    salesforce_control.delete_record(lead)
+
+    patch = salesforce_rest.patch(f"/sobjects/Lead/{lead}", json={"Company": "Back"})
+    event = salesforce_rest.post(
+        "/sobjects/Event", json={"WhoId": lead, "StartDateTime": "2030-01-01T10:00:00Z", "DurationInMinutes": 30}
+    )
+
+    assert (patch.status_code, patch.json()[0]["errorCode"]) == (404, "ENTITY_IS_DELETED")
+    assert (event.status_code, event.json()[0]["errorCode"]) == (400, "ENTITY_IS_DELETED")
+
+
+def test_a_merge_deletes_the_victims_and_moves_their_events_to_the_master(salesforce_rest, salesforce_control):
+    master = salesforce_control.seed_record("Contact", LastName="Master")
+    victim = salesforce_control.seed_record("Contact", LastName="Victim")
+    event = salesforce_control.seed_record(
+        "Event", WhoId=victim, StartDateTime="2030-01-01T10:00:00Z", EndDateTime="2030-01-01T10:30:00Z"
+    )
+    lead, other_lead = (salesforce_control.seed_record("Lead", LastName=n, Company="C") for n in ("L1", "L2"))
+
+    salesforce_control.merge_records(master, victim)
+
+    record = salesforce_control.get_record(victim)
+    assert (record["IsDeleted"], record["MasterRecordId"]) == (True, master)
+    assert salesforce_control.get_record(event)["WhoId"] == master
+    assert salesforce_rest.patch(f"/sobjects/Contact/{victim}", json={"LastName": "X"}).status_code == 404
+    salesforce_control.convert_lead(lead)
+    with pytest.raises(EmulatorControlError, match="converted leads cannot be merged"):
+        salesforce_control.merge_records(other_lead, lead)
