@@ -1,12 +1,14 @@
 """bench/pages: the public booking page, the calendar editor and the errors page (10,000 failed syncs) under
 concurrent load against gunicorn (as docs/operations.md runs it): requests per second, p50, p95 and SQL queries
-per request. Target: booking page p95 under 50 ms at 20 concurrent clients on 2 cores.
+per request. First the ceiling: the same load on the cheapest response the app serves (a small static file through
+Flask's static route); each page's ratio_to_ceiling is its requests per second over the ceiling's, in the same run.
 
 The booking page is requested as a guest would, without the login cookie.
 
 Then the scale lines: the errors page and the booking page in-process, for this team (--failures failed syncs,
-each with a booking of the page's host) and for a second team with ten times as many, in alternating rounds: a page
-whose cost does not grow with the data prints a ratio near 1.
+each with a booking of the page's host) and for a second team with ten times as many, and the booking page for a
+calendar with 1 host and one with 20, in alternating rounds: a page whose cost does not grow with the data prints a
+ratio near 1.
 
 Load comes from a Python thread pool with one requests.Session (keep-alive) per client, on this same machine.
 SQL statements are counted in this process: the same requests, with the same session cookie, go through the
@@ -25,14 +27,15 @@ from http.client import HTTPConnection, HTTPException
 from urllib.parse import urlsplit
 
 import requests
-from flask import Flask
+from flask import Flask, request_started
 from sqlalchemy import event
 
 from emulators.identity.control import IdentityControl
+from portal.calendars.week_cache import week_cache
 from portal.extensions import db
 
 from .common import Bench, figure, note, percentile
-from .seed import SeededTeam, seed_failed_syncs, seed_team, seed_upcoming_bookings
+from .seed import SeededTeam, seed_failed_syncs, seed_host_calendars, seed_team, seed_upcoming_bookings
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -62,24 +65,38 @@ def main(argv=None) -> None:
         seed_upcoming_bookings(app, seeded, 20)
         base = bench.gunicorn(app, workers=args.gunicorn_workers, threads=args.threads)
         session = log_in(base, identity, seeded)
-        pages = pages_of(seeded)
+        pages = {"ceiling": CEILING_PATH, **pages_of(seeded)}
         results = [] if args.scale_only else [measure(app, base, session, n, p, args) for n, p in pages.items()]
         scale = scale_lines(app, base, identity, seeded, session, args.failures)
+        scale += host_scale_lines(app, args.quick)
+        scale.append(booking_miss_line(app, pages_of(seeded)["booking"]))
+    ceiling = next((result for result in results if result.name == "ceiling"), None)
     for result in results:
-        figure(
-            "pages",
-            page=result.name,
-            clients=args.clients,
-            requests_per_s=result.requests_per_second,
-            p50_ms=result.p50_ms,
-            p95_ms=result.p95_ms,
-            sql_queries_per_request=result.queries_per_request,
-            in_process_ms=result.in_process_ms,
-            errors=result.errors,
-        )
+        figure("pages", **page_line(result, ceiling, args.clients))
     for line in scale:
         figure("pages_scale", **line)
 
+
+def page_line(result: PageResult, ceiling: PageResult | None, clients: int) -> dict:
+    """A page's figures; beside the ceiling's, its share of the ceiling's throughput in the same run."""
+    line = dict(
+        page=result.name,
+        clients=clients,
+        requests_per_s=result.requests_per_second,
+        p50_ms=result.p50_ms,
+        p95_ms=result.p95_ms,
+        sql_queries_per_request=result.queries_per_request,
+        in_process_ms=result.in_process_ms,
+        errors=result.errors,
+    )
+    if ceiling is not None and result is not ceiling:
+        line["ratio_to_ceiling"] = result.requests_per_second / ceiling.requests_per_second
+    return line
+
+
+# The ceiling: the cheapest response the app serves, a small static file through Flask's static route, under the
+# same gunicorn and load generator as the pages.
+CEILING_PATH = "/static/js/timezone.js"
 
 SCALED_PAGES = ("errors", "booking")
 SCALE_FACTOR = 10
@@ -126,7 +143,47 @@ def scale_lines(app: Flask, base: str, identity, small: SeededTeam, small_sessio
     return lines
 
 
-GUEST_PAGES = {"booking"}  # requested without the login cookie, as guests do
+HOST_COUNTS = (1, 20)
+
+
+def host_scale_lines(app: Flask, quick: bool) -> list[dict]:
+    """The booking page in-process for a calendar with one host and for one with 20, every host with bookings in
+    the week shown and in the past: alternating rounds, medians, and their ratio (target: within 2x)."""
+    note(f"seeding calendars with {' and '.join(map(str, HOST_COUNTS))} hosts…")
+    slugs = seed_host_calendars(app, "hosts", HOST_COUNTS, past_bookings=20 if quick else 500)
+    timings: dict[int, list[float]] = {count: [] for count in HOST_COUNTS}
+    queries: dict[int, float] = {}
+    for _ in range(SCALE_ROUNDS):
+        for count in HOST_COUNTS:
+            queries[count], ms = in_process(app, f"/book/{slugs[count]}", {})
+            timings[count].append(ms)
+    medians = {count: statistics.median(timings[count]) for count in HOST_COUNTS}
+    lines = [
+        dict(page="booking", hosts=count, sql_queries_per_request=queries[count], in_process_ms=medians[count])
+        for count in HOST_COUNTS
+    ]
+    few, many = HOST_COUNTS
+    lines.append(dict(page="booking", hosts=f"{many}/{few}", in_process_ratio=medians[many] / medians[few]))
+    return lines
+
+
+def booking_miss_line(app: Flask, path: str) -> dict:
+    """The booking page's cost when its week is not cached (the first guest after a booking change, a new week or
+    zone): the same in-process requests with the app's cache emptied before each."""
+    cache = week_cache(app)
+
+    def forget(sender, **extra):
+        cache.clear()
+
+    request_started.connect(forget, app)
+    try:
+        queries, ms = in_process(app, path, {})
+    finally:
+        request_started.disconnect(forget, app)
+    return dict(page="booking", cache="miss", sql_queries_per_request=queries, in_process_ms=ms)
+
+
+GUEST_PAGES = {"booking", "ceiling"}  # requested without the login cookie, as guests do
 
 
 def pages_of(seeded: SeededTeam) -> dict[str, str]:

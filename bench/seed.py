@@ -360,3 +360,47 @@ def seed_upcoming_bookings(app: Flask, seeded: SeededTeam, count: int) -> None:
         db.session.execute(insert(Booking), bookings)
         db.session.commit()
         db.session.remove()
+
+
+def seed_host_calendars(app: Flask, label: str, host_counts: tuple[int, ...], past_bookings: int) -> dict[int, str]:
+    """A team whose hosts each have `past_bookings` past bookings and 10 in the coming days (at times that differ
+    from host to host), and for each count in host_counts an office-hours calendar with that many of them as
+    hosts; returns each calendar's slug by its number of hosts."""
+    with app.app_context():
+        team = Team(name=f"{label.title()} Team", plan=Plan.PREMIUM)
+        db.session.add(team)
+        db.session.flush()
+        owner = _member(team, f"owner@{label}.example", "Olive Owner", Role.OWNER)
+        hosts = [_member(team, f"host{n}@{label}.example", f"Host {n}", Role.MEMBER) for n in range(max(host_counts))]
+        calendars = {
+            count: add_calendar(
+                team.id,
+                owner.id,
+                [host.id for host in hosts[:count]],
+                name=f"{count} hosts",
+                slug=f"{label}-{count}-hosts",
+                hours=OFFICE_HOURS,
+            )
+            for count in host_counts
+        }
+        calendar_id = calendars[max(host_counts)].id
+        past_start = datetime(2029, 1, 1, tzinfo=UTC)
+        soon = datetime.now(UTC).replace(minute=0, second=0, microsecond=0) + timedelta(days=1)
+        bookings = []
+        for h, host in enumerate(hosts):
+            base = 2 * 10**6 + h * (past_bookings + 10)
+            bookings += [
+                _past_booking(calendar_id, host.id, past_start + timedelta(hours=n), base + n)
+                for n in range(past_bookings)
+            ]
+            bookings += [
+                _past_booking(
+                    calendar_id, host.id, soon + timedelta(hours=5 * n, minutes=30 * (h % 2)), base + 10**5 + n
+                )
+                for n in range(10)
+            ]
+        db.session.execute(insert(Booking), bookings)
+        db.session.commit()
+        slugs = {count: calendar.slug for count, calendar in calendars.items()}
+        db.session.remove()
+    return slugs

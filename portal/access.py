@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flask import Flask, abort, session
+from flask import Flask, abort, g, session
 from flask_babel import gettext
 from flask_login import current_user, user_logged_in
-from sqlalchemy import Select, exists, or_, select
+from sqlalchemy import Select, exists, func, or_, select
+from sqlalchemy.orm import contains_eager
 
 from .extensions import db, login_manager
 from .inputs import whole_number
@@ -123,19 +124,43 @@ def membership_of(user_id: int, team_id: int) -> Membership | None:
 
 
 def team_access(team_id: int, *, staff_may_view: bool = False) -> TeamAccess:
-    """Load a team for the current user: 404 unless they belong to it (or are staff, where allowed)."""
+    """Load a team for the current user: 404 unless they belong to it (or are staff, where allowed). A member's
+    team comes from their memberships, which the navigation shows too (one statement for both)."""
+    membership = next((m for m in my_memberships() if m.team_id == team_id), None)
+    if membership is not None:
+        return TeamAccess(membership.team, membership)
     team = db.session.get(Team, team_id)
-    if team is None:
+    if team is None or not (staff_may_view and current_user.is_staff):
         abort(404)
-    membership = membership_of(current_user.id, team.id)
-    if membership is None and not (staff_may_view and current_user.is_staff):
-        abort(404)
-    return TeamAccess(team, membership)
+    return TeamAccess(team, None)
 
 
-def calendar_access(calendar_id: int, *, staff_may_view: bool = False) -> tuple[Calendar, TeamAccess]:
-    """Load a calendar and the current user's access to its team (404 for outsiders)."""
-    calendar = db.session.get(Calendar, calendar_id)
+def my_memberships() -> list[Membership]:
+    """The current user's memberships with their teams, personal space first, then teams by name; read once per
+    request (views that change memberships redirect before anything is shown)."""
+    user_id = current_user.id
+    if g.get("my_memberships", (None,))[0] != user_id:  # a context that outlives a request may see another user
+        g.my_memberships = (user_id, memberships_of(user_id))
+    return g.my_memberships[1]
+
+
+def memberships_of(user_id: int) -> list[Membership]:
+    """A user's memberships with their teams (one statement), personal space first, then teams by name."""
+    statement = (
+        select(Membership)
+        .join(Team)
+        .options(contains_eager(Membership.team))
+        .where(Membership.user_id == user_id)
+        .order_by(Team.is_personal.desc(), func.lower(Team.name), Team.id)
+    )
+    return list(db.session.scalars(statement))
+
+
+def calendar_access(calendar_id: int, *, staff_may_view: bool = False, options=()) -> tuple[Calendar, TeamAccess]:
+    """Load a calendar and the current user's access to its team (404 for outsiders); options: loader options for
+    the calendar (e.g. joinedload of its hosts)."""
+    statement = select(Calendar).where(Calendar.id == calendar_id).options(*options)
+    calendar = db.session.scalars(statement).unique().first()
     if calendar is None:
         abort(404)
     return calendar, team_access(calendar.team_id, staff_may_view=staff_may_view)

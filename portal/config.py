@@ -54,6 +54,8 @@ SETTINGS: dict[str, tuple[Any, Any]] = {
     "PROXY_FIX_HOPS": (0, int),
     "SESSION_COOKIE_SECURE": (False, _bool),
     "LOG_LEVEL": ("INFO", str),
+    # A pooled database connection idle this long is checked before use (one round trip); busier ones are not.
+    "DB_PING_AFTER_IDLE_SECONDS": (10.0, float),
     # Login providers (OpenID Connect)
     "GOOGLE_CLIENT_ID": ("", str),
     "GOOGLE_CLIENT_SECRET": ("", str),

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import time
+
 from authlib.integrations.flask_client import OAuth
 from flask import Flask, current_app
 from flask_login import LoginManager
 from flask_wtf import CSRFProtect
 from redis import Redis
 from rq import Queue
-from sqlalchemy import Engine, create_engine
+from sqlalchemy import Engine, create_engine, event, exc
 from sqlalchemy.orm import Session, scoped_session, sessionmaker
 
 
@@ -37,6 +39,28 @@ class AppDatabase:
         self.engine = engine
 
 
+def ping_when_idle(engine: Engine, idle_seconds: float) -> None:
+    """Check a pooled connection before use only when it has been idle `idle_seconds` or more (a restarted server
+    or a dropped idle connection); a dead one is replaced before the request sees it. Connections in steady use are
+    not checked: SQLAlchemy's pool_pre_ping costs a round trip on every checkout, the largest part of a cached
+    booking page. A server that goes away under load fails the statements in flight, and the pool then replaces
+    every connection it holds (SQLAlchemy's disconnect handling)."""
+
+    @event.listens_for(engine, "checkin")
+    def note_idle(dbapi_connection, record) -> None:
+        record.info["idle_since"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def ping_if_idle(dbapi_connection, record, proxy) -> None:
+        idle_since = record.info.get("idle_since")
+        if idle_since is None or time.monotonic() - idle_since < idle_seconds:
+            return  # a new connection, or one in steady use
+        try:
+            engine.dialect.do_ping(dbapi_connection)
+        except engine.dialect.loaded_dbapi.Error as error:
+            raise exc.DisconnectionError() from error  # the pool discards it and checks out another
+
+
 class Database:
     """A request-scoped session (removed at the end of each app context) over the current app's engine."""
 
@@ -45,11 +69,8 @@ class Database:
         self.session: scoped_session[Session] = scoped_session(self.session_factory)
 
     def init_app(self, app: Flask) -> None:
-        engine = create_engine(
-            sqlalchemy_url(app.config["DATABASE_URL"]),
-            pool_pre_ping=True,
-            pool_size=app.config.get("DB_POOL_SIZE", 5),
-        )
+        engine = create_engine(sqlalchemy_url(app.config["DATABASE_URL"]), pool_size=app.config.get("DB_POOL_SIZE", 5))
+        ping_when_idle(engine, app.config["DB_PING_AFTER_IDLE_SECONDS"])
         app.extensions["database"] = AppDatabase(engine)
         app.teardown_appcontext(lambda exc: self.session.remove())
 

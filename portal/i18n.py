@@ -11,9 +11,10 @@ strftime pattern (tests/test_i18n_catalog.py searches for them).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import date, datetime
+from datetime import date, datetime, time
+from functools import cache, lru_cache, partial
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from babel import Locale
@@ -131,28 +132,53 @@ def format_day(day: date | datetime, zone_name: str | None = None, year: bool = 
     """A day with its weekday: Thursday, December 3, 2026 / 2026年12月3日(木)."""
     if isinstance(day, datetime):
         day = day.astimezone(_zone(zone_name)).date()
-    skeleton = DAY_SKELETON if year else DAY_NO_YEAR_SKELETON
-    return format_date(day, format=_pattern(skeleton), locale=_locale())
+    return _day_text(str(_locale()), day, DAY_SKELETON if year else DAY_NO_YEAR_SKELETON)
 
 
 def format_short_day(day: date) -> str:
     """A day without weekday or year: Dec 3 / 12月3日."""
-    return format_date(day, format=_pattern(SHORT_DAY_SKELETON), locale=_locale())
+    return _day_text(str(_locale()), day, SHORT_DAY_SKELETON)
 
 
 def format_clock(moment: datetime, zone_name: str | None = None) -> str:
     """A time of day on the 24-hour clock: 10:00."""
-    zone = _zone(zone_name)
-    return format_time(moment.astimezone(zone), format=_pattern(HOURS_MINUTES), tzinfo=zone, locale=_locale())
+    local = moment.astimezone(_zone(zone_name))
+    return _clock_text(str(_locale()), local.hour, local.minute)
 
 
 def format_moment(moment: datetime | None, zone_name: str | None = None, show_zone: bool = True) -> str:
     """A day and time in a time zone: 2026年12月3日(木) 10:00 (Asia/Tokyo)."""
+    return _moment_text(str(_locale()), moment, zone_name, show_zone)
+
+
+def moment_formatter() -> Callable[[datetime | None, str | None], str]:
+    """format_moment in the request's language, looked up once: for lists that show many moments (each look-up of
+    the request's locale goes through Flask's context locals)."""
+    return partial(_moment_text, str(_locale()))
+
+
+def _moment_text(language: str, moment: datetime | None, zone_name: str | None, show_zone: bool = True) -> str:
     if moment is None:
         return ""
     local = moment.astimezone(_zone(zone_name))
-    text = f"{format_day(local, zone_name)} {format_clock(local, zone_name)}"  # the day in that zone, not UTC's
+    day = _day_text(language, local.date(), DAY_SKELETON)  # the day in that zone, not UTC's
+    text = f"{day} {_clock_text(language, local.hour, local.minute)}"
     return f"{text} ({_zone_label(zone_name)})" if show_zone else text
+
+
+# Babel parses and applies a pattern on every call; lists of syncs and slots format the same few days and times
+# over and over, so each text is kept per language (a day's text depends on nothing else; the 24-hour clock's
+# pattern has no zone or date fields, so its text depends only on the hour and minute).
+@lru_cache(maxsize=4096)
+def _day_text(language: str, day: date, skeleton: str) -> str:
+    locale = Locale.parse(language)
+    return format_date(day, format=locale.datetime_skeletons[skeleton].pattern, locale=locale)
+
+
+@lru_cache(maxsize=2 * 24 * 60 * len(LANGUAGES))
+def _clock_text(language: str, hour: int, minute: int) -> str:
+    locale = Locale.parse(language)
+    return format_time(time(hour, minute), format=locale.datetime_skeletons[HOURS_MINUTES].pattern, locale=locale)
 
 
 def format_range(start: datetime, end: datetime, zone_name: str | None = None, show_zone: bool = True) -> str:
@@ -169,14 +195,14 @@ def zone_display_name(zone_name: str) -> str:
     return get_timezone_name(_zone(zone_name), locale=_locale())
 
 
-def _pattern(skeleton: str) -> str:
-    return _locale().datetime_skeletons[skeleton].pattern
-
-
 def first_weekday() -> int:
     """The day a week starts on where the viewer's language is mostly spoken (0 = Monday … 6 = Sunday):
     Sunday for Japanese (ja_JP) and English (en_US)."""
-    language = _locale().language
+    return _first_weekday(_locale().language)
+
+
+@cache
+def _first_weekday(language: str) -> int:
     likely = get_global("likely_subtags").get(language, language)
     return Locale.parse(likely).first_week_day
 

@@ -162,6 +162,15 @@ def app(base_config, database_factory):
         yield application
 
 
+@pytest.fixture(autouse=True)
+def _fresh_globals_per_test():
+    """Each test starts with an empty `g` on the shared app context: commands run through the CLI runner reuse it,
+    and would otherwise keep an earlier test's request language (Flask-Babel caches the locale in `g`)."""
+    if has_app_context():
+        for name in list(g):
+            g.pop(name)
+
+
 @pytest.fixture
 def db_session(app):
     """Run the test inside one transaction that is rolled back; the app's commits become savepoints."""

@@ -82,13 +82,14 @@ def test_latency_prints_p50_and_p95_from_commit_to_the_salesforce_write(service_
     assert len(lines) == 1 and re.fullmatch(pattern, lines[0]), lines
 
 
-def test_pages_prints_rate_percentiles_and_queries_for_the_three_pages_then_the_scale_lines(service_urls):
+def test_pages_prints_the_ceiling_then_the_three_pages_with_their_ratio_to_it_then_the_scale_lines(service_urls):
     lines = run_bench("pages", service_urls)
 
-    patterns = [
-        rf"pages page={page} clients=4 requests_per_s={NUMBER} p50_ms={NUMBER} p95_ms={NUMBER} "
-        rf"sql_queries_per_request={NUMBER} in_process_ms={NUMBER} errors=\d+"
-        for page in ("booking", "calendar_editor", "errors")
+    load = rf"clients=4 requests_per_s={NUMBER} p50_ms={NUMBER} p95_ms={NUMBER} "
+    load += rf"sql_queries_per_request={NUMBER} in_process_ms={NUMBER} errors=\d+"
+    patterns = [rf"pages page=ceiling {load}"]
+    patterns += [
+        rf"pages page={page} {load} ratio_to_ceiling={NUMBER}" for page in ("booking", "calendar_editor", "errors")
     ]
     for page in ("errors", "booking"):
         patterns += [
@@ -96,6 +97,12 @@ def test_pages_prints_rate_percentiles_and_queries_for_the_three_pages_then_the_
             for count in (200, 2000)
         ]
         patterns.append(rf"pages_scale page={page} failures=2000/200 in_process_ratio={NUMBER}")
+    patterns += [
+        rf"pages_scale page=booking hosts={count} sql_queries_per_request={NUMBER} in_process_ms={NUMBER}"
+        for count in (1, 20)
+    ]
+    patterns.append(rf"pages_scale page=booking hosts=20/1 in_process_ratio={NUMBER}")
+    patterns.append(rf"pages_scale page=booking cache=miss sql_queries_per_request={NUMBER} in_process_ms={NUMBER}")
     assert len(lines) == len(patterns), lines
     for pattern, line in zip(patterns, lines, strict=True):
         assert re.fullmatch(pattern, line), line

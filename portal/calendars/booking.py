@@ -103,10 +103,12 @@ def open_slots(
     *,
     between: tuple[datetime, datetime] | None = None,
     ignore_booking_id: int | None = None,
+    hosts: Sequence[int] | None = None,
 ) -> list[Slot]:
-    """The calendar's bookable slots now (optionally only those starting in `between`)."""
+    """The calendar's bookable slots now (optionally only those starting in `between`); `hosts`: its host ids in
+    order, when the caller loaded them already."""
     rules = calendar_rules(calendar)
-    hosts = host_ids(calendar)
+    hosts = host_ids(calendar) if hosts is None else hosts
     busy = hosts_busy(hosts, busy_horizon(rules, now), ignore_booking_id=ignore_booking_id)
     return available_slots(rules, hosts, busy, now, between=between)
 

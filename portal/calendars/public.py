@@ -9,23 +9,35 @@ from collections.abc import Callable
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from flask_login import current_user
+from sqlalchemy import bindparam, func, select, true
+from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.orm import joinedload
 
 from ..extensions import db
 from ..i18n import current_language, first_weekday, format_range
 from ..integrations.service import booking_form_limits
 from ..links import public_url
-from ..models import Booking, BookingStatus, Calendar, NameFormat, QuestionKind, utcnow
+from ..models import (
+    Booking,
+    BookingStatus,
+    Calendar,
+    CalendarHost,
+    HostBookingVersion,
+    NameFormat,
+    QuestionKind,
+    utcnow,
+)
 from ..ratelimit import rate_limited
 from . import booking as service
 from . import forms
 from .forms import booking_form_class, format_slot, parse_slot, question_field_name, time_zone_options
 from .mail import send_booking_mail
 from .slots import Refusal, Slot, SlotRefused, group_by_local_day, is_time_zone
+from .week_cache import expires_at, week_cache
 
 bp = Blueprint("booking", __name__)
 
@@ -40,6 +52,25 @@ REFUSALS = {
 NOT_A_SLOT = _l("That is not a time we offer. Please pick a time from the list.")
 NO_LONGER_AVAILABLE = _l("This booking page is no longer available: the meeting is not offered any more.")
 OUT_OF_RANGE = _l("That date is outside the dates we can show. Please go back and pick a time from the list.")
+# The calendar's host ids in order and the sum of their booking versions, in one row whatever the number of hosts
+# (loading the hosts eagerly beside the weekly ranges would return hosts × ranges rows). The sum grows with any
+# change of the hosts' bookings: a trigger bumps their versions (portal.models.HostBookingVersion).
+HOSTS = (
+    select(
+        func.array_agg(aggregate_order_by(CalendarHost.user_id, CalendarHost.position)).label("ids"),
+        func.coalesce(func.sum(HostBookingVersion.version), 0).label("versions"),
+    )
+    .outerjoin(HostBookingVersion, HostBookingVersion.user_id == CalendarHost.user_id)
+    .where(CalendarHost.calendar_id == Calendar.id)
+    .lateral("hosts")
+)
+# Built once: SQLAlchemy memoizes a statement's cache key on the statement, which a new one per request recomputes.
+BOOKING_PAGE_ROW = (
+    select(Calendar, HOSTS.c.ids, HOSTS.c.versions)
+    .join(HOSTS, true())
+    .where(Calendar.slug == bindparam("slug"))
+    .options(joinedload(Calendar.availability))
+)
 SLOT_PLACEHOLDER = "slot=~"  # where a slot link's own value goes (no slug, zone or slot value contains "~")
 # Dates a guest can reach lie well inside these; beyond them date arithmetic overflows (a server error otherwise).
 EARLIEST_DAY, LATEST_DAY = date(2000, 1, 1), date(2999, 12, 31)
@@ -50,20 +81,52 @@ EARLIEST_DAY, LATEST_DAY = date(2000, 1, 1), date(2999, 12, 31)
 
 @bp.get("/book/<slug>")
 def calendar_page(slug: str):
-    # One statement loads the calendar with its hosts and weekly ranges; open_slots adds the hosts' busy times.
-    calendar = _calendar_by_slug(slug, joinedload(Calendar.hosts), joinedload(Calendar.availability))
+    # One statement loads the calendar with its hosts, weekly ranges and the hosts' booking versions. A page every
+    # guest would see the same comes from the process's cache while those versions are unchanged; otherwise
+    # open_slots adds the hosts' busy times.
+    _reads_without_a_transaction()
+    calendar, hosts, versions = _booking_page_row(slug)
     zone_name = _guest_zone(calendar)
     first_day, days = _days_shown(zone_name)
-    slots = service.open_slots(calendar, utcnow(), between=_day_bounds(first_day, zone_name, days))
-    return render_template(
-        "booking/calendar.html",
-        calendar=calendar,
-        zone_name=zone_name,
-        zone_options=time_zone_options(zone_name),
-        **_week_listing(calendar, slots, zone_name, first_day, days),
-        slot_url=_slot_links("booking.confirm", zone_name, slug=slug),
-        week_url=lambda day: url_for("booking.calendar_page", slug=slug, tz=zone_name, week=day.isoformat()),
-    )
+    now, cache = utcnow(), week_cache(current_app)
+    key = _page_key(calendar, hosts, versions, zone_name, first_day) if _same_for_every_guest() else None
+    page = cache.get(key, now) if key else None
+    if page is None:
+        slots = service.open_slots(calendar, now, between=_day_bounds(first_day, zone_name, days), hosts=hosts)
+        page = render_template(
+            "booking/calendar.html",
+            calendar=calendar,
+            zone_name=zone_name,
+            zone_options=time_zone_options(zone_name),
+            **_week_listing(calendar, slots, zone_name, first_day, days, hosts=hosts),
+            slot_url=_slot_links("booking.confirm", zone_name, slug=slug),
+            week_url=_week_links("booking.calendar_page", zone_name, slug=slug),
+        )
+        if key:
+            cache.put(key, page, now, expires_at(now, slots, timedelta(minutes=calendar.min_notice_minutes), zone_name))
+    return page
+
+
+def _reads_without_a_transaction() -> None:
+    """The page only reads, and each statement sees its own snapshot under READ COMMITTED anyway: autocommit saves
+    the BEGIN and ROLLBACK round trips. Not when the session is bound to a connection already in a transaction (the
+    tests' rollback-per-test one), whose isolation cannot change."""
+    orm = db.session()
+    if orm.bind is None and not orm.in_transaction():
+        orm.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+
+
+def _same_for_every_guest() -> bool:
+    """No signed-in viewer (their navigation) and no message waiting in the session: the page then depends only on
+    the calendar, its hosts' bookings, the address asked for, the language and the clock."""
+    return not current_user.is_authenticated and "_flashes" not in session
+
+
+def _page_key(calendar: Calendar, hosts: tuple[int, ...], versions: int, zone_name: str, first_day: date) -> tuple:
+    """Everything the page shows or depends on besides the clock (which expires_at accounts for)."""
+    shown = (calendar.id, calendar.updated_at, calendar.name, calendar.meeting_url)
+    asked = (request.script_root, request.path, request.query_string, current_language(), zone_name, first_day)
+    return shown + (service.calendar_rules(calendar), hosts, versions) + asked
 
 
 @bp.route("/book/<slug>/confirm", methods=["GET", "POST"])
@@ -155,7 +218,7 @@ def reschedule_slots(token: str):
         when=_when(booking),
         **_week_listing(calendar, slots, zone_name, first_day, days, ignore_booking_id=booking.id),
         slot_url=_slot_links("booking.reschedule", zone_name, token=token),
-        week_url=lambda day: url_for("booking.reschedule_slots", token=token, tz=zone_name, week=day.isoformat()),
+        week_url=_week_links("booking.reschedule_slots", zone_name, token=token),
     )
 
 
@@ -225,7 +288,17 @@ def cancel(token: str):
 
 def _calendar_by_slug(slug: str, *options) -> Calendar:
     statement = select(Calendar).where(Calendar.slug == slug).options(*options)
-    calendar = db.session.execute(statement).unique().scalar() if len(slug) <= 80 else None
+    return _bookable(db.session.execute(statement).unique().scalar() if len(slug) <= 80 else None)
+
+
+def _booking_page_row(slug: str) -> tuple[Calendar, tuple[int, ...], int]:
+    """The calendar with its weekly ranges, its host ids in order and the sum of their booking versions."""
+    row = db.session.execute(BOOKING_PAGE_ROW, {"slug": slug}).unique().first() if len(slug) <= 80 else None
+    calendar = _bookable(row[0] if row else None)
+    return calendar, tuple(row.ids or ()), row.versions
+
+
+def _bookable(calendar: Calendar | None) -> Calendar:
     if calendar is None:
         abort(404, description=_("There is no booking page at this address. Check the link you were given."))
     if calendar.archived_at is not None:
@@ -237,6 +310,10 @@ def _slot_links(endpoint: str, zone_name: str, **values) -> Callable[[Slot], str
     """Each slot's link, from one url_for: the links differ only in the slot value, which needs no quoting."""
     prefix, _, suffix = url_for(endpoint, slot="~", tz=zone_name, **values).partition(SLOT_PLACEHOLDER)
     return lambda slot: f"{prefix}slot={format_slot(slot.start)}{suffix}"
+
+
+def _week_links(endpoint: str, zone_name: str, **values) -> Callable[[date], str]:
+    return lambda day: url_for(endpoint, tz=zone_name, week=day.isoformat(), **values)
 
 
 def _no_longer_available():
@@ -302,7 +379,7 @@ def _day_bounds(first_day: date, zone_name: str, days: int = DAYS_SHOWN) -> tupl
     return start, end
 
 
-def _week_listing(calendar, slots, zone_name, first_day, days, *, ignore_booking_id=None) -> dict:
+def _week_listing(calendar, slots, zone_name, first_day, days, *, ignore_booking_id=None, hosts=None) -> dict:
     """The slot list of the days shown, with links to the weeks around it and the next free day if empty."""
     today = utcnow().astimezone(ZoneInfo(zone_name)).date()
     last_day = (utcnow() + timedelta(days=calendar.window_days)).astimezone(ZoneInfo(zone_name)).date()
@@ -314,6 +391,7 @@ def _week_listing(calendar, slots, zone_name, first_day, days, *, ignore_booking
             utcnow(),
             between=(_day_bounds(first_day, zone_name, days)[1], utcnow() + timedelta(days=800)),
             ignore_booking_id=ignore_booking_id,
+            hosts=hosts,
         )
         if later:
             next_available = later[0].start.astimezone(ZoneInfo(zone_name)).date()

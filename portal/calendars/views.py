@@ -10,13 +10,14 @@ from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user, login_required
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from ..access import TeamAccess, calendar_access, require, team_access
 from ..extensions import db
 from ..i18n import format_moment
 from ..inputs import whole_number
 from ..integrations import guard
-from ..integrations.service import booking_form_limits
+from ..integrations.service import ServiceIntegrationState, booking_form_limits_in, service_integration_state
 from ..models import Booking, Calendar, Membership, User, utcnow
 from ..sync.states import booking_sync_states
 from . import archive as archiving
@@ -72,7 +73,10 @@ def new(team_id: int):
 @bp.route("/calendars/<int:calendar_id>/edit", methods=["GET", "POST"])
 @login_required
 def edit(calendar_id: int):
-    calendar, access = calendar_access(calendar_id)
+    # The hosts and weekly ranges come with the calendar (few rows each); the form shows both.
+    calendar, access = calendar_access(
+        calendar_id, options=(joinedload(Calendar.hosts), joinedload(Calendar.availability))
+    )
     require(access.can_edit_calendar(calendar))
     members = _members(calendar.team_id)
     form = CalendarForm(members=members)
@@ -262,6 +266,8 @@ def _editor_page(
     risk: guard.MappingAtRisk | None = None,
 ):
     title = calendar.name if calendar else _("New calendar")
+    # Loaded once for both the built-in questions' limits and the Service Integration section.
+    state = service_integration_state(calendar, access.role) if calendar else None
     crumbs = (
         _calendar_crumbs(access, calendar, _("Edit"))
         if calendar
@@ -280,18 +286,19 @@ def _editor_page(
             title=title,
             breadcrumbs=crumbs,
             mapping_risk=risk,
-            salesforce_limits=_salesforce_limits(calendar),
+            salesforce_limits=_salesforce_limits(state),
+            integration_state=state,
         ),
         status,
     )
 
 
-def _salesforce_limits(calendar: Calendar | None) -> dict[str, int]:
+def _salesforce_limits(state: ServiceIntegrationState | None) -> dict[str, int]:
     """Built-in question kind -> the length of the Salesforce field it is mapped to, shown beside its limit."""
-    if calendar is None:
+    if state is None:
         return {}
-    limits = booking_form_limits(calendar)
-    return {question.kind.value: limits[question.id] for question in calendar.questions if question.id in limits}
+    limits = booking_form_limits_in(state)
+    return {q.kind.value: limits[q.id] for q in state.calendar.questions if q.id in limits}
 
 
 def _calendar_crumbs(access: TeamAccess, calendar: Calendar, page: str) -> list[tuple[str, str | None]]:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from flask import url_for
-from sqlalchemy import Select, select
+from sqlalchemy import Select, case, or_, select
 
 from .. import audit
 from ..access import MANAGERS
@@ -23,6 +23,7 @@ from ..models import (
     SalesforceIntegration,
     SalesforceObject,
     SourceKind,
+    Team,
     WriteRule,
 )
 from ..planner.fields import ObjectFields, fields_from_describe
@@ -31,7 +32,7 @@ from ..planner.sources import GUEST_COLUMNS, QUESTION_KINDS
 from ..planner.validation import mapped_limits
 from ..salesforce import describe
 from ..sync import snapshots
-from ..sync.states import connection_history, connection_sentence, plan_sentence
+from ..sync.states import connection_history, connection_sentence, plan_sentence, was_disconnected
 
 
 def integration_of(calendar: Calendar) -> SalesforceIntegration | None:
@@ -67,14 +68,23 @@ class ServiceIntegrationState:
 
 
 def service_integration_state(calendar: Calendar, viewer_role: Role | None = None) -> ServiceIntegrationState:
+    """The calendar's integration, the team's connection and whether it was ever disconnected, in one statement
+    (the audit log is read only for a team without a working connection)."""
     team = calendar.team
-    connection = db.session.scalar(select(SalesforceConnection).where(SalesforceConnection.team_id == team.id))
+    unconnected = or_(SalesforceConnection.id.is_(None), SalesforceConnection.refresh_token_encrypted.is_(None))
+    connection, integration, disconnected = db.session.execute(
+        select(SalesforceConnection, SalesforceIntegration, case((unconnected, was_disconnected(team.id)), else_=False))
+        .select_from(Team)
+        .outerjoin(SalesforceConnection, SalesforceConnection.team_id == Team.id)
+        .outerjoin(SalesforceIntegration, SalesforceIntegration.calendar_id == calendar.id)
+        .where(Team.id == team.id)
+    ).one()
     return ServiceIntegrationState(
         calendar=calendar,
-        integration=integration_of(calendar),
+        integration=integration,
         premium=team.is_premium,
         connection=connection,
-        history=connection_history(db.session, team.id, connection),
+        history=connection_history(db.session, team.id, connection, disconnected),
         viewer_role=viewer_role,
     )
 
@@ -82,6 +92,10 @@ def service_integration_state(calendar: Calendar, viewer_role: Role | None = Non
 def cached_fields(calendar: Calendar, object_name: str) -> ObjectFields | None:
     """The object's fields from the team's cached describe, without calling Salesforce; None when not cached."""
     connection = db.session.scalar(select(SalesforceConnection).where(SalesforceConnection.team_id == calendar.team_id))
+    return _cached_fields_of(connection, object_name)
+
+
+def _cached_fields_of(connection: SalesforceConnection | None, object_name: str) -> ObjectFields | None:
     cache = describe.cached_describe(connection, object_name) if connection is not None else None
     return fields_from_describe(cache.payload) if cache is not None else None
 
@@ -90,7 +104,18 @@ def booking_form_limits(calendar: Calendar) -> dict[int, int]:
     """Question id -> the length of the Salesforce field its answers go to, the booking form's limit (issue 12)."""
     integration = integration_of(calendar)
     fields = cached_fields(calendar, integration.object_name.value) if integration is not None else None
-    if fields is None:
+    return _limits(calendar, integration, fields)
+
+
+def booking_form_limits_in(state: ServiceIntegrationState) -> dict[int, int]:
+    """booking_form_limits, from the integration and connection a page has loaded already."""
+    integration = state.integration
+    fields = _cached_fields_of(state.connection, integration.object_name.value) if integration is not None else None
+    return _limits(state.calendar, integration, fields)
+
+
+def _limits(calendar: Calendar, integration: SalesforceIntegration | None, fields: ObjectFields | None):
+    if integration is None or fields is None:
         return {}
     questions = [snapshots.question_snapshot(question) for question in calendar.questions]
     return mapped_limits(fields, questions, snapshots.mapping_rows(integration.mappings))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime, time
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     CheckConstraint,
     DateTime,
@@ -173,3 +174,14 @@ class Booking(Timestamped, Base):
         # A returning guest's earlier bookings (portal.sync.returning), matched as the guest lock matches e-mails.
         Index("ix_bookings_guest_key", text("lower(btrim(guest_email))")),
     )
+
+
+class HostBookingVersion(Base):
+    """A counter per host that a database trigger (migration c3d9a7f1e2b8) bumps in the same transaction as any
+    insert, delete or change of time, host or status of the host's bookings, on any calendar: a cached listing of
+    free times (portal.calendars.week_cache) is current while the versions it was computed at are."""
+
+    __tablename__ = "host_booking_versions"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    version: Mapped[int] = mapped_column(BigInteger, default=0)

@@ -13,7 +13,7 @@ from babel.lists import format_list
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Select, func, select
+from sqlalchemy import ColumnElement, Exists, Select, exists, func, select
 from sqlalchemy.dialects.postgresql import distinct_on
 from sqlalchemy.orm import Session
 
@@ -154,18 +154,23 @@ def _top_level(text: str) -> list[str]:
     return [part.strip() for part in [*parts, current] if part.strip()]
 
 
-def connection_history(session: Session, team_id: int, connection: SalesforceConnection | None) -> ConnectionHistory:
-    """A missing connection was either never made or disconnected (the audit log remembers the disconnect)."""
+def connection_history(
+    session: Session, team_id: int, connection: SalesforceConnection | None, disconnected: bool | None = None
+) -> ConnectionHistory:
+    """A missing connection was either never made or disconnected (the audit log remembers the disconnect);
+    `disconnected`: was_disconnected(team_id), when a caller has selected it already."""
     if connection is not None and connection.status != ConnectionStatus.CONNECTED:
         return ConnectionHistory.NEEDS_RECONNECT
     if connection is not None and connection.refresh_token_encrypted is not None:
         return ConnectionHistory.CONNECTED
-    disconnected = session.scalar(
-        select(AuditEvent.id)
-        .where(AuditEvent.team_id == team_id, AuditEvent.action == "salesforce.disconnect")
-        .limit(1)
-    )
+    if disconnected is None:
+        disconnected = bool(session.scalar(select(was_disconnected(team_id))))
     return ConnectionHistory.DISCONNECTED if disconnected else ConnectionHistory.NEVER
+
+
+def was_disconnected(team_id: ColumnElement[int] | int) -> Exists:
+    """Whether the team's Salesforce was ever disconnected, as an SQL expression."""
+    return exists().where(AuditEvent.team_id == team_id, AuditEvent.action == "salesforce.disconnect")
 
 
 CONNECTION_LABELS = {

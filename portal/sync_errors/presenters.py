@@ -11,8 +11,10 @@ from typing import Any
 
 from flask import Flask, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
+from markupsafe import Markup
 
-from ..i18n import N_, format_moment
+from ..i18n import N_, format_moment, moment_formatter, status_label
 from ..models import FieldMapping, SyncJob, SyncReason, SyncStatus
 from ..planner.catalogue import explain
 from ..salesforce.redaction import redacted
@@ -161,6 +163,104 @@ def pretty_trail(exchange: Any) -> str:
     return json.dumps(redacted(exchange), indent=2, ensure_ascii=False, default=str, sort_keys=False)
 
 
+@dataclass(frozen=True)
+class RowView:
+    """One line of the errors table as it reads: texts in the viewer's language, links built."""
+
+    row: Any  # queries.ErrorRow
+    when: str
+    event: str
+    detail_url: str
+    booking: str
+    booking_time: str
+    state_name: str
+    explanation: str
+    fields: tuple[str, ...]
+    fields_label: str
+    remedy: str
+    fix_url: str  # "" where Fix and retry is not offered
+    next_retry: str
+
+
+def error_row_views(
+    rows: list, detail_endpoint: str, fix_endpoint: str | None = None, fix_calendar_ids: set[int] | None = None
+) -> list[RowView]:
+    """The errors table's lines. Rows share a handful of kinds (state, reason, code, fields), so each kind's words
+    are looked up once per page, and links are built from one url_for per team: a page of 200 rows would
+    otherwise make thousands of translation look-ups and hundreds of url_for calls. fix_endpoint offers Fix and
+    retry where the booking's own values were refused, on the calendars in fix_calendar_ids (None: all listed)."""
+    kinds: dict[tuple, tuple[str, str, tuple[str, ...], str, str]] = {}
+    words: dict[tuple, str] = {}  # event labels and next-retry texts, each looked up once
+    links = _LinkMaker()
+    when = moment_formatter()
+    booking_words = Markup(_("booking %(booking_id)s"))
+    views = []
+    for row in rows:
+        kind = (row.status, row.reason, row.error_code, tuple(row.error_fields))
+        if kind not in kinds:
+            kinds[kind] = _kind_words(*kind)
+        state_name, explanation, fields, fields_label, remedy = kinds[kind]
+        fixable = (
+            fix_endpoint is not None
+            and row.error_code in VALUE_CODES
+            and row.status in (SyncStatus.FAILED, SyncStatus.WAITING)
+            and (fix_calendar_ids is None or row.calendar_id in fix_calendar_ids)
+        )
+        zone = row.calendar_time_zone
+        if row.event not in words:
+            words[row.event] = status_label(row.event)
+        # Only a queued retry's text depends on its time and zone.
+        retry_key = (row.status, row.reason, row.next_attempt_at, zone if row.next_attempt_at else "")
+        if retry_key not in words:
+            words[retry_key] = next_retry(*retry_key)
+        views.append(
+            RowView(
+                row=row,
+                when=when(row.created_at, zone),
+                event=words[row.event],
+                detail_url=links.sync_url(detail_endpoint, row.team_id, row.id),
+                booking=booking_words % {"booking_id": row.booking_id},
+                booking_time=when(row.booking_start, zone),
+                state_name=state_name,
+                explanation=explanation,
+                fields=fields,
+                fields_label=fields_label,
+                remedy=remedy,
+                fix_url=links.sync_url(fix_endpoint, row.team_id, row.id) if fixable else "",
+                next_retry=words[retry_key],
+            )
+        )
+    return views
+
+
+def _kind_words(status: str, reason: str, code: str, fields: tuple[str, ...]) -> tuple:
+    why = explain_sync(code, reason, fields, "")
+    fields_label = Markup(ngettext("Field:", "Fields:", len(why.fields))) if why.fields else ""
+    state = states.state_name(status, code)
+    return state, states.sync_explanation(status, reason, code, fields), why.fields, fields_label, why.remedy
+
+
+# A sync id no real row has: its digits in a built link mark where each row's id goes.
+_SYNC_ID_MARK = 2_147_483_647
+
+
+class _LinkMaker:
+    """Links to syncs from one url_for per endpoint and team: the sync id is the path's last value, a plain number."""
+
+    def __init__(self) -> None:
+        self._parts: dict[tuple[str, int], tuple[str, str]] = {}
+
+    def sync_url(self, endpoint: str, team_id: int, sync_id: int) -> str:
+        key = (endpoint, team_id)
+        if key not in self._parts:
+            prefix, _mark, suffix = url_for(endpoint, team_id=team_id, sync_id=_SYNC_ID_MARK).rpartition(
+                str(_SYNC_ID_MARK)
+            )
+            self._parts[key] = (prefix, suffix)
+        prefix, suffix = self._parts[key]
+        return f"{prefix}{sync_id}{suffix}"
+
+
 def init_app(app: Flask) -> None:
     """Make the presenters available to the errors page and support console templates."""
     app.add_template_global(explain_sync, "explain_sync")
@@ -174,5 +274,6 @@ def init_app(app: Flask) -> None:
     app.add_template_global(states.plan_sentence, "plan_sentence")
     app.add_template_global(VALUE_CODES, "fixable_codes")
     app.add_template_global(pretty_trail, "pretty_trail")
+    app.add_template_global(error_row_views, "error_row_views")
     app.add_template_filter(when_utc, "when_utc")
     app.add_template_filter(when_in_zone, "when_in_zone")

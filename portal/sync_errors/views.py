@@ -30,12 +30,11 @@ from .queries import (
     STATES,
     Scope,
     SyncDetail,
-    calendar_choices,
     count_to_retry_by_code,
     count_with_cause,
     created_calendar_ids,
-    error_code_choices,
     error_page,
+    filter_choices,
     health_counts,
     mapping_used,
     sync_detail,
@@ -60,6 +59,7 @@ def errors(team_id: int):
     filters, problems = parse_error_filters(request.args)
     page = error_page(db.session, scope, filters)
     chart = health_chart(health_counts(db.session, scope, today=utcnow().date()))
+    calendars, codes = filter_choices(db.session, scope)
     return render_template(
         "sync_errors/errors.html",
         team=access.team,
@@ -68,8 +68,8 @@ def errors(team_id: int):
         problems=problems,
         page=page,
         chart=chart,
-        calendars=calendar_choices(db.session, scope),
-        codes=error_code_choices(db.session, scope),
+        calendars=calendars,
+        codes=codes,
         states=STATES,
         per_page_choices=PER_PAGE_CHOICES,
         query_args=carried_filters(request.args, ERROR_FILTER_ARGS),

@@ -14,9 +14,11 @@ def navigation_context() -> dict:
     if not current_user.is_authenticated:
         return {}
     if "navigation" not in g:
-        from .services import current_space, spaces_of
+        from ..access import my_memberships
+        from .services import current_space
 
-        g.navigation = {"current_space": current_space(current_user), "spaces": spaces_of(current_user)}
+        spaces = my_memberships()
+        g.navigation = {"current_space": current_space(current_user, spaces), "spaces": spaces}
     return g.navigation
 
 

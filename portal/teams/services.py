@@ -9,6 +9,7 @@ from __future__ import annotations
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
+from ..access import memberships_of
 from ..audit import record
 from ..extensions import db
 from ..models import Invitation, Membership, Plan, Role, Team, User, utcnow
@@ -41,19 +42,14 @@ def create_personal_space(user: User) -> Team:
 
 
 def spaces_of(user: User) -> list[Membership]:
-    """The user's memberships, personal space first, then teams by name."""
-    statement = (
-        select(Membership)
-        .join(Team)
-        .where(Membership.user_id == user.id)
-        .order_by(Team.is_personal.desc(), func.lower(Team.name), Team.id)
-    )
-    return list(db.session.scalars(statement))
+    """The user's memberships with their teams, personal space first, then teams by name."""
+    return memberships_of(user.id)
 
 
-def current_space(user: User) -> Team | None:
-    """The space the user last switched to, or their first one if they no longer belong to it."""
-    memberships = spaces_of(user)
+def current_space(user: User, memberships: list[Membership] | None = None) -> Team | None:
+    """The space the user last switched to, or their first one if they no longer belong to it (among
+    `memberships`, spaces_of(user) when not given)."""
+    memberships = spaces_of(user) if memberships is None else memberships
     for membership in memberships:
         if membership.team_id == user.current_team_id:
             return membership.team
