@@ -20,8 +20,12 @@ from portal.extensions import db, queue_name, queues
 QUEUES = ("sync",)
 
 
+class PortalWorker(SimpleWorker):
+    log_result_lifespan = False  # a line per job saying how long RQ keeps its result: the same for every job
+
+
 def build_worker(app, name: str | None = None) -> SimpleWorker:
-    return SimpleWorker(
+    return PortalWorker(
         [queue_name(app.config, q) for q in QUEUES],
         connection=queues.redis,
         name=name,

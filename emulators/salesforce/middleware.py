@@ -33,9 +33,7 @@ class EmulatorMiddleware:
             environ.get("HTTP_HOST", ""),
             body.decode("utf-8", errors="replace"),
         )
-        latency = self.org.settings["latency_ms"]
-        if latency:
-            time.sleep(latency / 1000)
+        answer_at = time.monotonic() + self.org.settings["latency_ms"] / 1000
         with self.org.lock:
             fault = faults.take(
                 self.org.faults,
@@ -46,17 +44,20 @@ class EmulatorMiddleware:
             )
         entry.fault = fault
         if fault == faults.DROP_CONNECTION:
+            _wait_until(answer_at)
             _drop(environ)
         if fault == faults.SERVICE_UNAVAILABLE:
+            _wait_until(answer_at)
             return _respond(
                 start_response, entry, 503, "text/html;charset=UTF-8", faults.SERVICE_UNAVAILABLE_PAGE.encode()
             )
         if fault == faults.UNKNOWN_EXCEPTION:
+            _wait_until(answer_at)
             payload = json.dumps(faults.UNKNOWN_EXCEPTION_BODY).encode()
             return _respond(start_response, entry, 500, "application/json;charset=UTF-8", payload)
-        return self._serve(environ, start_response, entry, drop_after=fault == faults.DROP_AFTER_COMMIT)
+        return self._serve(environ, start_response, entry, answer_at, drop_after=fault == faults.DROP_AFTER_COMMIT)
 
-    def _serve(self, environ: dict, start_response, entry, drop_after: bool):
+    def _serve(self, environ: dict, start_response, entry, answer_at: float, drop_after: bool):
         captured: dict = {}
 
         def capture(status: str, headers: list, exc_info=None):
@@ -66,11 +67,20 @@ class EmulatorMiddleware:
             return lambda data: None
 
         chunks = list(self.app(environ, capture))  # run to completion: the work is committed here
+        _wait_until(answer_at)  # the response leaves after its latency, its processing included (as an org's would)
         entry.status = int(captured["status"].split()[0])
         entry.api_call = bool(environ.get("emulator.api_call"))
         if drop_after:
             _drop(environ)
         return chunks
+
+
+def _wait_until(moment: float) -> None:
+    """The configured latency is the time from the request's arrival to its answer; processing that took longer
+    is not cut short."""
+    remaining = moment - time.monotonic()
+    if remaining > 0:
+        time.sleep(remaining)
 
 
 def _subrequest_urls(path: str, body: bytes) -> list[str]:

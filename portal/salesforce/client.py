@@ -4,8 +4,10 @@ raises only the errors in portal.salesforce.errors. It knows HTTP, auth and REST
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
+import os
 import re
 import time
 from collections.abc import Callable, Mapping
@@ -98,6 +100,9 @@ class SalesforceClient:
         self._settings = settings
         self._on_exchange = on_exchange
         self._http = OAuth2Session(settings.client_id, token=_bearer(tokens.access_token))
+        self._http.trust_env = False  # read once per process instead (_environment)
+        for prefix in ("https://", "http://"):
+            self._http.mount(prefix, _CONNECTIONS.adapter)
         self.api_calls = 0
         self.refreshes = 0
         self.api_usage: ApiUsage | None = tokens.api_usage
@@ -221,6 +226,7 @@ class SalesforceClient:
             response = self._http.request(
                 method,
                 url,
+                **_environment(_origin(url)),
                 timeout=self._settings.timeout,
                 allow_redirects=False,
                 withhold_token=withhold_token,
@@ -279,6 +285,41 @@ class SalesforceClient:
 
 
 # -- module helpers ----------------------------------------------------------------------------
+
+
+class _KeptAdapter(requests.adapters.HTTPAdapter):
+    """HTTP connections kept by the process from one client to the next (a client lives one job or request):
+    closing a client leaves them open for the next, as a keep-alive pool does."""
+
+    def close(self) -> None:
+        pass
+
+
+class _Connections:
+    def __init__(self) -> None:
+        self.adapter = _KeptAdapter()
+
+    def renew(self) -> None:
+        """A forked child must not share its parent's sockets."""
+        self.adapter = _KeptAdapter()
+
+
+_CONNECTIONS = _Connections()
+os.register_at_fork(after_in_child=_CONNECTIONS.renew)
+
+
+@functools.lru_cache(maxsize=64)
+def _environment(origin: str) -> dict:
+    """The proxies and CA bundle the environment gives a site (requests' trust_env), read once per process and
+    site: requests would scan the whole environment on every call."""
+    with requests.Session() as session:
+        found = session.merge_environment_settings(origin, {}, None, None, None)
+    return {"proxies": found["proxies"], "verify": found["verify"], "cert": found["cert"]}
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
 
 
 def _bearer(access_token: str) -> dict:

@@ -8,14 +8,17 @@ the same attempt (after a sweep, say) is harmless: its claim finds nothing to do
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import current_app
 from rq.exceptions import NoSuchJobError
 from rq.job import Job, JobStatus
-from sqlalchemy import and_, exists, or_, select, update
+from sqlalchemy import Update, and_, exists, inspect, or_, select, update
 from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.sql.dml import UpdateBase
 
 from ..extensions import queues
 from ..models import OPEN_STATUSES, ConnectionStatus, Plan, SalesforceConnection, SyncJob, SyncStatus, Team, utcnow
@@ -24,6 +27,8 @@ log = logging.getLogger("portal.sync.schedule")
 
 RUN_SYNC_JOB = "jobs.sync.run_sync_job"
 LIVE_RQ_STATES = {JobStatus.QUEUED, JobStatus.SCHEDULED, JobStatus.STARTED, JobStatus.DEFERRED}
+# Another row of the table in a statement about one (made once: building an alias per call costs a millisecond).
+_OTHER = aliased(SyncJob)
 # RQ's scheduler keeps times in whole seconds, so a delayed attempt may start up to a second early.
 EARLY_START_TOLERANCE = timedelta(seconds=2)
 
@@ -69,8 +74,15 @@ def try_enqueue(job_id: int, attempt: int, at: datetime | None = None) -> None:
 
 @dataclass(frozen=True)
 class Claim:
-    job_id: int
-    attempt: int
+    job: SyncJob  # the row as claimed, in the caller's session
+
+    @property
+    def job_id(self) -> int:
+        return self.job.id
+
+    @property
+    def attempt(self) -> int:
+        return self.job.attempts
 
 
 def claim(session: Session, job_id: int, now: datetime | None = None, *, commit: bool = True) -> Claim | None:
@@ -79,8 +91,46 @@ def claim(session: Session, job_id: int, now: datetime | None = None, *, commit:
     A job waits for earlier jobs of the same booking, so a cancel never overtakes its create. With commit=False
     a successful claim is left in the caller's transaction (the row stays locked until the caller commits, so the
     claim and what the caller records with it, the attempt, take effect together or not at all).
+
+    The usual case is one UPDATE; a row it leaves alone (taken, not due, or behind an earlier job) is read again
+    the long way, which says why and queues it behind the earlier job.
     """
     now = now or utcnow()
+    lease = now + timedelta(seconds=current_app.config["SYNC_LEASE_SECONDS"])
+    job = session.scalar(
+        update(SyncJob)
+        .where(SyncJob.id == _due_and_free(job_id, now), ~_earlier_open_job_exists())
+        .values(status=SyncStatus.RUNNING, attempts=SyncJob.attempts + 1, lease_expires_at=lease)
+        .returning(SyncJob),
+        execution_options={"synchronize_session": False},
+    )
+    if job is None:
+        return _claim_slowly(session, job_id, now, lease, commit=commit)
+    if commit:
+        session.commit()
+    return Claim(job)
+
+
+def _due_and_free(job_id: int, now: datetime):
+    """The row's id if it is pending, due and not locked by another claim (else NULL): the lock is taken here."""
+    row = _OTHER
+    return (
+        select(row.id)
+        .where(row.id == job_id, row.status == SyncStatus.PENDING)
+        .where(or_(row.next_attempt_at.is_(None), row.next_attempt_at <= now + EARLY_START_TOLERANCE))
+        .with_for_update(skip_locked=True)
+        .scalar_subquery()
+    )
+
+
+def _earlier_open_job_exists():
+    earlier = _OTHER
+    return exists().where(
+        earlier.booking_id == SyncJob.booking_id, earlier.id < SyncJob.id, earlier.status.in_(OPEN_STATUSES)
+    )
+
+
+def _claim_slowly(session: Session, job_id: int, now: datetime, lease: datetime, *, commit: bool) -> Claim | None:
     job = session.scalar(
         select(SyncJob)
         .where(SyncJob.id == job_id, SyncJob.status == SyncStatus.PENDING)
@@ -95,12 +145,12 @@ def claim(session: Session, job_id: int, now: datetime | None = None, *, commit:
         _follow(job, earlier, now)  # the earlier job kicks this one when it finishes
         session.commit()
         return None
-    job.status = SyncStatus.RUNNING
+    job.status = SyncStatus.RUNNING  # the earlier job finished between the two reads
     job.attempts += 1
-    job.lease_expires_at = now + timedelta(seconds=current_app.config["SYNC_LEASE_SECONDS"])
+    job.lease_expires_at = lease
     if commit:
         session.commit()
-    return Claim(job.id, job.attempts)
+    return Claim(job)
 
 
 def _earliest_open_job_before(session: Session, job: SyncJob) -> SyncJob | None:
@@ -135,29 +185,71 @@ def defer(session: Session, job: SyncJob, until: datetime, reason: str) -> None:
 # --- outcomes -------------------------------------------------------------------------------------------------
 
 
-def finish(session: Session, job: SyncJob, status: SyncStatus, reason: str = "") -> None:
-    """Record a final (or waiting) state and start the booking's next job, if one was queued behind this."""
+def finish(session: Session, job: SyncJob, status: SyncStatus, reason: str = "", *, also: Sequence = ()) -> None:
+    """Record a final (or waiting) state and start the booking's next job, if one was queued behind this.
+
+    `also`: more of the outcome, written in the job's statement: rows whose changes go with it (the attempt) and
+    INSERT or UPDATE statements (the link)."""
     job.status, job.reason = status, reason
     job.lease_expires_at = None
     job.next_attempt_at = None
     job.finished_at = utcnow() if status in (SyncStatus.SYNCED, SyncStatus.SKIPPED, SyncStatus.FAILED) else None
-    follower = _next_job_of_booking(session, job) if status != SyncStatus.WAITING else None
-    if follower is not None and follower.status == SyncStatus.PENDING:
-        follower.next_attempt_at = utcnow()
-    else:
-        follower = None  # a waiting follower is released with its team by the sweep
-    session.commit()
+    next_id = _write_naming_next_job(session, job, also)
+    follower = _start_follower(session, next_id) if next_id is not None and status != SyncStatus.WAITING else None
+    session.commit()  # a waiting follower is released with its team by the sweep
     if follower is not None:
-        try_enqueue(follower.id, follower.attempts + 1)
+        try_enqueue(*follower)
 
 
-def _next_job_of_booking(session: Session, job: SyncJob) -> SyncJob | None:
-    return session.scalar(
-        select(SyncJob)
-        .where(SyncJob.booking_id == job.booking_id, SyncJob.id > job.id, SyncJob.status.in_(OPEN_STATUSES))
-        .order_by(SyncJob.id)
+def _write_naming_next_job(session: Session, job: SyncJob, also: Sequence = ()) -> int | None:
+    """The job's changes in one UPDATE, with `also` in its WITH, which also returns the booking's next open job:
+    one statement instead of one per row and a read."""
+    statement = update(SyncJob).where(SyncJob.id == job.id).values(_take_changes(job))
+    for number, item in enumerate(also):
+        written = item if isinstance(item, UpdateBase) else _update_of(item)
+        if written is not None:
+            statement = statement.add_cte(written.cte(f"also_{number}"))
+    later = _OTHER
+    next_id = (
+        select(later.id)
+        .where(later.booking_id == SyncJob.booking_id, later.id > SyncJob.id, later.status.in_(OPEN_STATUSES))
+        .order_by(later.id)
         .limit(1)
+        .scalar_subquery()
     )
+    return session.scalar(statement.returning(next_id), execution_options={"synchronize_session": False})
+
+
+def _update_of(row: object) -> Update | None:
+    """An UPDATE of a persistent row's changes (None when it has none, or is not persistent)."""
+    state = inspect(row)
+    changes = _take_changes(row) if state.persistent else {}
+    if not changes:
+        return None
+    [key] = state.mapper.primary_key
+    return update(state.mapper.class_).where(key == state.identity[0]).values(changes)
+
+
+def _take_changes(row: object) -> dict:
+    """A persistent row's changed columns, marked as written (the caller writes them, not the next flush)."""
+    state = inspect(row)
+    changed = [state.attrs[column.key] for column in state.mapper.column_attrs]
+    changes = {attr.key: attr.value for attr in changed if attr.history.has_changes()}
+    for key, value in changes.items():
+        set_committed_value(row, key, value)
+    return changes
+
+
+def _start_follower(session: Session, follower_id: int) -> tuple[int, int] | None:
+    """A pending follower comes due now; returns its (id, next attempt) to enqueue once committed."""
+    started = session.execute(
+        update(SyncJob)
+        .where(SyncJob.id == follower_id, SyncJob.status == SyncStatus.PENDING)
+        .values(next_attempt_at=utcnow())
+        .returning(SyncJob.id, SyncJob.attempts + 1),
+        execution_options={"synchronize_session": False},
+    ).first()
+    return tuple(started) if started is not None else None
 
 
 def retry_later(session: Session, job: SyncJob, now: datetime | None = None) -> bool:

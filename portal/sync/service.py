@@ -13,8 +13,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import String, and_, cast, select
-from sqlalchemy.orm import Session, joinedload, selectinload
+from sqlalchemy import String, and_, cast, func, inspect, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.orm import Session, defer, joinedload, selectinload
 
 from ..extensions import db
 from ..links import booking_page_url
@@ -35,16 +36,18 @@ from ..models import (
     utcnow,
 )
 from ..planner.catalogue import SyncError, sync_error
-from ..planner.fields import fields_from_describe
+from ..planner.fields import ObjectFields, fields_from_describe
 from ..planner.plan import Outcome, Step, advance, first_step
 from ..salesforce.client import SalesforceClient, client_for_connection
 from ..salesforce.describe import describe_of
 from ..salesforce.errors import SalesforceAuthError, SalesforceRequestError, SalesforceUnavailable
+from ..salesforce.tokens import ApiUsage
 from . import guest_lock, schedule
 from .returning import known_record_id
 from .snapshots import sync_request
 
 log = logging.getLogger("portal.sync")
+USAGE_REFRESH = timedelta(seconds=60)  # how stale the stored API usage may grow while it tells nothing new
 
 
 @dataclass(frozen=True)
@@ -76,7 +79,7 @@ def run(sync_job_id: int) -> str:
     claimed = schedule.claim(session, sync_job_id, commit=False)
     if claimed is None:
         return "not claimed"
-    job = session.get(SyncJob, sync_job_id)  # the row the claim locked and updated
+    job = claimed.job
     loaded = _load(session, job)
     if _deferred_near_limit(session, job, loaded.connection):
         return "deferred"
@@ -96,8 +99,8 @@ def run(sync_job_id: int) -> str:
 
 def _load(session: Session, job: SyncJob) -> Loaded:
     """The booking with its calendar, team, host and questions, the calendar's integration with its mappings, the
-    team's connection, the cached describe and the booking's link: one statement, and one each for the questions
-    and the mappings (joined, their rows would repeat the describe, which is large)."""
+    team's connection, the cached describe (its key; the payload is read only on a miss of `_fields_of`'s cache),
+    the booking's link and the guest's record held by an earlier booking: one statement, and one for the mappings."""
     booking, integration, connection, link, describe, known_id = (
         session.execute(
             select(
@@ -122,15 +125,30 @@ def _load(session: Session, job: SyncJob) -> Loaded:
             .where(Booking.id == job.booking_id)
             .options(
                 joinedload(Booking.calendar).joinedload(Calendar.team),
-                joinedload(Booking.calendar).selectinload(Calendar.questions),
+                joinedload(Booking.calendar).joinedload(Calendar.questions),
                 joinedload(Booking.host),
-                selectinload(SalesforceIntegration.mappings),
+                selectinload(SalesforceIntegration.mappings),  # joined, each would repeat per question
+                defer(DescribeCache.payload),
             )
         )
         .unique()
         .one()
     )
     return Loaded(booking, integration, connection, link, describe, known_id)
+
+
+_FIELDS: dict[tuple[int, datetime], ObjectFields] = {}  # parsed describes, by row and version
+
+
+def _fields_of(describe: DescribeCache) -> ObjectFields:
+    """The describe's fields, parsed once per process and describe version (a refresh changes `fetched_at`)."""
+    key = (describe.id, describe.fetched_at)
+    fields = _FIELDS.get(key)
+    if fields is None:
+        if len(_FIELDS) >= 256:
+            _FIELDS.clear()
+        fields = _FIELDS[key] = fields_from_describe(describe.payload)
+    return fields
 
 
 def _attempt(session: Session, job: SyncJob, loaded: Loaded, attempt: SyncAttempt, trail: list[dict]) -> str:
@@ -154,7 +172,7 @@ def _call_salesforce(session: Session, job: SyncJob, loaded: Loaded, attempt: Sy
         with client_for_connection(loaded.connection.id, row=loaded.connection, on_exchange=trail.append) as client:
             outcome = _apply(job, loaded, client)
             usage = client.take_api_usage()  # recorded with the outcome, in its transaction
-        if usage is not None:
+        if usage is not None and _usage_is_news(loaded.connection, usage):
             connection = loaded.connection
             connection.api_usage_used, connection.api_usage_limit = usage.used, usage.limit
             connection.api_usage_seen_at = usage.seen_at
@@ -176,14 +194,13 @@ def _call_salesforce(session: Session, job: SyncJob, loaded: Loaded, attempt: Sy
     )
     if not outcome.ok:
         return _failed(session, job, attempt, outcome.error)
-    # no link loaded: the booking has none, and no other sync of it runs meanwhile (the claim's order)
-    return _synced(session, job, outcome, loaded.link or SalesforceLink(booking_id=job.booking_id))
+    return _synced(session, job, outcome, loaded.link, attempt)
 
 
 def _apply(job: SyncJob, loaded: Loaded, client: SalesforceClient) -> Outcome:
     integration, booking = loaded.integration, loaded.booking
     describe = loaded.describe or describe_of(loaded.connection, integration.object_name.value, client)
-    fields = fields_from_describe(describe.payload)
+    fields = _fields_of(describe)
     sync = sync_request(
         job.event,
         booking,
@@ -245,6 +262,17 @@ def near_daily_limit(
     return used / limit >= ceiling
 
 
+def _usage_is_news(connection: SalesforceConnection, usage: ApiUsage) -> bool:
+    """Whether a reading is worth a write of the team's connection row, which every sync of the team would
+    otherwise update (and wait on): when the stored one is a minute old, or the reading crosses the ceiling
+    either way (what near_daily_limit decides by)."""
+    stored, limit, seen = connection.api_usage_used, connection.api_usage_limit, connection.api_usage_seen_at
+    if stored is None or not limit or seen is None or usage.seen_at - seen >= USAGE_REFRESH or not usage.limit:
+        return True
+    ceiling = current_app.config["SYNC_API_USAGE_CEILING"]
+    return (stored / limit >= ceiling) != (usage.used / usage.limit >= ceiling)
+
+
 def _unavailable_code(error: SalesforceUnavailable) -> str:
     """Say what happened (design §5): a write sent without an answer has an unknown outcome; a read that got no
     answer failed before anything was written; otherwise Salesforce was unavailable."""
@@ -274,17 +302,22 @@ def _blocked(session: Session, job: SyncJob, attempt: SyncAttempt, blocker: Bloc
     if attempt.finished_at is None:
         attempt.outcome, attempt.finished_at = blocker.status.value, utcnow()
     job.error_code = job.error_message = ""
-    schedule.finish(session, job, blocker.status, blocker.reason)
+    schedule.finish(session, job, blocker.status, blocker.reason, also=[attempt])
     return f"{blocker.status.value}: {blocker.reason}"
 
 
-def _synced(session: Session, job: SyncJob, outcome: Outcome, link: SalesforceLink | None = None) -> str:
+def _synced(
+    session: Session,
+    job: SyncJob,
+    outcome: Outcome,
+    link: SalesforceLink | None = None,
+    attempt: SyncAttempt | None = None,
+) -> str:
     job.action_taken = outcome.action_taken
     job.sf_object, job.sf_record_id, job.sf_event_id = outcome.sf_object, outcome.record_id, outcome.event_id
     job.error_code, job.error_message, job.error_fields, job.retryable = "", "", [], False
-    if outcome.record_id:
-        _store_link(session, job.booking_id, outcome, link)
-    schedule.finish(session, job, SyncStatus.SYNCED)
+    stored_link = _stored_link(job.booking_id, outcome, link) if outcome.record_id else None
+    schedule.finish(session, job, SyncStatus.SYNCED, also=[row for row in (attempt, stored_link) if row is not None])
     _reapply_finished_cancel(session, job)
     log.info("synced: %s", outcome.action_taken, extra={"sync_job_id": job.id, "booking_id": job.booking_id})
     return SyncStatus.SYNCED.value
@@ -306,10 +339,16 @@ def _reapply_finished_cancel(session: Session, job: SyncJob) -> None:
         schedule.requeue(session, [cancel])
 
 
-def _store_link(session: Session, booking_id: int, outcome: Outcome, link: SalesforceLink | None) -> None:
-    link = link or session.get(SalesforceLink, booking_id) or SalesforceLink(booking_id=booking_id)
-    link.sf_object, link.record_id, link.event_id = outcome.sf_object, outcome.record_id, outcome.event_id
-    session.add(link)
+def _stored_link(booking_id: int, outcome: Outcome, link: SalesforceLink | None):
+    """The link with the outcome's ids: the loaded row changed, or an upsert for a booking that had none loaded
+    (written with the job's outcome, schedule.finish)."""
+    ids = dict(sf_object=outcome.sf_object, record_id=outcome.record_id, event_id=outcome.event_id)
+    if link is not None and inspect(link).persistent:
+        link.sf_object, link.record_id, link.event_id = ids["sf_object"], ids["record_id"], ids["event_id"]
+        return link
+    statement = pg_insert(SalesforceLink).values(booking_id=booking_id, **ids)
+    changed = {**ids, "updated_at": func.now()}  # ON CONFLICT's update does not apply onupdate by itself
+    return statement.on_conflict_do_update(index_elements=[SalesforceLink.booking_id], set_=changed)
 
 
 def _failed(session: Session, job: SyncJob, attempt: SyncAttempt, error: SyncError) -> str:
@@ -321,6 +360,6 @@ def _failed(session: Session, job: SyncJob, attempt: SyncAttempt, error: SyncErr
     if error.retryable and schedule.retry_later(session, job):
         log.info("retrying later: %s", error.code, extra={"sync_job_id": job.id})
         return f"retry: {error.code}"
-    schedule.finish(session, job, SyncStatus.FAILED)
+    schedule.finish(session, job, SyncStatus.FAILED, also=[attempt])
     log.info("failed: %s", error.code, extra={"sync_job_id": job.id})
     return f"failed: {error.code}"
