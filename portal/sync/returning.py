@@ -18,11 +18,11 @@ def guest_key(email: ColumnElement) -> ColumnElement:
     return func.lower(func.btrim(email))
 
 
-def known_record_id(team_id: int) -> ColumnElement:
+def known_record_id(team_id: int | ColumnElement) -> ColumnElement:
     """A scalar subquery correlated with the loading statement's Booking and SalesforceIntegration: the latest
     earlier booking's record id, or NULL when that link is of another object (the calendar moved from Lead to
     Contact, or contact-first linked a Contact): an id of another object is never used, and an older link is not
-    preferred over the latest knowledge."""
+    preferred over the latest knowledge. `team_id` may be a bound parameter (the loading statement is built once)."""
     earlier, link, calendar = _EARLIER, _LINK, _CALENDAR
     same_object = link.sf_object == cast(SalesforceIntegration.object_name, String)
     return (

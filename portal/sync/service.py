@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import String, and_, cast, func, inspect, select
+from sqlalchemy import Select, String, and_, bindparam, cast, func, inspect, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import Session, defer, joinedload, selectinload
 
@@ -101,40 +101,47 @@ def _load(session: Session, job: SyncJob) -> Loaded:
     """The booking with its calendar, team, host and questions, the calendar's integration with its mappings, the
     team's connection, the cached describe (its key; the payload is read only on a miss of `_fields_of`'s cache),
     the booking's link and the guest's record held by an earlier booking: one statement, and one for the mappings."""
-    booking, integration, connection, link, describe, known_id = (
-        session.execute(
-            select(
-                Booking,
-                SalesforceIntegration,
-                SalesforceConnection,
-                SalesforceLink,
-                DescribeCache,
-                known_record_id(job.team_id),
-            )
-            .select_from(Booking)
-            .outerjoin(SalesforceIntegration, SalesforceIntegration.calendar_id == job.calendar_id)
-            .outerjoin(SalesforceConnection, SalesforceConnection.team_id == job.team_id)
-            .outerjoin(SalesforceLink, SalesforceLink.booking_id == Booking.id)
-            .outerjoin(
-                DescribeCache,
-                and_(
-                    DescribeCache.connection_id == SalesforceConnection.id,
-                    DescribeCache.object_name == cast(SalesforceIntegration.object_name, String),
-                ),
-            )
-            .where(Booking.id == job.booking_id)
-            .options(
-                joinedload(Booking.calendar).joinedload(Calendar.team),
-                joinedload(Booking.calendar).joinedload(Calendar.questions),
-                joinedload(Booking.host),
-                selectinload(SalesforceIntegration.mappings),  # joined, each would repeat per question
-                defer(DescribeCache.payload),
-            )
+    params = {"booking_id": job.booking_id, "calendar_id": job.calendar_id, "team_id": job.team_id}
+    row = session.execute(_LOAD, params).unique().one()
+    return Loaded(*row)
+
+
+def _load_statement() -> Select:
+    """`_load`'s statement with bound parameters, built once: building it and its cache key per sync cost about
+    1.5 ms of CPU, while a statement object that never changes keeps its cache key for SQLAlchemy's compiled cache."""
+    booking_id, calendar_id, team_id = bindparam("booking_id"), bindparam("calendar_id"), bindparam("team_id")
+    return (
+        select(
+            Booking,
+            SalesforceIntegration,
+            SalesforceConnection,
+            SalesforceLink,
+            DescribeCache,
+            known_record_id(team_id),
         )
-        .unique()
-        .one()
+        .select_from(Booking)
+        .outerjoin(SalesforceIntegration, SalesforceIntegration.calendar_id == calendar_id)
+        .outerjoin(SalesforceConnection, SalesforceConnection.team_id == team_id)
+        .outerjoin(SalesforceLink, SalesforceLink.booking_id == Booking.id)
+        .outerjoin(
+            DescribeCache,
+            and_(
+                DescribeCache.connection_id == SalesforceConnection.id,
+                DescribeCache.object_name == cast(SalesforceIntegration.object_name, String),
+            ),
+        )
+        .where(Booking.id == booking_id)
+        .options(
+            joinedload(Booking.calendar).joinedload(Calendar.team),
+            joinedload(Booking.calendar).joinedload(Calendar.questions),
+            joinedload(Booking.host),
+            selectinload(SalesforceIntegration.mappings),  # joined, each would repeat per question
+            defer(DescribeCache.payload),
+        )
     )
-    return Loaded(booking, integration, connection, link, describe, known_id)
+
+
+_LOAD = _load_statement()
 
 
 _FIELDS: dict[tuple[int, datetime], ObjectFields] = {}  # parsed describes, by row and version
