@@ -4,30 +4,15 @@ links and the time-zone list built without per-slot or per-request work that rep
 from __future__ import annotations
 
 import re
-from contextlib import contextmanager
 
 from flask import url_for
-from sqlalchemy import event
 
 from portal.calendars.booking import open_slots
 from portal.calendars.forms import format_slot, time_zone_choices
 from portal.extensions import db
 from portal.models import Role, utcnow
 from tests.booking_support import slot_links
-
-
-@contextmanager
-def counting_statements():
-    statements: list[str] = []
-
-    def count(conn, cursor, statement, parameters, context, executemany):
-        statements.append(statement)
-
-    event.listen(db.engine, "before_cursor_execute", count)
-    try:
-        yield statements
-    finally:
-        event.remove(db.engine, "before_cursor_execute", count)
+from tests.statements import counting_statements
 
 
 def test_the_booking_page_costs_at_most_three_statements(client, factory):

@@ -16,7 +16,7 @@ from portal.extensions import db
 from portal.models import Booking, HostBookingVersion, Role, utcnow
 from tests.booking_support import slot_links
 from tests.factories import login
-from tests.test_booking_page_cost import counting_statements
+from tests.statements import counting_statements
 
 
 def shown_slots(client, slug: str) -> list[str]:

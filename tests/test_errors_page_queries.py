@@ -4,7 +4,6 @@ calendars take as many as three, and 200 rows a page as many as 25."""
 from __future__ import annotations
 
 import re
-from contextlib import contextmanager
 from datetime import timedelta
 
 import pytest
@@ -14,6 +13,7 @@ from portal.extensions import db
 from portal.models import Calendar, Role, utcnow
 from portal.sync_errors.queries import COUNT_LIMIT, Cursor, ErrorFilters, Scope, error_code_choices, error_page
 from tests.factories import login
+from tests.statements import counting_statements
 from tests.sync_factories import make_booking, make_sync
 
 BULK_FAILED_SYNCS = text(
@@ -32,20 +32,6 @@ BULK_FAILED_SYNCS = text(
 
 
 OLDER = Cursor(utcnow() - timedelta(days=2), 1).token
-
-
-@contextmanager
-def counting_statements():
-    statements: list[str] = []
-
-    def count(conn, cursor, statement, parameters, context, executemany):
-        statements.append(statement)
-
-    event.listen(db.engine, "before_cursor_execute", count)
-    try:
-        yield statements
-    finally:
-        event.remove(db.engine, "before_cursor_execute", count)
 
 
 def statements_for(client, url: str) -> int:

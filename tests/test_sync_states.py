@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from portal.models import Role, SalesforceConnection, SalesforceLink, SyncStatus
 from tests.factories import login
+from tests.statements import counting_statements
 from tests.sync_factories import make_booking, make_sync
 
 
@@ -58,24 +59,13 @@ def test_after_the_org_moves_instance_every_record_link_opens_the_new_host(clien
 
 
 def test_bookings_list_makes_two_sync_queries_whatever_the_number_of_bookings(client, factory, db_session):
-    from sqlalchemy import event
-
-    from portal.extensions import db
 
     team, people = factory.team_with_roles()
     calendar = factory.calendar(team, created_by=people[Role.OWNER])
     for _ in range(12):
         make_sync(db_session, make_booking(db_session, calendar), status=SyncStatus.SYNCED, error_code="")
-    statements: list[str] = []
-
-    def count(conn, cursor, statement, *args):
-        statements.append(statement)
-
-    event.listen(db.engine, "before_cursor_execute", count)
-    try:
+    with counting_statements() as statements:
         login(client, people[Role.OWNER]).get(f"/calendars/{calendar.id}/bookings")
-    finally:
-        event.remove(db.engine, "before_cursor_execute", count)
 
     assert sum("FROM sync_jobs" in s for s in statements) == 1
     assert sum("FROM salesforce_links" in s for s in statements) == 1
