@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import itertools
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -29,6 +31,7 @@ from portal.models import (
 )
 from portal.salesforce.describe import refresh_describe
 from tests.factories import Factory
+from tests.fixtures.services import WorkerProcesses
 from tests.salesforce_flow import store_connection
 
 NOW = datetime(2031, 3, 3, 8, 0, tzinfo=UTC)  # a Monday; the factory calendar is open 09:00-17:00 UTC every day
@@ -51,6 +54,27 @@ def sync_app(base_config: dict, database_url: str, queue_suffix: str, **override
             **overrides,
         }
     )
+
+
+@contextmanager
+def open_sync_app(base_config: dict, database_url: str, queue_suffix: str, **overrides) -> Iterator:
+    """sync_app for a fixture's lifetime: its database connections are closed when the block ends."""
+    app = sync_app(base_config, database_url, queue_suffix, **overrides)
+    try:
+        yield app
+    finally:
+        app.extensions["database"].engine.dispose()
+
+
+@contextmanager
+def running_workers(app, count: int) -> Iterator[WorkerProcesses]:
+    """`count` real `python -m jobs.worker` processes on the app's queue, stopped when the block ends."""
+    workers = WorkerProcesses()
+    workers.start(app, count)
+    try:
+        yield workers
+    finally:
+        workers.stop()
 
 
 def next_slot() -> datetime:

@@ -32,16 +32,15 @@ from portal.sync import backfill as backfills
 from portal.sync.outbox import release_parked_syncs
 from portal.sync.schedule import sweep
 from tests.fixtures.services import WorkerProcesses
-from tests.sync_world import World, sync_app
+from tests.sync_world import World, open_sync_app
 
 LEASE_SECONDS = 4
 
 
 @pytest.fixture(scope="module")
 def backfill_app(base_config, database_factory):
-    app = sync_app(base_config, database_factory("backfill"), "backfill", SYNC_LEASE_SECONDS=LEASE_SECONDS)
-    yield app
-    app.extensions["database"].engine.dispose()
+    with open_sync_app(base_config, database_factory("backfill"), "backfill", SYNC_LEASE_SECONDS=LEASE_SECONDS) as app:
+        yield app
 
 
 @pytest.fixture

@@ -33,9 +33,8 @@ from portal.models import (
     utcnow,
 )
 from tests.factories import login
-from tests.fixtures.services import WorkerProcesses
 from tests.sync_factories import csrf_token, make_booking, make_sync
-from tests.sync_world import World, sync_app
+from tests.sync_world import World, open_sync_app, running_workers
 
 
 class Inbox:
@@ -172,17 +171,14 @@ def test_the_database_refuses_to_delete_a_calendar_with_bookings(team_calendar, 
 
 @pytest.fixture(scope="module")
 def archive_app(base_config, database_factory):
-    app = sync_app(base_config, database_factory("archive"), "archive")
-    yield app
-    app.extensions["database"].engine.dispose()
+    with open_sync_app(base_config, database_factory("archive"), "archive") as app:
+        yield app
 
 
 @pytest.fixture(scope="module")
 def archive_workers(archive_app):
-    workers = WorkerProcesses()
-    workers.start(archive_app, 1)
-    yield workers
-    workers.stop()
+    with running_workers(archive_app, 1) as workers:
+        yield workers
 
 
 @pytest.fixture

@@ -16,18 +16,17 @@ from portal.extensions import db
 from portal.models import SyncAttempt, SyncStatus
 from portal.sync import service
 from portal.sync_errors.presenters import explain_sync
-from tests.sync_world import World, sync_app
+from tests.sync_world import World, open_sync_app
 
 NEAR_LIMIT_DELAY = 2
 
 
 @pytest.fixture(scope="module")
 def accounting_app(base_config, database_factory):
-    app = sync_app(
+    with open_sync_app(
         base_config, database_factory("accounting"), "accounting", SYNC_NEAR_LIMIT_DELAY_SECONDS=NEAR_LIMIT_DELAY
-    )
-    yield app
-    app.extensions["database"].engine.dispose()
+    ) as app:
+        yield app
 
 
 @pytest.fixture

@@ -11,25 +11,21 @@ import pytest
 
 from portal.models import OnCancel, SalesforceObject, SyncEvent, SyncStatus
 from portal.planner.sources import default_write_rule
-from tests.fixtures.services import WorkerProcesses
-from tests.sync_world import World, sync_app
+from tests.sync_world import World, open_sync_app, running_workers
 
 WORKERS = 2
 
 
 @pytest.fixture(scope="module")
 def engine_app(base_config, database_factory):
-    app = sync_app(base_config, database_factory("sync"), "engine")
-    yield app
-    app.extensions["database"].engine.dispose()
+    with open_sync_app(base_config, database_factory("sync"), "engine") as app:
+        yield app
 
 
 @pytest.fixture(scope="module")
 def engine_workers(engine_app):
-    workers = WorkerProcesses()
-    workers.start(engine_app, WORKERS)
-    yield workers
-    workers.stop()
+    with running_workers(engine_app, WORKERS) as workers:
+        yield workers
 
 
 @pytest.fixture

@@ -16,16 +16,15 @@ from portal.extensions import db
 from portal.models import SyncStatus
 from portal.sync.schedule import sweep
 from tests.fixtures.services import WorkerProcesses
-from tests.sync_world import World, next_slot, sync_app
+from tests.sync_world import World, next_slot, open_sync_app
 
 LEASE_SECONDS = 4
 
 
 @pytest.fixture(scope="module")
 def fault_app(base_config, database_factory):
-    app = sync_app(base_config, database_factory("faults"), "faults", SYNC_LEASE_SECONDS=LEASE_SECONDS)
-    yield app
-    app.extensions["database"].engine.dispose()
+    with open_sync_app(base_config, database_factory("faults"), "faults", SYNC_LEASE_SECONDS=LEASE_SECONDS) as app:
+        yield app
 
 
 @pytest.fixture

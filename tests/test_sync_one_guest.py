@@ -9,16 +9,15 @@ import pytest
 from portal.models import SyncStatus
 from portal.sync import guest_lock
 from tests.fixtures.services import WorkerProcesses
-from tests.sync_world import World, sync_app
+from tests.sync_world import World, open_sync_app
 
 WORKERS, ROUNDS = 4, 10
 
 
 @pytest.fixture(scope="module")
 def guest_app(base_config, database_factory):
-    app = sync_app(base_config, database_factory("oneguest"), "oneguest")
-    yield app
-    app.extensions["database"].engine.dispose()
+    with open_sync_app(base_config, database_factory("oneguest"), "oneguest") as app:
+        yield app
 
 
 @pytest.fixture

@@ -14,23 +14,19 @@ from sqlalchemy import delete, select
 from portal.extensions import db
 from portal.models import FieldMapping, SalesforceConnection, SalesforceIntegration, SalesforceObject, SyncStatus
 from portal.salesforce.describe import refresh_describe
-from tests.fixtures.services import WorkerProcesses
-from tests.sync_world import World, sync_app
+from tests.sync_world import World, open_sync_app, running_workers
 
 
 @pytest.fixture(scope="module")
 def returning_app(base_config, database_factory):
-    app = sync_app(base_config, database_factory("returning"), "returning")
-    yield app
-    app.extensions["database"].engine.dispose()
+    with open_sync_app(base_config, database_factory("returning"), "returning") as app:
+        yield app
 
 
 @pytest.fixture(scope="module")
 def returning_workers(returning_app):
-    workers = WorkerProcesses()
-    workers.start(returning_app, 1)
-    yield workers
-    workers.stop()
+    with running_workers(returning_app, 1) as workers:
+        yield workers
 
 
 @pytest.fixture
